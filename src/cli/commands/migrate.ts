@@ -1,0 +1,124 @@
+import type { Command } from 'commander';
+import { migrate, migrateDown, migrateStatus, newMigration } from '../../index.js';
+import { fleetExitCode } from '../outcome.js';
+import { collectList, positiveInt } from '../parse.js';
+import type { runCommand } from '../run.js';
+import { table } from '../table.js';
+import { fleetLines } from './tenant.js';
+
+type Run = (cmd: Command, body: Parameters<typeof runCommand>[2], overrides?: Parameters<typeof runCommand>[3]) => Promise<void>;
+
+export function registerMigrateCommands(program: Command, run: Run): void {
+  const m = program.command('migrate').description('apply, inspect and roll back migrations');
+
+  m
+      .command('up', { isDefault: true })
+      .description('bring tenants (default: all active) to the head, or to --to NAME; shared migrations first')
+      .option('--tenant <id...>', 'only these tenants', collectList)
+      .option('--concurrency <n>', 'tenants migrated at once (config "concurrency")', positiveInt('--concurrency'))
+      .option('--to <name>', 'stop at this migration (inclusive)')
+      .option('--dry-run', 'list what would run per tenant; change nothing')
+      .option('--fail-fast', 'start no more tenants after the first failure')
+      .option('--canary <n>', 'migrate n tenants first; stop before the rest if any fails', positiveInt('--canary'))
+      .option('--max-failures <k>', 'start no more tenants after k failures', positiveInt('--max-failures'))
+      .option('--wait', 'wait for tenants another run holds instead of skipping them')
+      .action((opts, cmd: Command) =>
+        run(
+          cmd,
+          async (tc, env) => {
+            env.progress.start('migrating');
+            const r = await migrate(tc, {
+              tenants: opts.tenant,
+              to: opts.to,
+              dryRun: opts.dryRun,
+              concurrency: opts.concurrency,
+              failFast: opts.failFast,
+              canary: opts.canary,
+              maxFailures: opts.maxFailures,
+              wait: opts.wait,
+            });
+            const s = r.summary;
+            const human = r.dryRun
+              ? [
+                  ...(r.shared.pending.length ? [`shared: would apply ${r.shared.pending.join(', ')}`] : []),
+                  ...r.tenants.filter((t) => t.applied.length).map((t) => `${t.id}: would apply ${t.applied.join(', ')}`),
+                  `dry run: ${s.migrated} tenant${s.migrated === 1 ? '' : 's'} would be migrated, ${s.upToDate} up to date; nothing changed`,
+                ]
+              : [
+                  ...(r.shared.applied.length ? [`shared: applied ${r.shared.applied.join(', ')}`] : []),
+                  ...fleetLines(env, r.tenants, 'migrated'),
+                  ...(r.stoppedBecause ? [env.c.yellow(`stopped early: ${r.stoppedBecause}`)] : []),
+                  `${s.migrated} migrated, ${s.upToDate} up to date, ${s.failed} failed, ${s.skipped} skipped` +
+                    (s.failed > 0 ? ' (the failed tenants stay at their previous version; fix and rerun)' : ''),
+                ];
+            return {
+              json: {
+                dryRun: r.dryRun,
+                shared: r.shared,
+                tenants: r.tenants,
+                summary: s,
+                ...(r.stoppedBecause ? { stoppedBecause: r.stoppedBecause } : {}),
+                stats: r.stats,
+              },
+              human,
+              exitCode: r.dryRun ? 0 : fleetExitCode(r.tenants),
+            };
+          },
+          { concurrency: opts.concurrency },
+        ),
+      );
+
+  m.command('status')
+    .description('applied and pending migrations per tenant, and tenants that disagree with the files')
+    .option('--tenant <id...>', 'only these tenants', collectList)
+    .option('--check', 'exit 1 when anything is pending')
+    .action((opts, cmd: Command) =>
+      run(cmd, async (tc, env) => {
+        const r = await migrateStatus(tc, { tenants: opts.tenant });
+        const notes = (t: { missing: string[]; changed: string[] }) =>
+          [...t.missing.map((n) => `missing file ${n}`), ...t.changed.map((n) => `changed ${n}`)].join('; ');
+        const human = [
+          `shared: ${r.shared.applied} applied, ${r.shared.pending.length} pending${r.shared.pending.length ? ` (${r.shared.pending.join(', ')})` : ''}`,
+          ...(r.tenants.length
+            ? table(
+                ['tenant', 'status', 'applied', 'pending', 'notes'],
+                r.tenants.map((t) => [t.id, t.status, t.applied, t.pending.length ? `${t.pending.length} (${t.pending[0]}${t.pending.length > 1 ? ', ...' : ''})` : '0', notes(t)]),
+              )
+            : ['no tenants']),
+          ...(r.disagreeing.length ? [env.c.yellow(`${r.disagreeing.length} tenant(s) disagree with the migration files: ${r.disagreeing.join(', ')}`)] : []),
+          r.pendingTotal ? `${r.pendingTotal} migration(s) pending; run \`tenantctl migrate\`` : 'everything is up to date',
+        ];
+        return { json: { shared: r.shared, tenants: r.tenants, disagreeing: r.disagreeing }, human, exitCode: opts.check && r.pendingTotal > 0 ? 1 : 0 };
+      }),
+    );
+
+  m.command('down')
+    .description('roll back the named tenants: the last migration, --count N of them, or all after --to NAME')
+    .requiredOption('--tenant <id...>', 'tenants to roll back', collectList)
+    .option('--count <n>', 'how many migrations to roll back (default 1)', positiveInt('--count'))
+    .option('--to <name>', 'roll back everything applied after NAME (NAME stays applied)')
+    .option('--wait', 'wait for tenants another run holds instead of skipping them')
+    .action((opts, cmd: Command) =>
+      run(cmd, async (tc, env) => {
+        const r = await migrateDown(tc, { tenants: opts.tenant, count: opts.count, to: opts.to, wait: opts.wait });
+        const s = r.summary;
+        return {
+          json: { tenants: r.tenants, summary: s },
+          human: [...fleetLines(env, r.tenants, 'rolled back'), `${s.migrated} rolled back, ${s.upToDate} had nothing to roll back, ${s.failed} failed, ${s.skipped} skipped`],
+          exitCode: fleetExitCode(r.tenants),
+        };
+      }),
+    );
+
+  m.command('new')
+    .description('write a new migration file from a template')
+    .argument('<name>', 'what the migration does, e.g. add_due_date')
+    .option('--shared', 'a shared migration (default: tenant)')
+    .option('--sql', 'an SQL file (default: JavaScript)')
+    .action((name: string, opts, cmd: Command) =>
+      run(cmd, async (tc) => {
+        const r = await newMigration(tc, { name, shared: opts.shared, sql: opts.sql });
+        return { json: { path: r.path }, human: [r.path], exitCode: 0 };
+      }),
+    );
+}

@@ -1,0 +1,183 @@
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import {
+  createTenants,
+  InputError,
+  listTenants,
+  removeTenants,
+  restoreTenant,
+  showTenant,
+  updateTenant,
+  type TenantRunResult,
+} from '../../index.js';
+import type { GlobalFlags, Io } from '../io.js';
+import { fleetExitCode, type Outcome } from '../outcome.js';
+import { collectList, collectPairs, positiveInt } from '../parse.js';
+import { runCommand, type CommandEnv } from '../run.js';
+import { table } from '../table.js';
+
+type Run = (cmd: Command, body: Parameters<typeof runCommand>[2], overrides?: Parameters<typeof runCommand>[3]) => Promise<void>;
+
+export function fleetLines(env: CommandEnv, tenants: readonly TenantRunResult[], verb: string): string[] {
+  const { c } = env;
+  return tenants
+    .filter((t) => t.status !== 'up-to-date')
+    .map((t) => {
+      if (t.status === 'failed') return `${c.red('failed')}   ${t.id}: ${t.error ?? ''}`;
+      if (t.status === 'skipped') return `${c.yellow('skipped')}  ${t.id}: ${t.error ?? ''}`;
+      return `${c.green(verb)} ${t.id}${t.applied.length ? ` (${t.applied.length} migration${t.applied.length === 1 ? '' : 's'})` : ''}`;
+    });
+}
+
+async function confirm(io: Io, question: string): Promise<boolean> {
+  const rl = createInterface({ input: io.stdin, output: io.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+export function registerTenantCommands(program: Command, run: Run, io: Io, flagsOf: (cmd: Command) => GlobalFlags): void {
+  const tenant = program.command('tenant').description('create, list, show, update, remove and restore tenants');
+
+  tenant
+    .command('create')
+    .description('register tenants, create their schemas (and roles) and apply every tenant migration')
+    .argument('<id...>', 'tenant ids')
+    .option('--name <text>', 'display name')
+    .option('--key <value>', "the tenant key its rows carry in the ownership column (default: the id)")
+    .option('--set <key=value>', 'tenant config value (repeatable)', collectPairs)
+    .option('--concurrency <n>', 'tenants created at once', positiveInt('--concurrency'))
+    .action((ids: string[], opts, cmd: Command) =>
+      run(
+        cmd,
+        async (tc, env) => {
+          env.progress.start(`creating ${ids.length} tenant${ids.length === 1 ? '' : 's'}`);
+          const r = await createTenants(tc, { ids, name: opts.name, key: opts.key, set: opts.set, concurrency: opts.concurrency });
+          const s = r.summary;
+          return {
+            json: { tenants: r.tenants, summary: { created: s.migrated, failed: s.failed, skipped: s.skipped } },
+            human: [...fleetLines(env, r.tenants, 'created'), `${s.migrated} created, ${s.failed} failed, ${s.skipped} skipped`],
+            exitCode: fleetExitCode(r.tenants),
+          };
+        },
+        { concurrency: opts.concurrency },
+      ),
+    );
+
+  tenant
+    .command('list')
+    .description('id, schema, status, key, applied and pending migrations of every tenant')
+    .option('--status <status>', 'only tenants with this status: active, suspended or archived')
+    .action((opts, cmd: Command) =>
+      run(cmd, async (tc) => {
+        const r = await listTenants(tc, { status: opts.status });
+        return {
+          json: { tenants: r.tenants },
+          human:
+            r.tenants.length === 0
+              ? ['no tenants']
+              : table(
+                  ['id', 'schema', 'status', 'key', 'applied', 'pending'],
+                  r.tenants.map((t) => [t.id, t.schema, t.status, t.key, t.applied, t.pending]),
+                ),
+          exitCode: 0,
+        };
+      }),
+    );
+
+  tenant
+    .command('show')
+    .description('one tenant: registry fields, config and applied migrations')
+    .argument('<id>', 'tenant id')
+    .action((id: string, _opts, cmd: Command) =>
+      run(cmd, async (tc) => {
+        const { tenant: t } = await showTenant(tc, id);
+        return {
+          json: { tenant: t },
+          human: [
+            ...table(
+              ['field', 'value'],
+              [
+                ['id', t.id],
+                ['name', t.name],
+                ['schema', t.schema],
+                ['role', t.role],
+                ['status', t.status],
+                ['key', t.key],
+                ['applied', t.applied],
+                ['pending', t.pending],
+                ['config', JSON.stringify(t.config)],
+                ['created', t.createdAt],
+                ['updated', t.updatedAt],
+                ...(t.archivedAt ? [['archived', t.archivedAt]] : []),
+              ],
+            ),
+            '',
+            ...(t.migrations.length ? table(['migration', 'run on'], t.migrations.map((m) => [m.name, m.runOn])) : ['no migrations applied']),
+          ],
+          exitCode: 0,
+        };
+      }),
+    );
+
+  tenant
+    .command('update')
+    .description('change registry fields and tenant config')
+    .argument('<id>', 'tenant id')
+    .option('--name <text>', 'display name')
+    .option('--set <key=value>', 'set a config value (repeatable)', collectPairs)
+    .option('--unset <key>', 'remove a config value (repeatable)', collectList)
+    .option('--status <status>', 'active or suspended')
+    .action((id: string, opts, cmd: Command) =>
+      run(cmd, async (tc, env) => {
+        const r = await updateTenant(tc, { id, name: opts.name, set: opts.set, unset: opts.unset, status: opts.status });
+        return { json: { tenant: r.tenant, changed: r.changed }, human: [`${env.c.green('updated')} ${id}: ${r.changed.join(', ')}`], exitCode: 0 };
+      }),
+    );
+
+  tenant
+    .command('remove')
+    .description('archive tenants (schema renamed, access revoked, data kept), or drop them with --purge')
+    .argument('<id...>', 'tenant ids')
+    .option('--purge', 'drop schema, role and registry row (the row counts dropped are logged)')
+    .option('--yes', 'do not ask for confirmation')
+    .option('--dry-run', 'say what would be removed; change nothing')
+    .action(async (ids: string[], opts, cmd: Command) => {
+      const flags = flagsOf(cmd);
+      const verb = opts.purge ? 'purge' : 'archive';
+      await run(cmd, async (tc, env) => {
+        if (!opts.yes && !opts.dryRun) {
+          if (!io.stdin.isTTY || !io.stderr.isTTY || flags.json) {
+            throw new InputError('confirmation_required', `refusing to ${verb} ${ids.join(', ')} without --yes (no terminal to ask)`);
+          }
+          // Validate before asking, so a typo is not confirmed first.
+          await showTenant(tc, ids[0]!);
+          if (!(await confirm(io, `${verb} ${ids.join(', ')}?`))) throw new InputError('cancelled', `${verb} cancelled; nothing changed`);
+        }
+        const r = await removeTenants(tc, { ids, purge: opts.purge, dryRun: opts.dryRun });
+        const human = r.tenants.map((t) => {
+          if (t.status === 'failed') return `${env.c.red('failed')} ${t.id}: ${t.error}`;
+          if (t.status === 'skipped') return `${env.c.yellow('skipped')} ${t.id}: ${t.error}`;
+          const what = t.status.startsWith('would') ? `would ${verb}` : `${verb}d`;
+          const rows = `${t.totalRows} row${t.totalRows === 1 ? '' : 's'} ${opts.purge ? 'dropped' : 'kept'}`;
+          return `${env.c.green(what)} ${t.id} (schema ${t.schema}, ${rows})`;
+        });
+        return { json: { tenants: r.tenants, dryRun: Boolean(opts.dryRun) }, human, exitCode: r.tenants.some((t) => t.status === 'failed') ? 1 : 0 };
+      });
+    });
+
+  tenant
+    .command('restore')
+    .description('undo an archive')
+    .argument('<id>', 'tenant id')
+    .action((id: string, _opts, cmd: Command) =>
+      run(cmd, async (tc, env) => {
+        const r = await restoreTenant(tc, id);
+        return { json: { tenant: r }, human: [`${env.c.green('restored')} ${id} (schema ${r.schema}, ${r.totalRows} rows)`], exitCode: 0 };
+      }),
+    );
+}
+
+export type { Outcome };

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { InputError } from '../index.js';
+import { registerMigrateCommands } from './commands/migrate.js';
+import { registerOtherCommands } from './commands/other.js';
+import { registerTenantCommands } from './commands/tenant.js';
+import type { GlobalFlags, Io } from './io.js';
+import { reportError, runCommand } from './run.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function defaultIo(): Io {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+}
+
+/** Parses argv, runs one command, and returns the exit code (the caller sets process.exitCode). */
+export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('tenantctl');
+  const flagsOf = (cmd: Command): GlobalFlags => cmd.optsWithGlobals() as GlobalFlags;
+  program
+    .description('PostgreSQL schema-per-tenant multi-tenancy: create, migrate, move rows and verify isolation')
+    .version(version(), '--version', 'print the version')
+    .option('--json', 'one JSON document on stdout')
+    .option('--quiet', 'print only errors')
+    .option('--verbose', 'more detail on stderr, stack traces on errors')
+    .option('--config <file>', 'config file (default: ./tenantctl.config.json)')
+    .option('--database-url <url>', 'PostgreSQL connection string (else DATABASE_URL, PG*, or the embedded Postgres)')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: () => undefined,
+      outputError: () => undefined,
+    });
+  const run = async (cmd: Command, body: Parameters<typeof runCommand>[2], overrides?: Parameters<typeof runCommand>[3]) => {
+    exitCode = await runCommand(io, flagsOf(cmd), body, overrides);
+  };
+  registerTenantCommands(program, run, io, flagsOf);
+  registerMigrateCommands(program, run);
+  registerOtherCommands(program, run);
+  for (const cmd of allCommands(program)) {
+    cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => undefined, outputError: () => undefined });
+  }
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (err.code === 'commander.executeSubCommandAsync') return 0;
+      const message = err.message.replace(/^error: /, '').replace(/\n[\s\S]*$/, '');
+      return reportError(io, { json }, new InputError('usage', `${message}; see tenantctl --help`));
+    }
+    return reportError(io, { json }, err);
+  }
+  return exitCode;
+}
+
+function allCommands(cmd: Command): Command[] {
+  return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
+}

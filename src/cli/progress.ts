@@ -1,0 +1,42 @@
+import ora, { type Ora } from 'ora';
+import type { ProgressEvent } from '../index.js';
+import type { GlobalFlags, Io } from './io.js';
+
+/**
+ * Progress of long runs on stderr: an ora spinner with counts, rate and time
+ * left when stderr is a terminal; otherwise one plain line per finished tenant.
+ * Nothing with --quiet.
+ */
+export class Progress {
+  private spinner: Ora | undefined;
+  private started = Date.now();
+
+  constructor(
+    private io: Io,
+    private flags: GlobalFlags,
+  ) {}
+
+  start(text: string): void {
+    if (this.flags.quiet || !this.io.stderr.isTTY) return;
+    this.started = Date.now();
+    this.spinner = ora({ text, stream: this.io.stderr as NodeJS.WritableStream & { isTTY: boolean } }).start();
+  }
+
+  tenant(event: ProgressEvent): void {
+    if (this.flags.quiet) return;
+    const left = event.total - event.done;
+    if (this.spinner) {
+      const seconds = (Date.now() - this.started) / 1000;
+      const rate = event.done / Math.max(seconds, 0.001);
+      const eta = rate > 0 ? Math.ceil(left / rate) : 0;
+      this.spinner.text = `${event.done} done, ${event.failed} failed, ${left} left  ${rate.toFixed(1)}/s  ~${eta}s left`;
+    } else {
+      this.io.stderr.write(`${event.id}: ${event.status} (${event.done}/${event.total})\n`);
+    }
+  }
+
+  stop(): void {
+    this.spinner?.stop();
+    this.spinner = undefined;
+  }
+}

@@ -1,0 +1,57 @@
+/** What a user may write in tenantctl.config.json: every key optional, nothing checked yet. */
+export interface RawConfig {
+  controlSchema?: unknown;
+  schemaPrefix?: unknown;
+  sharedSchema?: unknown;
+  tenantMigrations?: unknown;
+  sharedMigrations?: unknown;
+  ownershipColumn?: unknown;
+  roles?: unknown;
+  concurrency?: unknown;
+  lockTimeout?: unknown;
+  statementTimeout?: unknown;
+}
+
+/** Validated settings with defaults applied; migration folders are absolute paths. */
+export interface Config {
+  controlSchema: string;
+  schemaPrefix: string;
+  sharedSchema: string;
+  tenantMigrations: string;
+  sharedMigrations: string;
+  ownershipColumn: string;
+  roles: boolean;
+  concurrency: number;
+  /** Postgres duration text, e.g. "5s"; "0" means no limit. */
+  lockTimeout: string;
+  statementTimeout: string;
+}
+
+export const CONFIG_KEYS = [
+  'controlSchema',
+  'schemaPrefix',
+  'sharedSchema',
+  'tenantMigrations',
+  'sharedMigrations',
+  'ownershipColumn',
+  'roles',
+  'concurrency',
+  'lockTimeout',
+  'statementTimeout',
+] as const satisfies readonly (keyof RawConfig)[];
+
+export const DEFAULT_CONFIG: Omit<Config, 'tenantMigrations' | 'sharedMigrations'> & {
+  tenantMigrations: string;
+  sharedMigrations: string;
+} = {
+  controlSchema: 'tenantctl',
+  schemaPrefix: 'tenant_',
+  sharedSchema: 'public',
+  tenantMigrations: 'migrations/tenant',
+  sharedMigrations: 'migrations/shared',
+  ownershipColumn: 'tenant_id',
+  roles: true,
+  concurrency: 4,
+  lockTimeout: '5s',
+  statementTimeout: '0',
+};

@@ -1,0 +1,52 @@
+import { ident } from '../util/quote.js';
+
+/**
+ * The control schema, as a list of versions. Version N's statements upgrade a
+ * schema at N-1; they run in one transaction under the control lock, so two
+ * first runs racing each other apply each version exactly once.
+ */
+export function controlSchemaVersions(controlSchema: string): string[][] {
+  const s = ident(controlSchema);
+  return [
+    [
+      `CREATE SCHEMA IF NOT EXISTS ${s}`,
+      `REVOKE ALL ON SCHEMA ${s} FROM PUBLIC`,
+      `CREATE TABLE ${s}.meta (key text PRIMARY KEY, value text NOT NULL)`,
+      `CREATE TABLE ${s}.tenants (
+        id text PRIMARY KEY CHECK (id ~ '^[a-z][a-z0-9_]{0,39}$'),
+        schema_name text NOT NULL UNIQUE,
+        role_name text UNIQUE,
+        status text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended', 'archived')),
+        key text NOT NULL,
+        name text,
+        config jsonb NOT NULL DEFAULT '{}'::jsonb,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        archived_at timestamptz
+      )`,
+      `CREATE TABLE ${s}.tenant_migrations (
+        tenant_id text NOT NULL REFERENCES ${s}.tenants (id) ON DELETE CASCADE,
+        name text NOT NULL,
+        checksum text NOT NULL,
+        run_on timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant_id, name)
+      )`,
+      `CREATE TABLE ${s}.shared_migrations (
+        name text PRIMARY KEY,
+        checksum text NOT NULL,
+        run_on timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE TABLE ${s}.operations (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at timestamptz NOT NULL DEFAULT now(),
+        actor text NOT NULL,
+        operation text NOT NULL,
+        tenant_id text,
+        detail jsonb NOT NULL DEFAULT '{}'::jsonb
+      )`,
+      `CREATE INDEX operations_tenant_idx ON ${s}.operations (tenant_id, at)`,
+    ],
+  ];
+}
+
+export const CONTROL_SCHEMA_VERSION = 1;

@@ -1,0 +1,73 @@
+import { InputError, toTenantctlError } from '../errors.js';
+import { withClient, withTransaction } from '../db/with.js';
+import type { Context } from '../core/context.js';
+import { ident } from '../util/quote.js';
+import { CONTROL_SCHEMA_VERSION, controlSchemaVersions } from './ddl.js';
+import { CONTROL_LOCK_KEYS } from './locks.js';
+
+const UNDEFINED_TABLE = '42P01';
+const UNDEFINED_SCHEMA = '3F000';
+
+/** The control schema's version, 0 when it does not exist yet. One round trip. */
+export async function controlVersion(ctx: Context): Promise<number> {
+  try {
+    const r = await ctx.pool.query<{ value: string }>(
+      `SELECT value FROM ${ident(ctx.config.controlSchema)}.meta WHERE key = 'schema_version'`,
+    );
+    return Number(r.rows[0]?.value ?? 0);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === UNDEFINED_TABLE || code === UNDEFINED_SCHEMA) return 0;
+    throw toTenantctlError(err);
+  }
+}
+
+function assertKnown(ctx: Context, version: number): void {
+  if (version > CONTROL_SCHEMA_VERSION) {
+    throw new InputError(
+      'control_schema_newer',
+      `control schema "${ctx.config.controlSchema}" is at version ${version}, newer than this tenantctl knows (${CONTROL_SCHEMA_VERSION}); upgrade tenantctl`,
+    );
+  }
+}
+
+/** For read-only commands: true when the control schema exists and is current. */
+export async function controlReady(ctx: Context): Promise<boolean> {
+  const version = await controlVersion(ctx);
+  assertKnown(ctx, version);
+  return version > 0;
+}
+
+/**
+ * Creates or upgrades the control schema. Idempotent; the fast path (already
+ * current) costs one round trip. Upgrades run under an advisory lock inside one
+ * transaction, re-reading the version after the lock, so racing first runs are safe.
+ */
+export async function ensureControlSchema(ctx: Context): Promise<{ from: number; to: number }> {
+  const seen = await controlVersion(ctx);
+  assertKnown(ctx, seen);
+  if (seen === CONTROL_SCHEMA_VERSION) return { from: seen, to: seen };
+  return withClient(ctx.pool, (client) =>
+    withTransaction(client, async () => {
+      await client.query(`SELECT pg_advisory_xact_lock(${CONTROL_LOCK_KEYS})`, [ctx.config.controlSchema]);
+      const meta = `${ident(ctx.config.controlSchema)}.meta`;
+      const present = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [meta]);
+      const from = present.rows[0]?.t
+        ? Number((await client.query<{ value: string }>(`SELECT value FROM ${meta} WHERE key = 'schema_version'`)).rows[0]?.value ?? 0)
+        : 0;
+      assertKnown(ctx, from);
+      const versions = controlSchemaVersions(ctx.config.controlSchema);
+      for (let v = from; v < versions.length; v++) {
+        for (const statement of versions[v]!) await client.query(statement);
+      }
+      if (from < versions.length) {
+        await client.query(
+          `INSERT INTO ${ident(ctx.config.controlSchema)}.meta (key, value) VALUES ('schema_version', $1)
+           ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+          [String(versions.length)],
+        );
+      }
+      return { from, to: versions.length };
+    }),
+  );
+}

@@ -1,0 +1,89 @@
+import type { Context } from './context.js';
+import { isConnectionLoss } from '../db/with.js';
+import type { PoolClient } from '../db/types.js';
+
+/** What happens to the rest of the fleet when tenants fail. */
+export interface FailurePolicy {
+  /** Stop starting new tenants after the first failure. */
+  failFast?: boolean;
+  /** Run this many tenants first; if any of them fails, run none of the rest. */
+  canary?: number;
+  /** Stop starting new tenants once this many have failed. */
+  maxFailures?: number;
+}
+
+export interface FleetOutcome<R> {
+  /** One result per job, in job order; undefined for jobs never started. */
+  results: (R | undefined)[];
+  /** Why the run stopped early, if it did. */
+  stoppedBecause?: string;
+}
+
+/**
+ * A work queue: `concurrency` workers, each with its own connection from the
+ * pool, take jobs in order. A job returns a result (expected failures are
+ * results, not exceptions); `isFailure` tells the policy which results count.
+ */
+export async function runFleet<J, R>(
+  ctx: Context,
+  jobs: readonly J[],
+  options: FailurePolicy & {
+    concurrency: number;
+    isFailure: (r: R) => boolean;
+    label: (j: J) => string;
+    status: (r: R) => string;
+    /** The result for a job whose work threw (a lost connection, a bug). */
+    onError: (j: J, err: unknown) => R;
+  },
+  work: (client: PoolClient, job: J) => Promise<R>,
+): Promise<FleetOutcome<R>> {
+  const results: (R | undefined)[] = new Array(jobs.length).fill(undefined);
+  let failed = 0;
+  let done = 0;
+  let stoppedBecause: string | undefined;
+
+  const phase = async (from: number, to: number, workers: number) => {
+    let next = from;
+    const worker = async () => {
+      let client: PoolClient | undefined;
+      try {
+        while (next < to && !stoppedBecause) {
+          const index = next++;
+          const job = jobs[index]!;
+          client ??= await ctx.pool.connect();
+          let result: R;
+          try {
+            result = await work(client, job);
+          } catch (err) {
+            // A lost connection (or a bug) fails this tenant; the next one gets a fresh session.
+            result = options.onError(job, err);
+            client.release(isConnectionLoss(err) ? (err as Error) : true);
+            client = undefined;
+          }
+          results[index] = result;
+          done++;
+          if (options.isFailure(result)) {
+            failed++;
+            if (options.failFast) stoppedBecause ??= `--fail-fast: ${options.label(job)} failed`;
+            if (options.maxFailures !== undefined && failed >= options.maxFailures) {
+              stoppedBecause ??= `--max-failures ${options.maxFailures} reached`;
+            }
+          }
+          ctx.onProgress?.({ id: options.label(job), status: options.status(result), done, failed, total: jobs.length });
+        }
+      } finally {
+        client?.release();
+      }
+    };
+    const n = Math.max(1, Math.min(workers, to - from));
+    await Promise.all(Array.from({ length: n }, worker));
+  };
+
+  const canary = Math.min(options.canary ?? 0, jobs.length);
+  if (canary > 0) {
+    await phase(0, canary, options.concurrency);
+    if (failed > 0) stoppedBecause ??= `--canary ${canary}: ${failed} of the first ${canary} failed`;
+  }
+  if (!stoppedBecause) await phase(canary, jobs.length, options.concurrency);
+  return { results, stoppedBecause };
+}

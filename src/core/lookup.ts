@@ -1,0 +1,37 @@
+import { InputError } from '../errors.js';
+import { readTenants, type TenantFilter, type TenantWithJournal } from '../control/registry.js';
+import { controlReady } from '../control/ensure.js';
+import type { Context } from './context.js';
+import { assertTenantId, uniqueIds } from './ids.js';
+
+/** Validates ids before any SQL runs. */
+export function validateIds(ids: readonly string[] | undefined): string[] | undefined {
+  if (!ids) return undefined;
+  ids.forEach(assertTenantId);
+  return uniqueIds(ids);
+}
+
+/**
+ * The tenants a command works on, with their journals, in one round trip:
+ * the named ones (each must exist: exit 2 otherwise), or all with `status`.
+ * Without a control schema there are no tenants, and nothing is created.
+ */
+export async function findTenants(ctx: Context, ids: readonly string[] | undefined, status?: TenantFilter['status']): Promise<TenantWithJournal[]> {
+  const wanted = validateIds(ids);
+  if (!(await controlReady(ctx))) {
+    if (wanted && wanted.length > 0) throw unknownTenants(wanted);
+    return [];
+  }
+  const rows = await readTenants(ctx.pool, ctx, wanted ? { ids: wanted } : { status });
+  if (wanted) {
+    const found = new Set(rows.map((r) => r.id));
+    const unknown = wanted.filter((id) => !found.has(id));
+    if (unknown.length > 0) throw unknownTenants(unknown);
+  }
+  return rows;
+}
+
+export function unknownTenants(ids: readonly string[]): InputError {
+  const list = ids.map((id) => JSON.stringify(id)).join(', ');
+  return new InputError('unknown_tenant', `unknown tenant ${list}; see \`tenantctl tenant list\``, { ids });
+}

@@ -1,0 +1,61 @@
+import { InputError, describeError } from '../errors.js';
+import { ensureControlSchema } from '../control/ensure.js';
+import type { Context } from './context.js';
+import { runFleet } from './fleet.js';
+import { findTenants } from './lookup.js';
+import { tenantMigrations } from './migration-files.js';
+import { summarize, type FleetSummary, type TenantRunResult } from './results.js';
+import { migrateTenant } from './tenant-migrate.js';
+
+export interface MigrateDownOptions {
+  tenants: string[];
+  /** How many migrations to revert (default 1). */
+  count?: number;
+  /** Revert everything applied after this migration; it stays applied. */
+  to?: string;
+  concurrency?: number;
+  wait?: boolean;
+}
+
+export interface MigrateDownResult {
+  tenants: TenantRunResult[];
+  summary: FleetSummary;
+}
+
+/** Rolls named tenants back, each in its own transaction (down actions, or node-pg-migrate's inferred reverse). */
+export async function migrateDown(ctx: Context, options: MigrateDownOptions): Promise<MigrateDownResult> {
+  if (options.tenants.length === 0) throw new InputError('usage', 'migrate down needs --tenant ID (one or more)');
+  if (options.count !== undefined && options.to !== undefined) throw new InputError('usage', 'give --count or --to, not both');
+  if (options.count !== undefined && (!Number.isInteger(options.count) || options.count < 1)) {
+    throw new InputError('usage', `--count must be a whole number of at least 1, got ${options.count}`);
+  }
+  const files = await tenantMigrations(ctx);
+  if (options.to !== undefined && !files.byName.has(options.to)) {
+    throw new InputError('unknown_migration', `no tenant migration named "${options.to}" in ${files.dir}`);
+  }
+  await ensureControlSchema(ctx);
+  const tenants = await findTenants(ctx, options.tenants);
+  const archived = tenants.find((t) => t.status === 'archived');
+  if (archived) throw new InputError('tenant_archived', `tenant "${archived.id}" is archived; restore it first`);
+  const jobs = tenants.map((t) => ({
+    id: t.id,
+    direction: 'down' as const,
+    files: files.list,
+    down: { count: options.count, toName: options.to },
+    allowed: ['active', 'suspended'],
+  }));
+  const outcome = await runFleet<(typeof jobs)[number], TenantRunResult>(
+    ctx,
+    jobs,
+    {
+      concurrency: options.concurrency ?? ctx.config.concurrency,
+      isFailure: (r) => r.status === 'failed',
+      label: (j) => j.id,
+      status: (r) => r.status,
+      onError: (j, err) => ({ id: j.id, status: 'failed', applied: [], error: describeError(err) }),
+    },
+    (client, job) => migrateTenant(client, ctx, job, options.wait ?? false),
+  );
+  const list = outcome.results.map((r, i) => r ?? { id: jobs[i]!.id, status: 'skipped' as const, applied: [] });
+  return { tenants: list, summary: summarize(list) };
+}

@@ -1,0 +1,62 @@
+import { readTenants } from '../control/registry.js';
+import { controlReady } from '../control/ensure.js';
+import { ident } from '../util/quote.js';
+import { planUp } from '../migrations/plan.js';
+import type { Context } from './context.js';
+import { findTenants } from './lookup.js';
+import { sharedMigrations, tenantMigrations } from './migration-files.js';
+
+export interface TenantMigrationStatus {
+  id: string;
+  status: string;
+  /** How many migrations this tenant has applied. */
+  applied: number;
+  /** Files not yet applied, in order. */
+  pending: string[];
+  /** Applied, but the file is gone from disk. */
+  missing: string[];
+  /** Applied, but the file changed since. */
+  changed: string[];
+}
+
+export interface MigrateStatusResult {
+  shared: { applied: number; pending: string[]; missing: string[]; changed: string[] };
+  tenants: TenantMigrationStatus[];
+  /** Tenants whose journal disagrees with the files (missing or changed). */
+  disagreeing: string[];
+  pendingTotal: number;
+}
+
+/**
+ * Applied and pending migrations per tenant, from two queries whatever the fleet
+ * size (control version, registry with journals) plus one for shared migrations.
+ */
+export async function migrateStatus(ctx: Context, options: { tenants?: string[] } = {}): Promise<MigrateStatusResult> {
+  const files = await tenantMigrations(ctx);
+  const sharedFiles = await sharedMigrations(ctx);
+  const named = options.tenants !== undefined && options.tenants.length > 0;
+  const tenants = named ? await findTenants(ctx, options.tenants) : (await controlReady(ctx)) ? await readTenants(ctx.pool, ctx, {}) : [];
+  let sharedJournal: { name: string; checksum: string }[] = [];
+  if (tenants.length > 0 || (await controlReady(ctx))) {
+    sharedJournal = (await ctx.pool.query<{ name: string; checksum: string }>(`SELECT name, checksum FROM ${ident(ctx.config.controlSchema)}.shared_migrations`)).rows;
+  }
+  const sharedPlan = planUp(sharedFiles.list, sharedJournal);
+  const list: TenantMigrationStatus[] = tenants.map((t) => {
+    const plan = planUp(files.list, t.journal);
+    return {
+      id: t.id,
+      status: t.status,
+      applied: t.journal.length,
+      pending: plan.pending.map((m) => m.name),
+      missing: plan.missing,
+      changed: plan.changed,
+    };
+  });
+  const active = list.filter((t) => t.status !== 'archived');
+  return {
+    shared: { applied: sharedJournal.length, pending: sharedPlan.pending.map((m) => m.name), missing: sharedPlan.missing, changed: sharedPlan.changed },
+    tenants: list,
+    disagreeing: list.filter((t) => t.missing.length > 0 || t.changed.length > 0).map((t) => t.id),
+    pendingTotal: active.reduce((n, t) => n + t.pending.length, 0) + sharedPlan.pending.length,
+  };
+}

@@ -1,0 +1,103 @@
+import { InputError, TenantctlError, describeError } from '../errors.js';
+import { ensureControlSchema } from '../control/ensure.js';
+import { planUp } from '../migrations/plan.js';
+import type { Context } from './context.js';
+import { runFleet, type FailurePolicy } from './fleet.js';
+import { findTenants } from './lookup.js';
+import { tenantMigrations } from './migration-files.js';
+import { summarize, type FleetSummary, type TenantRunResult } from './results.js';
+import { migrateShared } from './shared-migrate.js';
+import { migrateTenant } from './tenant-migrate.js';
+
+export interface MigrateOptions extends FailurePolicy {
+  /** Tenants to migrate; default all active ones. */
+  tenants?: string[];
+  /** Stop at this migration (inclusive) instead of the head. */
+  to?: string;
+  dryRun?: boolean;
+  concurrency?: number;
+  /** Wait for tenants another run holds instead of skipping them. */
+  wait?: boolean;
+}
+
+export interface MigrateResult {
+  dryRun: boolean;
+  shared: { applied: string[]; pending: string[] };
+  /** Per tenant; with dryRun, `applied` lists what would run. */
+  tenants: TenantRunResult[];
+  summary: FleetSummary;
+  stoppedBecause?: string;
+  stats: { roundTrips: number; seconds: number };
+}
+
+/**
+ * Brings tenants to the head (or `to`). Shared migrations first, once. The plan
+ * comes from one query over the registry and journal, so tenants with nothing
+ * pending cost no round trip; the rest go through the work queue, one
+ * transaction and one lock per tenant.
+ */
+export async function migrate(ctx: Context, options: MigrateOptions = {}): Promise<MigrateResult> {
+  const started = performance.now();
+  const trips = ctx.stats.roundTrips;
+  const files = await tenantMigrations(ctx);
+  const toIndex = options.to === undefined ? files.list.length - 1 : files.list.findIndex((m) => m.name === options.to);
+  if (toIndex < 0) {
+    throw new InputError('unknown_migration', `no tenant migration named "${options.to}" in ${files.dir}; see \`tenantctl migrate status\``);
+  }
+  const named = options.tenants !== undefined && options.tenants.length > 0;
+  if (!options.dryRun) await ensureControlSchema(ctx);
+  const tenants = await findTenants(ctx, named ? options.tenants : undefined, named ? undefined : 'active');
+  const archived = tenants.filter((t) => t.status === 'archived');
+  if (named && archived.length > 0) {
+    throw new InputError('tenant_archived', `tenant "${archived[0]!.id}" is archived; restore it first with \`tenantctl tenant restore ${archived[0]!.id}\``);
+  }
+  let shared;
+  try {
+    shared = await migrateShared(ctx, { dryRun: options.dryRun });
+  } catch (err) {
+    throw new TenantctlError('shared_migration_failed', `shared migrations failed, no tenant was touched: ${describeError(err)}`, 1);
+  }
+
+  const results = new Map<string, TenantRunResult>();
+  const jobs = [];
+  for (const t of tenants) {
+    const plan = planUp(files.list, t.journal, toIndex);
+    if (plan.pending.length === 0) results.set(t.id, { id: t.id, status: 'up-to-date', applied: [] });
+    else if (options.dryRun) results.set(t.id, { id: t.id, status: 'migrated', applied: plan.pending.map((m) => m.name) });
+    else jobs.push({ id: t.id, direction: 'up' as const, files: files.list, toIndex, allowed: named ? ['active', 'suspended'] : ['active'] });
+  }
+  let stoppedBecause: string | undefined;
+  if (jobs.length > 0) {
+    const outcome = await runFleet<(typeof jobs)[number], TenantRunResult>(
+      ctx,
+      jobs,
+      {
+        concurrency: options.concurrency ?? ctx.config.concurrency,
+        failFast: options.failFast,
+        canary: options.canary,
+        maxFailures: options.maxFailures,
+        isFailure: (r) => r.status === 'failed',
+        label: (j) => j.id,
+        status: (r) => r.status,
+        onError: (j, err) => ({ id: j.id, status: 'failed', applied: [], error: describeError(err) }),
+      },
+      (client, job) => migrateTenant(client, ctx, job, options.wait ?? false),
+    );
+    stoppedBecause = outcome.stoppedBecause;
+    jobs.forEach((job, i) => {
+      results.set(
+        job.id,
+        outcome.results[i] ?? { id: job.id, status: 'skipped', applied: [], reason: 'stopped', error: `not run: ${stoppedBecause ?? 'stopped'}` },
+      );
+    });
+  }
+  const list = tenants.map((t) => results.get(t.id)!);
+  return {
+    dryRun: options.dryRun ?? false,
+    shared,
+    tenants: list,
+    summary: summarize(list),
+    stoppedBecause,
+    stats: { roundTrips: ctx.stats.roundTrips - trips, seconds: (performance.now() - started) / 1000 },
+  };
+}

@@ -1,0 +1,30 @@
+/** One tenant's outcome in a fleet command. Expected failures are results, not exceptions. */
+export type TenantRunStatus = 'migrated' | 'up-to-date' | 'failed' | 'skipped' | 'created';
+
+export interface TenantRunResult {
+  id: string;
+  status: TenantRunStatus;
+  /** Migrations applied (up) or reverted (down) for this tenant, in the order they ran. */
+  applied: string[];
+  error?: string;
+  /** Why a tenant was skipped: another run holds its lock, or the run stopped before it. */
+  reason?: 'locked' | 'stopped' | 'not-active';
+}
+
+export interface FleetSummary {
+  migrated: number;
+  upToDate: number;
+  failed: number;
+  skipped: number;
+}
+
+export function summarize(results: readonly TenantRunResult[]): FleetSummary {
+  const summary: FleetSummary = { migrated: 0, upToDate: 0, failed: 0, skipped: 0 };
+  for (const r of results) {
+    if (r.status === 'migrated' || r.status === 'created') summary.migrated++;
+    else if (r.status === 'up-to-date') summary.upToDate++;
+    else if (r.status === 'failed') summary.failed++;
+    else summary.skipped++;
+  }
+  return summary;
+}

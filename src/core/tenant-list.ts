@@ -1,0 +1,60 @@
+import { InputError } from '../errors.js';
+import type { TenantStatus, TenantWithJournal } from '../control/registry.js';
+import { planUp } from '../migrations/plan.js';
+import type { Context } from './context.js';
+import { findTenants } from './lookup.js';
+import { tenantMigrations } from './migration-files.js';
+
+export interface TenantSummary {
+  id: string;
+  schema: string;
+  status: TenantStatus;
+  key: string;
+  name: string | null;
+  applied: number;
+  pending: number;
+}
+
+export interface TenantDetail extends TenantSummary {
+  role: string | null;
+  config: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+  archivedAt: string | null;
+  migrations: { name: string; runOn: string }[];
+}
+
+const STATUSES: readonly TenantStatus[] = ['active', 'suspended', 'archived'];
+
+export function assertStatus(status: string, allowed: readonly string[] = STATUSES): asserts status is TenantStatus {
+  if (!allowed.includes(status)) throw new InputError('invalid_status', `status must be one of ${allowed.join(', ')}, got "${status}"`);
+}
+
+function summary(t: TenantWithJournal, pending: number): TenantSummary {
+  return { id: t.id, schema: t.schema, status: t.status, key: t.key, name: t.name, applied: t.journal.length, pending };
+}
+
+/** Every tenant (or those with `status`), with applied and pending counts: one query. */
+export async function listTenants(ctx: Context, options: { status?: string } = {}): Promise<{ tenants: TenantSummary[] }> {
+  if (options.status !== undefined) assertStatus(options.status);
+  const files = await tenantMigrations(ctx);
+  const rows = await findTenants(ctx, undefined, options.status as TenantStatus | undefined);
+  return { tenants: rows.map((t) => summary(t, planUp(files.list, t.journal).pending.length)) };
+}
+
+/** One tenant: the summary, its config and its applied migrations. */
+export async function showTenant(ctx: Context, id: string): Promise<{ tenant: TenantDetail }> {
+  const files = await tenantMigrations(ctx);
+  const [t] = await findTenants(ctx, [id]);
+  return {
+    tenant: {
+      ...summary(t!, planUp(files.list, t!.journal).pending.length),
+      role: t!.role,
+      config: t!.config,
+      createdAt: new Date(t!.createdAt).toISOString(),
+      updatedAt: new Date(t!.updatedAt).toISOString(),
+      archivedAt: t!.archivedAt ? new Date(t!.archivedAt).toISOString() : null,
+      migrations: t!.journal.map((j) => ({ name: j.name, runOn: j.runOn.toISOString() })),
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { DatabaseError, InputError } from '../errors.js';
+import { ensureControlSchema } from '../control/ensure.js';
+import { logOperation } from '../control/oplog.js';
+import { readTenantRows } from '../control/registry.js';
+import { countRows, totalRows } from '../control/row-counts.js';
+import { withClient } from '../db/with.js';
+import { beginTenantTransaction, rollbackQuietly } from '../migrations/tenant-tx.js';
+import { grantTenantAccess } from '../roles/grants.js';
+import { databaseOid, sharedRoleName } from '../roles/names.js';
+import { ident } from '../util/quote.js';
+import type { Context } from './context.js';
+import { findTenants } from './lookup.js';
+
+export interface RestoreResult {
+  id: string;
+  schema: string;
+  rows: Record<string, number>;
+  totalRows: number;
+}
+
+/** Undoes an archive: the schema gets its name back, the role its access, the tenant its status. */
+export async function restoreTenant(ctx: Context, id: string): Promise<RestoreResult> {
+  const [t] = await findTenants(ctx, [id]);
+  if (t!.status !== 'archived') throw new InputError('tenant_not_archived', `tenant "${id}" is ${t!.status}, not archived; nothing to restore`);
+  await ensureControlSchema(ctx);
+  const schema = `${ctx.config.schemaPrefix}${id}`;
+  return withClient(ctx.pool, async (client) => {
+    if (!(await beginTenantTransaction(client, ctx, id))) {
+      throw new DatabaseError('tenant_locked', `another tenantctl run holds tenant "${id}"; retry when it finishes`);
+    }
+    try {
+      const [row] = await readTenantRows(client, ctx, [id], true);
+      if (!row || row.status !== 'archived') throw new InputError('tenant_not_archived', `tenant "${id}" is no longer archived`);
+      const taken = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      if (taken.rowCount) throw new InputError('schema_exists', `schema "${schema}" exists; rename or drop it, then restore "${id}"`);
+      await client.query(`ALTER SCHEMA ${ident(row.schema)} RENAME TO ${ident(schema)}`);
+      if (row.role) await grantTenantAccess(client, schema, row.role, sharedRoleName(await databaseOid(client, ctx)));
+      await client.query(
+        `UPDATE ${ident(ctx.config.controlSchema)}.tenants SET status = 'active', schema_name = $2, archived_at = NULL, updated_at = now() WHERE id = $1`,
+        [id, schema],
+      );
+      const rows = await countRows(client, schema);
+      await logOperation(client, ctx, 'restore', id, { schema, archivedSchema: row.schema, rows, totalRows: totalRows(rows) });
+      await client.query('COMMIT');
+      return { id, schema, rows, totalRows: totalRows(rows) };
+    } catch (err) {
+      await rollbackQuietly(client);
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,58 @@
+import { InputError } from '../errors.js';
+import type { Pool, PoolClient } from '../db/types.js';
+import { ident } from '../util/quote.js';
+import { assertTenantId } from './ids.js';
+
+export interface WithTenantOptions {
+  /** The control schema that holds the registry (default "tenantctl"). */
+  controlSchema?: string;
+  /** The shared schema, second on the search_path (default "public"). */
+  sharedSchema?: string;
+  /** Also run for suspended tenants (exec does; application code should not). */
+  allowSuspended?: boolean;
+}
+
+/**
+ * Runs `fn` in one transaction as the tenant: its schema first on the
+ * search_path, then the shared schema; its role (when it has one); and the
+ * settings tenantctl.tenant_id and tenantctl.tenant_key, for row level security
+ * policies (current_setting('tenantctl.tenant_key')). Everything is SET LOCAL,
+ * so it ends with the transaction; session-level SETs made by `fn` are reset
+ * before the connection goes back to the pool, and a connection that cannot be
+ * reset is destroyed instead of reused.
+ */
+export async function withTenant<T>(pool: Pool, id: string, fn: (client: PoolClient) => Promise<T>, options: WithTenantOptions = {}): Promise<T> {
+  assertTenantId(id);
+  const control = ident(options.controlSchema ?? 'tenantctl');
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    try {
+      const r = await client.query<{ role: string | null; status: string }>(
+        `SELECT t.role_name AS role, t.status,
+           set_config('search_path', quote_ident(t.schema_name) || ', ' || quote_ident($2), true),
+           set_config('tenantctl.tenant_id', t.id, true),
+           set_config('tenantctl.tenant_key', t.key, true)
+         FROM ${control}.tenants t WHERE t.id = $1 AND t.status = ANY($3)`,
+        [id, options.sharedSchema ?? 'public', options.allowSuspended ? ['active', 'suspended'] : ['active']],
+      );
+      const tenant = r.rows[0];
+      if (!tenant) throw new InputError('unknown_tenant', `no active tenant "${id}"; see \`tenantctl tenant list\``, { ids: [id] });
+      if (tenant.role) await client.query(`SET LOCAL ROLE ${ident(tenant.role)}`);
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  } finally {
+    try {
+      await client.query('RESET ROLE; RESET ALL');
+    } catch (err) {
+      broken = err as Error;
+    }
+    client.release(broken);
+  }
+}

@@ -1,0 +1,24 @@
+// The public API: every CLI command is one of these functions.
+export { openTenantctl, type OpenOptions, type Tenantctl } from './core/open.js';
+export { createContext, silentLogger, type Context, type Logger, type ProgressEvent } from './core/context.js';
+export { init, type InitResult } from './core/init.js';
+export { createTenants, type CreateTenantsOptions, type CreateTenantsResult } from './core/tenant-create.js';
+export { listTenants, showTenant, type TenantSummary, type TenantDetail } from './core/tenant-list.js';
+export { updateTenant, type UpdateTenantOptions } from './core/tenant-update.js';
+export { removeTenants, archivedSchemaName, type RemoveTenantsOptions, type RemoveResult } from './core/tenant-remove.js';
+export { restoreTenant, type RestoreResult } from './core/tenant-restore.js';
+export { migrate, type MigrateOptions, type MigrateResult } from './core/migrate.js';
+export { migrateDown, type MigrateDownOptions, type MigrateDownResult } from './core/migrate-down.js';
+export { migrateStatus, type MigrateStatusResult, type TenantMigrationStatus } from './core/migrate-status.js';
+export { newMigration, type NewMigrationOptions } from './core/migrate-new.js';
+export { execAsTenant, type ExecOptions, type ExecStatementResult } from './core/exec.js';
+export { withTenant, type WithTenantOptions } from './core/with-tenant.js';
+export { readOperations, type OperationEntry } from './control/oplog.js';
+export { assertTenantId } from './core/ids.js';
+export type { TenantRunResult, TenantRunStatus, FleetSummary } from './core/results.js';
+export type { FailurePolicy } from './core/fleet.js';
+export { loadConfig } from './config/load.js';
+export { resolveConfig } from './config/resolve.js';
+export type { Config, RawConfig } from './config/types.js';
+export { TenantctlError, InputError, DatabaseError, toTenantctlError, type ExitCode } from './errors.js';
+export { ident, qualified, literal } from './util/quote.js';

@@ -1,0 +1,33 @@
+import type { Context } from '../core/context.js';
+import type { Queryable } from '../db/types.js';
+import { TENANT_LOCK_KEYS } from '../control/locks.js';
+import { literal } from '../util/quote.js';
+
+/**
+ * Opens a tenant's transaction: BEGIN with the configured timeouts, then the
+ * tenant's advisory lock (held until COMMIT or ROLLBACK). Without `wait` a
+ * lock held by another run returns false at once (the transaction is rolled
+ * back); with `wait` it blocks for as long as it takes.
+ */
+export async function beginTenantTransaction(db: Queryable, ctx: Context, id: string, wait = false): Promise<boolean> {
+  const { lockTimeout, statementTimeout } = ctx.config;
+  await db.query(`BEGIN; SET LOCAL statement_timeout = ${literal(statementTimeout)}; SET LOCAL lock_timeout = ${wait ? "'0'" : literal(lockTimeout)}`);
+  if (wait) {
+    await db.query(`SELECT pg_advisory_xact_lock(${TENANT_LOCK_KEYS})`, [ctx.config.controlSchema, id]);
+    await db.query(`SET LOCAL lock_timeout = ${literal(lockTimeout)}`);
+    return true;
+  }
+  const r = await db.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(${TENANT_LOCK_KEYS}) AS ok`, [ctx.config.controlSchema, id]);
+  if (r.rows[0]?.ok) return true;
+  await db.query('ROLLBACK');
+  return false;
+}
+
+/** Points unqualified names at the tenant schema, then the shared schema, for this transaction. */
+export async function setTenantSearchPath(db: Queryable, ctx: Context, schema: string): Promise<void> {
+  await db.query(`SELECT set_config('search_path', quote_ident($1) || ', ' || quote_ident($2), true)`, [schema, ctx.config.sharedSchema]);
+}
+
+export async function rollbackQuietly(db: Queryable): Promise<void> {
+  await db.query('ROLLBACK').catch(() => undefined);
+}
