@@ -22,3 +22,5 @@ export { resolveConfig } from './config/resolve.js';
 export type { Config, RawConfig } from './config/types.js';
 export { TenantctlError, InputError, DatabaseError, toTenantctlError, type ExitCode } from './errors.js';
 export { ident, qualified, literal } from './util/quote.js';
+export * from './copy/index.js';
+export * from './verify/index.js';

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../index.js';
+import { registerCopyCommands } from './commands/copy.js';
 import { registerMigrateCommands } from './commands/migrate.js';
 import { registerOtherCommands } from './commands/other.js';
 import { registerTenantCommands } from './commands/tenant.js';
+import { registerVerifyCommands } from './commands/verify.js';
 import type { GlobalFlags, Io } from './io.js';
 import { reportError, runCommand } from './run.js';
 
@@ -42,6 +44,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   registerTenantCommands(program, run, io, flagsOf);
   registerMigrateCommands(program, run);
   registerOtherCommands(program, run);
+  registerCopyCommands(program, run);
+  registerVerifyCommands(program, run);
   for (const cmd of allCommands(program)) {
     cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => undefined, outputError: () => undefined });
   }

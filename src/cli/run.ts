@@ -68,3 +68,6 @@ export function reportError(io: Io, flags: GlobalFlags, err: unknown): number {
 export function usageError(message: string): InputError {
   return new InputError('usage', message);
 }
+
+/** How command modules run their body: main binds io and records the exit code. */
+export type RunFn = (cmd: import('commander').Command, body: Parameters<typeof runCommand>[2], overrides?: RawConfig) => Promise<void>;

@@ -2,11 +2,9 @@ import type { Command } from 'commander';
 import { migrate, migrateDown, migrateStatus, newMigration } from '../../index.js';
 import { fleetExitCode } from '../outcome.js';
 import { collectList, positiveInt } from '../parse.js';
-import type { runCommand } from '../run.js';
+import type { RunFn as Run } from '../run.js';
 import { table } from '../table.js';
 import { fleetLines } from './tenant.js';
-
-type Run = (cmd: Command, body: Parameters<typeof runCommand>[2], overrides?: Parameters<typeof runCommand>[3]) => Promise<void>;
 
 export function registerMigrateCommands(program: Command, run: Run): void {
   const m = program.command('migrate').description('apply, inspect and roll back migrations');

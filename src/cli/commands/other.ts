@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { execAsTenant, init } from '../../index.js';
-import type { runCommand } from '../run.js';
+import type { RunFn as Run } from '../run.js';
 import { table } from '../table.js';
-
-type Run = (cmd: Command, body: Parameters<typeof runCommand>[2], overrides?: Parameters<typeof runCommand>[3]) => Promise<void>;
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';

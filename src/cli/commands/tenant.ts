@@ -13,10 +13,8 @@ import {
 import type { GlobalFlags, Io } from '../io.js';
 import { fleetExitCode, type Outcome } from '../outcome.js';
 import { collectList, collectPairs, positiveInt } from '../parse.js';
-import { runCommand, type CommandEnv } from '../run.js';
+import type { CommandEnv, RunFn as Run } from '../run.js';
 import { table } from '../table.js';
-
-type Run = (cmd: Command, body: Parameters<typeof runCommand>[2], overrides?: Parameters<typeof runCommand>[3]) => Promise<void>;
 
 export function fleetLines(env: CommandEnv, tenants: readonly TenantRunResult[], verb: string): string[] {
   const { c } = env;

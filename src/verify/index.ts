@@ -1,0 +1,2 @@
+// Isolation verification (issue 5): the public API of this area.
+export {};
