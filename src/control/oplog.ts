@@ -28,8 +28,9 @@ export interface OperationEntry {
   detail: Record<string, unknown>;
 }
 
-export async function readOperations(db: Queryable, ctx: Context, tenantId?: string): Promise<OperationEntry[]> {
-  const r = await db.query<OperationEntry>(
+/** The operations log, oldest first; one tenant's entries when an id is given. */
+export async function readOperations(ctx: Context, tenantId?: string): Promise<OperationEntry[]> {
+  const r = await ctx.pool.query<OperationEntry>(
     `SELECT id::int, at, actor, operation, tenant_id AS "tenantId", detail FROM ${ident(ctx.config.controlSchema)}.operations
      WHERE $1::text IS NULL OR tenant_id = $1 ORDER BY id`,
     [tenantId ?? null],

