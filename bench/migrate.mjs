@@ -12,8 +12,8 @@ import { checkpoint, createDatabase, dropDatabase, serverInfo } from './lib/pg.m
 import { haveGnuTime, sleep, tail, timed } from './lib/measure.mjs';
 import { expectedCounts, generateWorkload } from './lib/workload.mjs';
 import { floor, npmCli, prepareNpmTemplate, runner4, runnerSeq } from './lib/legs/npm.mjs';
-import { prepareTenantctlTemplate, tenantctl } from './lib/legs/tenantctl.mjs';
-import { scenarioTable, summarize, targets } from './lib/report.mjs';
+import { prepareTenantctlTemplate, tenantctl, tenantctlBin } from './lib/legs/tenantctl.mjs';
+import { median, scenarioTable, summarize, targets } from './lib/report.mjs';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORK_DIR = join(REPO_ROOT, 'bench', '.work');
@@ -79,7 +79,7 @@ async function prepareTemplates(ctx, sc) {
 
 /** One timed run of one tool on a fresh copy of its template, then its check. */
 async function runOnce(ctx, sc, leg, template, round) {
-  const label = leg.label(sc);
+  const label = leg.label(sc, ctx);
   const tenantsRun = leg.tenantsToRun?.(ctx, sc) ?? sc.n;
   if (template.error) return { label, wall: null, rssKb: null, tenantsRun, problems: [`setup failed: ${template.error}`] };
 
@@ -127,6 +127,19 @@ async function runScenario(ctx, sc) {
   return summarize(sc, runs);
 }
 
+/** Fixed cost of starting a Node process, bare and as tenantctl (median of 3), for reading small-N rows. */
+async function startupCosts(ctx) {
+  const probes = [['node', process.execPath, ['-e', '']]];
+  if (ctx.opts.tools.includes('tenantctl') && existsSync(tenantctlBin(REPO_ROOT))) probes.push(['tenantctl --version', process.execPath, [tenantctlBin(REPO_ROOT), '--version']]);
+  const costs = [];
+  for (const [name, cmd, args] of probes) {
+    const walls = [];
+    for (let i = 0; i < 3; i++) walls.push((await timed(cmd, args, { cwd: REPO_ROOT, logBase: join(ctx.logDir, `startup-${i}`) })).wall);
+    costs.push(`${name} ${median(walls).toFixed(2)} s`);
+  }
+  return costs.join(', ');
+}
+
 function header(ctx, plan) {
   const { opts, server } = ctx;
   return [
@@ -136,6 +149,7 @@ function header(ctx, plan) {
     `- server: PostgreSQL ${server.version}, shared_buffers ${server.shared_buffers}, max_connections ${server.max_connections}; client Node ${process.version}`,
     `- tenants: ${plan.map((sc) => `s${sc.key} N=${sc.n}`).join(', ')}; rounds ${opts.repeat} (median reported); settle ${opts.settle} s + CHECKPOINT before every timed run; tenantctl concurrency ${opts.concurrency}`,
     `- peak RSS: ${haveGnuTime ? 'GNU time %M of the timed command (largest process in its tree; client side only, not the server backends)' : 'runner() children report their own; n/a for the others (no /usr/bin/time)'}`,
+    `- process start (median of 3): ${ctx.startup}; at small N this fixed cost dominates, so judge the targets at full N`,
     '- vs floor: wall / floor wall. vs best alt: wall / the fastest node-pg-migrate alternative that passed its check.',
   ].join('\n');
 }
@@ -177,6 +191,7 @@ async function main() {
   const wl = generateWorkload(WORK_DIR, floorTenants);
   const plan = scenarioPlan(opts, wl.files.length);
   const ctx = { opts, server, wl, repoRoot: REPO_ROOT, workDir: WORK_DIR, logDir, expected: null };
+  ctx.startup = await startupCosts(ctx);
   ctx.expected = await expectedCounts(wl, opts.databaseUrl, [...new Set(plan.flatMap((sc) => [sc.from, sc.to]))]);
 
   const summaries = new Map();

@@ -8,7 +8,7 @@ export const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-const f = (x, digits = 2) => (x == null || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits));
+const f = (x, digits = 2, unit = '') => (x == null || !Number.isFinite(x) ? 'n/a' : `${x.toFixed(digits)}${unit}`);
 
 /**
  * One row per tool from its runs: median wall (extrapolated to N when only a sample ran),
@@ -80,17 +80,17 @@ export function targets(summaries) {
   const lines = ['### Targets (tenantctl)', '', '| scenario | target | measured | verdict |', '| --- | --- | ---: | --- |'];
   const row = (key, tool) => summaries.get(key)?.rows.get(tool);
   const good = (r) => r?.ok && r.wall != null;
-  const add = (sc, target, measured, ok) => lines.push(`| ${sc} | ${target} | ${measured} | ${verdict(ok)} |`);
+  const add = (sc, target, measured, ok, tc) => lines.push(`| ${sc} | ${target} | ${measured} | ${tc && !tc.ok ? '**FAIL** (tenantctl failed its check)' : verdict(ok)} |`);
 
   const t1 = row('1', 'tenantctl');
-  if (t1) add('1 fresh', 'within 1.05x of the floor', `${f(t1.vsFloor)}x`, good(t1) && t1.vsFloor != null ? t1.vsFloor <= 1.05 : null);
+  if (t1) add('1 fresh', 'within 1.05x of the floor', f(t1.vsFloor, 2, 'x'), good(t1) && t1.vsFloor != null ? t1.vsFloor <= 1.05 : null, t1);
 
   const t2 = row('2', 'tenantctl');
   const r2 = row('2', 'runner-4');
   if (t2) {
-    add('2 one pending', 'within 1.2x of the floor', `${f(t2.vsFloor)}x`, good(t2) && t2.vsFloor != null ? t2.vsFloor <= 1.2 : null);
+    add('2 one pending', 'within 1.2x of the floor', f(t2.vsFloor, 2, 'x'), good(t2) && t2.vsFloor != null ? t2.vsFloor <= 1.2 : null, t2);
     const speedup = good(t2) && good(r2) ? r2.wall / t2.wall : null;
-    add('2 one pending', '>= 5x faster than runner() 4 at a time', `${f(speedup, 1)}x`, speedup == null ? null : speedup >= 5);
+    add('2 one pending', '>= 5x faster than runner() 4 at a time', f(speedup, 1, 'x'), speedup == null ? null : speedup >= 5, t2);
   }
 
   const t3 = row('3', 'tenantctl');
@@ -103,10 +103,10 @@ export function targets(summaries) {
     const sc3s = summaries.get('3-small')?.sc;
     add('3 nothing pending', 'round trips do not grow with N',
       `${rt ?? 'n/a'} at N=${sc3.n}, ${rtSmall ?? 'n/a'} at N=${sc3s?.n ?? 'n/a'}`,
-      typeof rt === 'number' && typeof rtSmall === 'number' ? rt <= rtSmall : null);
+      typeof rt === 'number' && typeof rtSmall === 'number' ? rt <= rtSmall : null, t3);
     const speedup = good(t3) && good(r3) ? r3.wall / t3.wall : null;
-    add('3 nothing pending', '>= 50x faster than runner() 4 at a time', `${f(speedup, 1)}x`, speedup == null ? null : speedup >= 50);
-    add('3 nothing pending', 'peak RSS under 150 MB', `${f(t3.rssMb, 1)} MB`, t3.rssMb == null ? null : t3.rssMb < 150);
+    add('3 nothing pending', '>= 50x faster than runner() 4 at a time', f(speedup, 1, 'x'), speedup == null ? null : speedup >= 50, t3);
+    add('3 nothing pending', 'peak RSS under 150 MB', f(t3.rssMb, 1, ' MB'), t3.rssMb == null ? null : t3.rssMb < 150, t3);
   }
   return lines.length > 4 ? lines.join('\n') : '';
 }

@@ -5,7 +5,7 @@ export const up = (pgm) => {
     tenant_id: { type: 'text', notNull: true, default: pgm.func("current_setting('tenantctl.tenant_key', true)") },
     name: { type: 'text', notNull: true },
     email: { type: 'text' },
-    plan_code: { type: 'text', notNull: true, default: 'free', references: 'public.plans(code)' },
+    plan_code: { type: 'text', notNull: true, default: 'free', references: 'plans(code)' },
     created_at: { type: 'timestamptz', notNull: true, default: pgm.func('now()') },
   });
 };

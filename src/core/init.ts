@@ -1,4 +1,3 @@
-import { describeError, TenantctlError } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import type { Context } from './context.js';
 import { migrateShared } from './shared-migrate.js';
@@ -12,11 +11,6 @@ export interface InitResult {
 /** Creates or upgrades the control schema and applies pending shared migrations. Idempotent. */
 export async function init(ctx: Context): Promise<InitResult> {
   const controlVersion = await ensureControlSchema(ctx);
-  let shared;
-  try {
-    shared = await migrateShared(ctx);
-  } catch (err) {
-    throw new TenantctlError('shared_migration_failed', `shared migrations failed and were rolled back: ${describeError(err)}`, 1);
-  }
+  const shared = await migrateShared(ctx);
   return { controlSchema: ctx.config.controlSchema, controlVersion, shared: { applied: shared.applied } };
 }

@@ -1,4 +1,4 @@
-import { InputError, TenantctlError, describeError } from '../errors.js';
+import { InputError, describeError } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import { planUp } from '../migrations/plan.js';
 import type { Context } from './context.js';
@@ -51,12 +51,7 @@ export async function migrate(ctx: Context, options: MigrateOptions = {}): Promi
   if (named && archived.length > 0) {
     throw new InputError('tenant_archived', `tenant "${archived[0]!.id}" is archived; restore it first with \`tenantctl tenant restore ${archived[0]!.id}\``);
   }
-  let shared;
-  try {
-    shared = await migrateShared(ctx, { dryRun: options.dryRun });
-  } catch (err) {
-    throw new TenantctlError('shared_migration_failed', `shared migrations failed, no tenant was touched: ${describeError(err)}`, 1);
-  }
+  const shared = await migrateShared(ctx, { dryRun: options.dryRun });
 
   const results = new Map<string, TenantRunResult>();
   const jobs = [];

@@ -1,3 +1,4 @@
+import { TenantctlError, describeError } from '../errors.js';
 import { CONTROL_LOCK_KEYS } from '../control/locks.js';
 import { withClient, withTransaction } from '../db/with.js';
 import { runMigrationActions } from '../migrations/builder.js';
@@ -5,6 +6,7 @@ import { planUp } from '../migrations/plan.js';
 import { databaseOid, sharedRoleName } from '../roles/names.js';
 import { ensureSharedRole } from '../roles/grants.js';
 import { ident } from '../util/quote.js';
+import type { LoadedMigration } from '../migrations/types.js';
 import type { Context } from './context.js';
 import { sharedMigrations } from './migration-files.js';
 
@@ -25,11 +27,21 @@ export async function migrateShared(ctx: Context, options: { dryRun?: boolean } 
     const journal = await ctx.pool.query<{ name: string; checksum: string }>(`SELECT name, checksum FROM ${s}.shared_migrations`).catch(() => ({ rows: [] }));
     return { applied: [], pending: planUp(files.list, journal.rows).pending.map((m) => m.name) };
   }
+  try {
+    return await applyShared(ctx, files.list);
+  } catch (err) {
+    if (err instanceof TenantctlError) throw err;
+    throw new TenantctlError('shared_migration_failed', `shared migrations failed and were rolled back, no tenant was touched: ${describeError(err)}`, 1);
+  }
+}
+
+async function applyShared(ctx: Context, files: LoadedMigration[]): Promise<SharedMigrateResult> {
+  const s = ident(ctx.config.controlSchema);
   return withClient(ctx.pool, (client) =>
     withTransaction(client, async () => {
       await client.query(`SELECT pg_advisory_xact_lock(${CONTROL_LOCK_KEYS})`, [ctx.config.controlSchema]);
       const journal = await client.query<{ name: string; checksum: string }>(`SELECT name, checksum FROM ${s}.shared_migrations`);
-      const plan = planUp(files.list, journal.rows);
+      const plan = planUp(files, journal.rows);
       if (plan.pending.length > 0) {
         await client.query(`CREATE SCHEMA IF NOT EXISTS ${ident(ctx.config.sharedSchema)}`);
         await client.query(`SELECT set_config('search_path', quote_ident($1), true)`, [ctx.config.sharedSchema]);

@@ -47,8 +47,8 @@ export async function prepareTenantctlTemplate(ctx, sc, templateUrl) {
 export const tenantctl = {
   id: 'tenantctl',
   family: 'tenantctl',
-  label(sc) {
-    return sc.from === 0 ? 'tenantctl tenant create (all N ids, one command)' : `tenantctl migrate --concurrency C`;
+  label(sc, ctx) {
+    return sc.from === 0 ? 'tenantctl tenant create (all N ids, one command)' : `tenantctl migrate --concurrency ${ctx.opts.concurrency}`;
   },
   command(ctx, sc, url) {
     const config = writeConfig(ctx, sc.to);

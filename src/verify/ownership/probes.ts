@@ -1,0 +1,77 @@
+import { isConnectionLoss } from '../../db/with.js';
+import type { Context } from '../../core/context.js';
+import { mapLimit } from '../map-limit.js';
+import { offendersSql, probeMode, probeSql, type ProbeMode } from './probe-sql.js';
+import type { OwnedTable } from './tables.js';
+
+export interface ProbeJob {
+  table: OwnedTable;
+  key: string;
+  mode: ProbeMode;
+}
+
+export interface ProbeOutcome extends ProbeJob {
+  bad: boolean;
+  /** The probe itself failed: the key does not fit the column's type, most often. */
+  error?: { code: string; message: string };
+}
+
+/** Index probes are cheap: many share a statement. Scans get one each, so they run side by side. */
+const INDEX_PROBES_PER_STATEMENT = 50;
+const UNDEFINED_FUNCTION = '42883';
+
+export function probeJobs(tables: readonly OwnedTable[], keys: ReadonlyMap<string, string>): ProbeJob[] {
+  return tables.filter((t) => t.hasColumn).map((t) => ({ table: t, key: keys.get(t.tenant)!, mode: probeMode(t) }));
+}
+
+/**
+ * Runs every probe, `concurrency` statements at a time. A statement that fails
+ * is retried probe by probe, so one tenant's bad key does not hide the rest; a
+ * type without `=` is retried comparing text.
+ */
+export async function runProbes(ctx: Context, jobs: readonly ProbeJob[], concurrency: number): Promise<ProbeOutcome[]> {
+  const chunks: ProbeJob[][] = [];
+  let batch: ProbeJob[] = [];
+  for (const job of jobs) {
+    if (job.mode !== 'index') {
+      chunks.push([job]);
+      continue;
+    }
+    batch.push(job);
+    if (batch.length === INDEX_PROBES_PER_STATEMENT) {
+      chunks.push(batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) chunks.push(batch);
+  const done = await mapLimit(chunks, concurrency, (chunk) => runChunk(ctx, chunk));
+  return done.flat();
+}
+
+async function runChunk(ctx: Context, chunk: readonly ProbeJob[]): Promise<ProbeOutcome[]> {
+  const sql = chunk.map((job, i) => probeSql(job.table, job.mode, i, i + 1)).join('\nUNION ALL\n');
+  try {
+    const r = await ctx.pool.query<{ i: number; bad: boolean }>(sql, chunk.map((j) => j.key));
+    const bad = new Set(r.rows.filter((row) => row.bad).map((row) => row.i));
+    return chunk.map((job, i) => ({ ...job, bad: bad.has(i) }));
+  } catch (err) {
+    if (isConnectionLoss(err) || !(err as { code?: string }).code) throw err;
+    if (chunk.length > 1) return (await Promise.all(chunk.map((job) => runChunk(ctx, [job])))).flat();
+    const job = chunk[0]!;
+    const code = (err as { code: string }).code;
+    if (code === UNDEFINED_FUNCTION && job.mode !== 'text') return runChunk(ctx, [{ ...job, mode: 'text' }]);
+    return [{ ...job, bad: false, error: { code, message: (err as Error).message } }];
+  }
+}
+
+export interface Offenders {
+  total: number;
+  /** The most common wrong values (text form; null for NULL) and their counts. */
+  top: { value: string | null; rows: number }[];
+}
+
+/** For a table a probe found bad: how many rows and which values. One query. */
+export async function countOffenders(ctx: Context, job: ProbeJob): Promise<Offenders> {
+  const r = await ctx.pool.query<{ v: string | null; n: string; total: string }>(offendersSql(job.table, job.mode), [job.key]);
+  return { total: Number(r.rows[0]?.total ?? 0), top: r.rows.map((row) => ({ value: row.v, rows: Number(row.n) })) };
+}

@@ -1,0 +1,62 @@
+import type { TenantWithJournal } from '../control/registry.js';
+import type { Context } from '../core/context.js';
+
+/** The stable ids of the checks, in the order they run. */
+export const CHECK_IDS = ['ownership', 'references', 'privileges', 'rls', 'drift', 'registry'] as const;
+export type CheckId = (typeof CHECK_IDS)[number];
+
+/** How bad a violation is. `--fail-on` picks the lowest level that makes exit 1. */
+export type Level = 'error' | 'warn' | 'info';
+export type FailOn = 'error' | 'warn';
+
+const RANK: Record<Level, number> = { info: 0, warn: 1, error: 2 };
+
+/** Does a violation at `level` fail a run with `--fail-on failOn`? */
+export function fails(level: Level, failOn: FailOn): boolean {
+  return RANK[level] >= RANK[failOn];
+}
+
+/** What a check finds: one object of one tenant (null: the fleet or the shared schema). */
+export interface Finding {
+  tenant: string | null;
+  /** The object, named inside the tenant's schema: `invoices`, `view customer_totals`, `role tc1_acme`. */
+  object: string;
+  detail: string;
+  /** Defaults to the check's level. */
+  level?: Level;
+  /** Defaults to the check's remediation. */
+  remediation?: string;
+}
+
+export interface Violation {
+  check: CheckId;
+  tenant: string | null;
+  object: string;
+  detail: string;
+  level: Level;
+  remediation: string;
+}
+
+/** Everything a check needs, read once for the whole run. */
+export interface VerifyScope {
+  ctx: Context;
+  /** The tenants this run reports on (all, or those named with --tenant). */
+  tenants: TenantWithJournal[];
+  /** Every registered tenant: "another tenant" means any of these. */
+  registry: TenantWithJournal[];
+  /** True when --tenant narrowed the run: fleet-wide findings are then left out. */
+  narrowed: boolean;
+  /** The database oid that tenant role names carry (tc<oid>_<id>). */
+  databaseOid: number;
+}
+
+export interface CheckDefinition {
+  id: CheckId;
+  /** The most severe level this check reports. */
+  level: Level;
+  description: string;
+  remediation: string;
+  /** A catalog check costs the same number of queries whatever the fleet size. */
+  catalog: boolean;
+  run(scope: VerifyScope): Promise<Finding[]>;
+}
