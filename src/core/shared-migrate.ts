@@ -52,8 +52,14 @@ async function applyShared(ctx: Context, files: LoadedMigration[]): Promise<Shar
         ]);
       }
       if (ctx.config.roles) {
-        await client.query(`CREATE SCHEMA IF NOT EXISTS ${ident(ctx.config.sharedSchema)}`);
-        await ensureSharedRole(client, ctx.config, sharedRoleName(await databaseOid(client, ctx)));
+        // Grants only when something changed: a GRANT rewrites pg_class rows that a concurrent
+        // tenant create touches too (its foreign keys to shared tables), and would collide with it.
+        const role = sharedRoleName(await databaseOid(client, ctx));
+        const exists = (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rowCount === 1;
+        if (!exists || plan.pending.length > 0) {
+          await client.query(`CREATE SCHEMA IF NOT EXISTS ${ident(ctx.config.sharedSchema)}`);
+          await ensureSharedRole(client, ctx.config, role);
+        }
       }
       return { applied: plan.pending.map((m) => m.name), pending: [] };
     }),

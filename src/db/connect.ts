@@ -49,6 +49,8 @@ export function createPool(target: ConnectionTarget, max: number, stats: PoolSta
     connectionTimeoutMillis: 15_000,
   });
   pool.on('connect', (client) => {
+    // A backend terminated under a checked-out client fails its query; the event must not crash the process.
+    client.on('error', () => undefined);
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
       stats.roundTrips++;

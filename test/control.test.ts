@@ -1,0 +1,35 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliOn } from './support/cli.js';
+import { createTestDatabase, type TestDatabase } from './support/db.js';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+describe('control schema', () => {
+  it('two or more first runs racing each other create it exactly once', async () => {
+    const cli = cliOn(db.url);
+    const runs = await Promise.all([cli(['init', '--json']), cli(['init', '--json']), cli(['tenant', 'create', 'first']), cli(['tenant', 'create', 'second'])]);
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const created = runs.slice(0, 2).map((r) => r.json<{ upgradedFrom: number }>().upgradedFrom);
+    expect(created.filter((v) => v === 0).length).toBeLessThanOrEqual(1);
+    const version = await db.pool.query(`SELECT value FROM tenantctl.meta WHERE key = 'schema_version'`);
+    expect(version.rows).toEqual([{ value: '1' }]);
+    const plans = await db.pool.query('SELECT count(*)::int AS n FROM public.plans');
+    expect(plans.rows[0].n).toBe(3);
+    const shared = await db.pool.query('SELECT count(*)::int AS n FROM tenantctl.shared_migrations');
+    expect(shared.rows[0].n).toBe(1);
+  });
+
+  it('refuses a control schema newer than this tenantctl', async () => {
+    await db.pool.query(`UPDATE tenantctl.meta SET value = '99' WHERE key = 'schema_version'`);
+    const r = await cliOn(db.url)(['tenant', 'list']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/version 99, newer than this tenantctl knows \(1\); upgrade tenantctl/);
+    await db.pool.query(`UPDATE tenantctl.meta SET value = '1' WHERE key = 'schema_version'`);
+  });
+});
