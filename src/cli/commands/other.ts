@@ -41,7 +41,7 @@ export function registerOtherCommands(program: Command, run: Run): void {
         const human: string[] = [];
         for (const res of r.results) {
           if (res.fields.length > 0) {
-            human.push(...table(res.fields, res.rows.map((row) => res.fields.map((f) => cell(row[f])))));
+            human.push(...table(res.fields, res.rows.map((row) => res.fields.map((f) => cell(row[f]))), { upper: false }));
             human.push(`(${res.rows.length} row${res.rows.length === 1 ? '' : 's'})`);
           } else human.push(`${res.command ?? 'OK'}${res.rowCount !== null && res.command !== null ? ` ${res.rowCount}` : ''}`);
         }
