@@ -17,9 +17,11 @@ export class Progress {
   ) {}
 
   start(text: string): void {
-    if (this.flags.quiet || !this.io.stderr.isTTY) return;
+    // A terminal that reports no width (some ptys say 0 columns) would make ora redraw without end.
+    const columns = (this.io.stderr as { columns?: number }).columns ?? 0;
+    if (this.flags.quiet || !this.io.stderr.isTTY || columns <= 0) return;
     this.started = Date.now();
-    this.spinner = ora({ text, stream: this.io.stderr as NodeJS.WritableStream & { isTTY: boolean } }).start();
+    this.spinner = ora({ text, stream: this.io.stderr as NodeJS.WritableStream & { isTTY: boolean }, discardStdin: false }).start();
   }
 
   tenant(event: ProgressEvent): void {
