@@ -73,4 +73,18 @@ describe('faults during a fleet run', () => {
     expect(rerun.code).toBe(0);
     expect(rerun.json<MigrateJson>().summary).toEqual({ migrated: 1, upToDate: 3, failed: 0, skipped: 0 });
   });
+
+  it('a migration that sets something for the whole session does not carry it to the next tenant on that connection', async () => {
+    const f = await fleet('sess', ['s1', 's2', 's3'], { roles: false });
+    f.proj.add(
+      '1700000010000_leaky',
+      "-- Up Migration\nCREATE TABLE seen AS SELECT current_setting('app.leak', true) AS v;\nSELECT set_config('app.leak', current_schema(), false);\n",
+    );
+    const r = await f.cli(['migrate', '--concurrency', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    for (const id of ['s1', 's2', 's3']) {
+      const seen = await db.pool.query(`SELECT v FROM sess_${id}.seen`);
+      expect([id, seen.rows[0].v ?? '']).toEqual([id, '']);
+    }
+  });
 });

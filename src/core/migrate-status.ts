@@ -35,9 +35,10 @@ export async function migrateStatus(ctx: Context, options: { tenants?: string[] 
   const files = await tenantMigrations(ctx);
   const sharedFiles = await sharedMigrations(ctx);
   const named = options.tenants !== undefined && options.tenants.length > 0;
-  const tenants = named ? await findTenants(ctx, options.tenants) : (await controlReady(ctx)) ? await readTenants(ctx.pool, ctx, {}) : [];
+  const ready = await controlReady(ctx);
+  const tenants = named ? await findTenants(ctx, options.tenants) : ready ? await readTenants(ctx.pool, ctx, {}) : [];
   let sharedJournal: { name: string; checksum: string }[] = [];
-  if (tenants.length > 0 || (await controlReady(ctx))) {
+  if (ready) {
     sharedJournal = (await ctx.pool.query<{ name: string; checksum: string }>(`SELECT name, checksum FROM ${ident(ctx.config.controlSchema)}.shared_migrations`)).rows;
   }
   const sharedPlan = planUp(sharedFiles.list, sharedJournal);

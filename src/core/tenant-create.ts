@@ -4,7 +4,7 @@ import { logOperation } from '../control/oplog.js';
 import { isConnectionLoss } from '../db/with.js';
 import type { PoolClient } from '../db/types.js';
 import { runMigrationActions } from '../migrations/builder.js';
-import { beginTenantTransaction, rollbackQuietly, setTenantSearchPath } from '../migrations/tenant-tx.js';
+import { beginTenantTransaction, commitTenantTransaction, rollbackQuietly, setTenantSearchPath } from '../migrations/tenant-tx.js';
 import type { LoadedMigration } from '../migrations/types.js';
 import { createTenantRole, revokePublicSql } from '../roles/grants.js';
 import { databaseOid, sharedRoleName, tenantRoleName } from '../roles/names.js';
@@ -131,7 +131,7 @@ async function createTenant(client: PoolClient, ctx: Context, job: CreateJob): P
       job.files.map((m) => m.checksum),
     ]);
     await logOperation(client, ctx, 'create', job.id, { schema: job.schema, role: job.role, key: job.key, migrations: names.length });
-    await client.query('COMMIT');
+    await commitTenantTransaction(client);
     return { id: job.id, status: 'created', applied: names };
   } catch (err) {
     if (isConnectionLoss(err)) throw err;

@@ -3,7 +3,7 @@ import { isConnectionLoss } from '../db/with.js';
 import type { PoolClient } from '../db/types.js';
 import { runMigrationActions, type Direction } from '../migrations/builder.js';
 import { planDown, planUp, type JournalEntry } from '../migrations/plan.js';
-import { beginTenantTransaction, rollbackQuietly, setTenantSearchPath } from '../migrations/tenant-tx.js';
+import { beginTenantTransaction, commitTenantTransaction, rollbackQuietly, setTenantSearchPath } from '../migrations/tenant-tx.js';
 import type { LoadedMigration } from '../migrations/types.js';
 import { revokePublicSql } from '../roles/grants.js';
 import { ident } from '../util/quote.js';
@@ -77,7 +77,7 @@ export async function migrateTenant(client: PoolClient, ctx: Context, job: Tenan
     } else {
       await client.query(`DELETE FROM ${s}.tenant_migrations WHERE tenant_id = $1 AND name = ANY($2)`, [job.id, names]);
     }
-    await client.query('COMMIT');
+    await commitTenantTransaction(client);
     return { id: job.id, status: 'migrated', applied: names };
   } catch (err) {
     if (isConnectionLoss(err)) throw err;

@@ -28,6 +28,15 @@ export async function setTenantSearchPath(db: Queryable, ctx: Context, schema: s
   await db.query(`SELECT set_config('search_path', quote_ident($1) || ', ' || quote_ident($2), true)`, [schema, ctx.config.sharedSchema]);
 }
 
+/**
+ * Ends a tenant's transaction. The worker's session goes on to the next tenant,
+ * so anything a migration set at session level (SET ROLE, SET search_path without
+ * LOCAL) is reset in the same round trip.
+ */
+export async function commitTenantTransaction(db: Queryable): Promise<void> {
+  await db.query('COMMIT; RESET ROLE; RESET ALL');
+}
+
 export async function rollbackQuietly(db: Queryable): Promise<void> {
-  await db.query('ROLLBACK').catch(() => undefined);
+  await db.query('ROLLBACK; RESET ROLE; RESET ALL').catch(() => undefined);
 }
