@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -57,5 +57,33 @@ describe('embedded Postgres', () => {
     const after = await run(['tenant', 'list', '--json']);
     expect(after.code, after.stderr).toBe(0);
     expect(after.json<{ tenants: unknown[] }>().tenants).toHaveLength(3);
+  });
+
+  it('works as a normal (non-root) user too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tenantctl-embedded-user-'));
+    chmodSync(dir, 0o755);
+    const args = [BIN, '--config', join(REPO, 'test/support/example.config.json'), 'tenant', 'create', 'mine', '--json'];
+    let command = process.execPath;
+    let argv = args;
+    if (process.getuid?.() === 0) {
+      // As root, run it as the postgres OS user: a normal account with nothing special.
+      const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
+      const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
+      chownSync(dir, uid, gid);
+      command = 'runuser';
+      argv = ['-u', 'postgres', '--', process.execPath, ...args];
+    }
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(command, argv, { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ summary: { created: 1 } });
+    expect(existsSync(join(dir, '.tenantctl', 'data', 'PG_VERSION'))).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
