@@ -1,2 +1,5 @@
 // Copy, move and clone rows between tenants (issue 4): the public API of this area.
-export {};
+export { copyRows, moveRows } from './transfer.js';
+export { cloneTenant, type CloneOptions } from './clone.js';
+export { ON_CONFLICT_MODES } from './types.js';
+export type { OnConflict, TransferOptions, TransferResult, TransferStatus, TableCount, KeyConflict } from './types.js';

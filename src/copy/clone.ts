@@ -1,0 +1,155 @@
+import type { Context } from '../core/context.js';
+import { assertSchemaNameAllowed, assertTenantId } from '../core/ids.js';
+import { findTenants } from '../core/lookup.js';
+import { tenantMigrations } from '../core/migration-files.js';
+import { ensureControlSchema } from '../control/ensure.js';
+import { readTenants } from '../control/registry.js';
+import { logOperation } from '../control/oplog.js';
+import { InputError } from '../errors.js';
+import { runMigrationActions } from '../migrations/builder.js';
+import { rollbackQuietly, setTenantSearchPath } from '../migrations/tenant-tx.js';
+import type { LoadedMigration } from '../migrations/types.js';
+import { ident } from '../util/quote.js';
+import { readCatalog } from './catalog.js';
+import { sourceCounts } from './counts.js';
+import { executePlan } from './execute.js';
+import { asFailure } from './failure.js';
+import { cloneRole } from './clone-role.js';
+import { planTransfer } from './plan.js';
+import { assertNotArchived, usableTenants } from './registry.js';
+import { beginSnapshot, catalogPath, withTenantLocks } from './session.js';
+import { cycles } from './transfer.js';
+import type { TransferResult } from './types.js';
+
+export interface CloneOptions {
+  /** The tenant to clone. */
+  from: string;
+  /** The new tenant's id. */
+  to: string;
+  /** Structure only: no rows. */
+  schemaOnly?: boolean;
+  /** The new tenant's key (default: its id). */
+  key?: string;
+  /** The new tenant's display name. */
+  name?: string;
+  dryRun?: boolean;
+}
+
+export interface CloneResult extends TransferResult {
+  schema: string;
+  schemaOnly: boolean;
+  /** The migrations applied to the new tenant: exactly the source's. */
+  migrations: string[];
+}
+
+/**
+ * A new tenant at the source's migration version: registry row, schema, role
+ * (as create makes them), the source's applied migrations and no others,
+ * then, unless schemaOnly, a copy of every row with the ownership column
+ * rewritten and sequences advanced. One transaction: the clone exists whole
+ * or not at all. The new tenant keeps the source's config.
+ */
+export async function cloneTenant(ctx: Context, options: CloneOptions): Promise<CloneResult> {
+  const started = performance.now();
+  assertTenantId(options.from);
+  assertTenantId(options.to);
+  if (options.from === options.to) throw new InputError('same_tenant', `cannot clone "${options.from}" onto itself; name a new tenant id`);
+  if (options.key !== undefined && options.key.length === 0) throw new InputError('usage', '--key must not be empty');
+  const schema = `${ctx.config.schemaPrefix}${options.to}`;
+  assertSchemaNameAllowed(options.to, schema, ctx.config);
+  const files = await tenantMigrations(ctx);
+  const [src] = await findTenants(ctx, [options.from]);
+  assertNotArchived(src!);
+  if (!options.dryRun) await ensureControlSchema(ctx);
+  await assertAbsent(ctx, options.to, schema);
+  sourceMigrations(src!, files.list, files.dir);
+  const schemaOnly = options.schemaOnly ?? false;
+  const key = options.key ?? options.to;
+  const base = { operation: 'clone' as const, from: options.from, to: options.to, dryRun: options.dryRun ?? false, onConflict: 'error' as const, remapKeys: false };
+  const seconds = () => ({ seconds: Number(((performance.now() - started) / 1000).toFixed(3)) });
+
+  return withTenantLocks(ctx.pool, ctx, options.dryRun ? [] : [options.from, options.to], async (client) => {
+    await beginSnapshot(client, ctx);
+    try {
+      const [source] = await usableTenants(client, ctx, [options.from]);
+      // The source's journal as it is now, under its lock: a migrate may have finished meanwhile.
+      const [now] = await readTenants(client, ctx, { ids: [options.from] });
+      const { migrations, changed } = sourceMigrations(now!, files.list, files.dir);
+      if (changed.length > 0) ctx.log.warn(`migration file${changed.length === 1 ? '' : 's'} changed since "${options.from}" applied ${changed.length === 1 ? 'it' : 'them'}: ${changed.join(', ')}`);
+      const extra = { schema, schemaOnly, migrations: migrations.map((m) => m.name) };
+      if (options.dryRun) {
+        const catalog = await readCatalog(client, source!.schema);
+        const plan = planTransfer(catalog, catalog, { tables: undefined, onConflict: 'error', remapKeys: false, from: options.from, to: options.from, move: false, ownershipColumn: ctx.config.ownershipColumn });
+        const counts = schemaOnly ? new Map<string, number>() : await sourceCounts(client, plan);
+        await rollbackQuietly(client);
+        const tables = plan.scope.map((table) => ({ table, rows: counts.get(table) ?? 0 }));
+        return { ...base, ...extra, status: 'planned', tables, rows: tables.reduce((a, t) => a + t.rows, 0), cycles: cycles(plan), stats: seconds() };
+      }
+      const s = ident(ctx.config.controlSchema);
+      const inserted = await client.query(
+        `INSERT INTO ${s}.tenants (id, schema_name, role_name, key, name, config)
+         SELECT $1, $2, $3, $4, $5, config FROM ${s}.tenants WHERE id = $6
+         ON CONFLICT (id) DO NOTHING RETURNING id`,
+        [options.to, schema, null, key, options.name ?? null, options.from],
+      );
+      if (inserted.rowCount === 0) throw new InputError('tenant_exists', `tenant "${options.to}" already exists; pick another id`);
+      await client.query(`CREATE SCHEMA ${ident(schema)}`);
+      const role = await cloneRole(client, ctx, options.to, schema);
+      await setTenantSearchPath(client, ctx, schema);
+      await runMigrationActions(client, migrations, 'up', ctx.log, role.epilogue);
+      await client.query(`INSERT INTO ${s}.tenant_migrations (tenant_id, name, checksum) SELECT $1, n, c FROM unnest($2::text[], $3::text[]) AS u(n, c)`, [
+        options.to,
+        migrations.map((m) => m.name),
+        migrations.map((m) => m.checksum),
+      ]);
+      await catalogPath(client);
+      const plan = planTransfer(await readCatalog(client, source!.schema), await readCatalog(client, schema), {
+        tables: undefined,
+        onConflict: 'error',
+        remapKeys: false,
+        from: options.from,
+        to: options.to,
+        move: false,
+        ownershipColumn: ctx.config.ownershipColumn,
+      });
+      const run = schemaOnly
+        ? { tables: plan.scope.map((table) => ({ table, rows: 0 })), rows: 0 }
+        : await executePlan(client, ctx, plan, { move: false, onConflict: 'error', dryRun: false, source: source!, target: { id: options.to, schema, key } });
+      const result: CloneResult = { ...base, ...extra, status: 'cloned', tables: run.tables, rows: run.rows, cycles: cycles(plan), stats: seconds() };
+      const detail = { from: options.from, to: options.to, schema, role: role.name, key, schemaOnly, migrations: migrations.length, tables: run.tables, rows: run.rows };
+      await logOperation(client, ctx, 'clone', options.from, { ...detail, side: 'source' });
+      await logOperation(client, ctx, 'clone', options.to, { ...detail, side: 'target' });
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await rollbackQuietly(client);
+      const failure = asFailure(err);
+      return { ...base, schema, schemaOnly, migrations: [], status: 'failed', tables: [], rows: 0, cycles: [], error: { code: failure.code, message: failure.message }, stats: seconds() };
+    }
+  });
+}
+
+async function assertAbsent(ctx: Context, id: string, schema: string): Promise<void> {
+  const r = await ctx.pool.query<{ registered: boolean; schema: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM ${ident(ctx.config.controlSchema)}.tenants WHERE id = $1) AS registered,
+       EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $2) AS schema`,
+    [id, schema],
+  );
+  if (r.rows[0]!.registered) throw new InputError('tenant_exists', `tenant "${id}" already exists; pick another id or see \`tenantctl tenant show ${id}\``);
+  if (r.rows[0]!.schema) throw new InputError('schema_exists', `schema "${schema}" already exists but is not a tenant; drop it or pick another id`);
+}
+
+/** The files of the source's applied migrations, in file order (every one must still be on disk), and those changed since. */
+function sourceMigrations(src: { id: string; journal: { name: string; checksum: string }[] }, files: readonly LoadedMigration[], dir: string): { migrations: LoadedMigration[]; changed: string[] } {
+  const byName = new Map(files.map((f) => [f.name, f]));
+  const missing = src.journal.filter((j) => !byName.has(j.name)).map((j) => j.name);
+  if (missing.length > 0) {
+    throw new InputError(
+      'migration_missing',
+      `tenant "${src.id}" has applied ${missing.join(', ')}, missing from ${dir}; cannot rebuild its structure without the file${missing.length === 1 ? '' : 's'}`,
+    );
+  }
+  const changed = src.journal.filter((j) => byName.get(j.name)!.checksum !== j.checksum).map((j) => j.name);
+  const applied = new Set(src.journal.map((j) => j.name));
+  return { migrations: files.filter((f) => applied.has(f.name)), changed };
+}

@@ -1,0 +1,24 @@
+import type { Context } from '../core/context.js';
+import { unknownTenants } from '../core/lookup.js';
+import { readTenantRows, type TenantRow } from '../control/registry.js';
+import type { Queryable } from '../db/types.js';
+import { InputError } from '../errors.js';
+
+/** The registry rows of the named tenants, read again inside the run; each must exist and not be archived. */
+export async function usableTenants(db: Queryable, ctx: Context, ids: readonly string[]): Promise<TenantRow[]> {
+  const rows = await readTenantRows(db, ctx, ids);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const missing = ids.filter((id) => !byId.has(id));
+  if (missing.length > 0) throw unknownTenants(missing);
+  return ids.map((id) => {
+    const t = byId.get(id)!;
+    assertNotArchived(t);
+    return t;
+  });
+}
+
+export function assertNotArchived(t: { id: string; status: string }): void {
+  if (t.status === 'archived') {
+    throw new InputError('tenant_archived', `tenant "${t.id}" is archived; restore it first with \`tenantctl tenant restore ${t.id}\``, { id: t.id });
+  }
+}

@@ -1,0 +1,117 @@
+import type { Context } from '../core/context.js';
+import { findTenants } from '../core/lookup.js';
+import { ensureControlSchema } from '../control/ensure.js';
+import { logOperation } from '../control/oplog.js';
+import { rollbackQuietly } from '../migrations/tenant-tx.js';
+import { readCatalog } from './catalog.js';
+import { executePlan } from './execute.js';
+import { asFailure } from './failure.js';
+import { validateTransferOptions, type ValidOptions } from './options.js';
+import { planTransfer, type TransferPlan } from './plan.js';
+import { assertNotArchived, usableTenants } from './registry.js';
+import { beginSnapshot, withTenantLocks } from './session.js';
+import type { TransferOptions, TransferResult } from './types.js';
+
+/**
+ * Copies rows from one tenant into another, in one transaction: the
+ * ownership column rewritten to the target's key, parents first, sequences
+ * advanced. Bad input throws an InputError before anything changes; a run
+ * that cannot finish (key conflicts, a failing --where) is a failed result.
+ */
+export function copyRows(ctx: Context, options: TransferOptions): Promise<TransferResult> {
+  return transfer(ctx, 'copy', options);
+}
+
+/**
+ * Copy, then delete from the source exactly the moved rows that were
+ * written, checked per table before commit: one transaction.
+ */
+export function moveRows(ctx: Context, options: TransferOptions): Promise<TransferResult> {
+  return transfer(ctx, 'move', options);
+}
+
+async function transfer(ctx: Context, operation: 'copy' | 'move', options: TransferOptions): Promise<TransferResult> {
+  const started = performance.now();
+  const o = validateTransferOptions(options);
+  (await findTenants(ctx, [o.from, o.to])).forEach(assertNotArchived);
+  if (!o.dryRun) await ensureControlSchema(ctx);
+  const base = {
+    operation,
+    from: o.from,
+    to: o.to,
+    dryRun: o.dryRun,
+    onConflict: o.onConflict,
+    remapKeys: o.remapKeys,
+  };
+  const seconds = () => ({ seconds: Number(((performance.now() - started) / 1000).toFixed(3)) });
+  return withTenantLocks(ctx.pool, ctx, o.dryRun ? [] : [o.from, o.to], async (client) => {
+    await beginSnapshot(client, ctx);
+    let plan: TransferPlan | undefined;
+    try {
+      const [source, target] = await usableTenants(client, ctx, [o.from, o.to]);
+      plan = planTransfer(await readCatalog(client, source!.schema), await readCatalog(client, target!.schema), {
+        ...o,
+        move: operation === 'move',
+        ownershipColumn: ctx.config.ownershipColumn,
+      });
+      const run = await executePlan(client, ctx, plan, {
+        move: operation === 'move',
+        onConflict: o.onConflict,
+        where: o.where,
+        dryRun: o.dryRun,
+        source: source!,
+        target: target!,
+      });
+      const result: TransferResult = {
+        ...base,
+        status: o.dryRun ? 'planned' : operation === 'move' ? 'moved' : 'copied',
+        tables: run.tables,
+        rows: run.rows,
+        ...(operation === 'move' ? { deleted: run.deleted } : {}),
+        cycles: cycles(plan),
+        stats: seconds(),
+      };
+      if (o.dryRun) {
+        await rollbackQuietly(client);
+        return result;
+      }
+      const detail = logDetail(o, result);
+      await logOperation(client, ctx, operation, o.from, { ...detail, side: 'source' });
+      await logOperation(client, ctx, operation, o.to, { ...detail, side: 'target' });
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await rollbackQuietly(client);
+      const failure = asFailure(err);
+      return {
+        ...base,
+        status: 'failed',
+        tables: [],
+        rows: 0,
+        cycles: plan ? cycles(plan) : [],
+        error: { code: failure.code, message: failure.message },
+        ...(failure.conflicts ? { conflicts: failure.conflicts } : {}),
+        stats: seconds(),
+      };
+    }
+  });
+}
+
+export function cycles(plan: TransferPlan): string[][] {
+  return plan.groups.filter((g) => g.cyclic).map((g) => g.tables);
+}
+
+/** What the operations log keeps of a run: enough to tell what moved where, and how much. */
+export function logDetail(o: Pick<ValidOptions, 'from' | 'to' | 'tables' | 'where' | 'onConflict' | 'remapKeys'>, r: TransferResult): Record<string, unknown> {
+  return {
+    from: o.from,
+    to: o.to,
+    tables: r.tables,
+    rows: r.rows,
+    ...(r.deleted !== undefined ? { deleted: r.deleted } : {}),
+    onConflict: o.onConflict,
+    remapKeys: o.remapKeys,
+    ...(o.tables ? { only: o.tables } : {}),
+    ...(o.where !== undefined ? { where: o.where } : {}),
+  };
+}
