@@ -26,7 +26,7 @@ tn AS (
   WHERE r.schema IS NOT NULL
      OR (left(n.nspname, length($6)) = $6
          AND substr(n.nspname, length($6) + 1) ~ '^[a-z][a-z0-9_]{0,39}(\\$archived)?$'
-         AND n.nspname NOT IN ($7, $8, 'information_schema') AND n.nspname !~ '^pg_')
+         AND n.nspname NOT IN ($7, $8, 'public', 'information_schema') AND n.nspname !~ '^pg_')
 ),
 tr AS (
   SELECT ro.oid, ro.rolname, coalesce(r.tenant, substr(ro.rolname, length($9) + 1)) AS tenant

@@ -1,5 +1,6 @@
 import type { TenantWithJournal } from '../control/registry.js';
 import type { Context } from '../core/context.js';
+import type { Queryable } from '../db/types.js';
 
 /** The stable ids of the checks, in the order they run. */
 export const CHECK_IDS = ['ownership', 'references', 'privileges', 'rls', 'drift', 'registry'] as const;
@@ -26,6 +27,16 @@ export interface Finding {
   level?: Level;
   /** Defaults to the check's remediation. */
   remediation?: string;
+  /** Not a violation: something worth knowing (e.g. a table verified by a full scan). */
+  note?: boolean;
+}
+
+/** Something a check noticed that is not a violation. */
+export interface Note {
+  check: CheckId;
+  tenant: string | null;
+  object: string;
+  detail: string;
 }
 
 export interface Violation {
@@ -40,11 +51,15 @@ export interface Violation {
 /** Everything a check needs, read once for the whole run. */
 export interface VerifyScope {
   ctx: Context;
+  /** A catalog session: one connection, JIT off, search_path = pg_catalog (see session.ts). Catalog queries go here. */
+  db: Queryable;
+  /** Any pooled connection: for statements that may run side by side (the ownership probes). */
+  pool: Queryable;
   /** The tenants this run reports on (all, or those named with --tenant). */
   tenants: TenantWithJournal[];
   /** Every registered tenant: "another tenant" means any of these. */
   registry: TenantWithJournal[];
-  /** True when --tenant narrowed the run: fleet-wide findings are then left out. */
+  /** True when --tenant narrowed the run: findings about no registered tenant (orphan schemas and roles) are then left out. */
   narrowed: boolean;
   /** The database oid that tenant role names carry (tc<oid>_<id>). */
   databaseOid: number;
@@ -58,5 +73,7 @@ export interface CheckDefinition {
   remediation: string;
   /** A catalog check costs the same number of queries whatever the fleet size. */
   catalog: boolean;
+  /** Runs on its own session, side by side with the catalog checks (its work is reading tables, not the catalog). */
+  ownLane?: boolean;
   run(scope: VerifyScope): Promise<Finding[]>;
 }

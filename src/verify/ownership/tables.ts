@@ -19,17 +19,16 @@ export interface OwnedTable {
   indexed: boolean;
   /** The table lacks the column while the same table of another tenant has it. */
   othersHave: boolean;
+  /** pg_class.relpages: the size at the last VACUUM or ANALYZE (a hint for the probe's form, never for the verdict). */
+  pages: number;
+  /** pg_class.reltuples: -1 when never vacuumed or analyzed (the size is then unknown). */
+  tuples: number;
 }
 
-/**
- * Every table of the selected tenants, with what the probes need: one catalog
- * query for the whole fleet.
- */
-export async function ownedTables(scope: VerifyScope): Promise<OwnedTable[]> {
-  const r = await scope.ctx.pool.query<OwnedTable>(
-    `WITH ${FLEET_CTE},
+/** Parameters: the fleet's nine, then $10 the ownership column. */
+export const OWNED_TABLES_SQL = `WITH ${FLEET_CTE},
      tbl AS (
-       SELECT tn.tenant, tn.nspname AS schema, c.oid, c.relname, c.relkind, c.relnamespace
+       SELECT tn.tenant, tn.nspname AS schema, c.oid, c.relname, c.relkind, c.relnamespace, c.relpages, c.reltuples
        FROM pg_class c JOIN tn ON tn.oid = c.relnamespace
        WHERE tn.selected AND c.relkind IN ('r', 'p') AND NOT c.relispartition
      )
@@ -51,12 +50,21 @@ export async function ownedTables(scope: VerifyScope): Promise<OwnedTable[]> {
               JOIN tn t2 ON t2.oid = c2.relnamespace
               JOIN pg_attribute a2 ON a2.attrelid = c2.oid AND a2.attname = $10 AND a2.attnum > 0 AND NOT a2.attisdropped
               WHERE c2.relname = t.relname AND c2.relkind IN ('r', 'p') AND t2.oid <> t.relnamespace
-            ) AS "othersHave"
+            ) AS "othersHave",
+            t.relpages AS pages, t.reltuples::float8 AS tuples
      FROM tbl t
      LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = $10 AND a.attnum > 0 AND NOT a.attisdropped
      LEFT JOIN pg_type ty ON ty.oid = a.atttypid
      LEFT JOIN pg_namespace tyn ON tyn.oid = ty.typnamespace
-     ORDER BY t.tenant, t.relname`,
+     ORDER BY t.tenant, t.relname`;
+
+/**
+ * Every table of the selected tenants, with what the probes need: one catalog
+ * query for the whole fleet.
+ */
+export async function ownedTables(scope: VerifyScope): Promise<OwnedTable[]> {
+  const r = await scope.db.query<OwnedTable>(
+    OWNED_TABLES_SQL,
     [...fleetParams(scope), scope.ctx.config.ownershipColumn],
   );
   return r.rows;

@@ -1,0 +1,112 @@
+import { readTenants } from '../control/registry.js';
+import type { Context } from '../core/context.js';
+import { findTenants, validateIds } from '../core/lookup.js';
+import { InputError } from '../errors.js';
+import { databaseOid } from '../roles/names.js';
+import { withCatalogSession } from './session.js';
+import { CHECKS, CHECKS_BY_ID } from './checks/index.js';
+import { runCheck, tenantVerdicts } from './run-check.js';
+import { CHECK_IDS, type CheckDefinition, type CheckId, type FailOn, type Level, type Note, type Violation } from './types.js';
+
+export interface VerifyOptions {
+  /** Only these tenants (each must exist); default every registered tenant. */
+  tenants?: string[];
+  /** Only these checks (ids); default all. */
+  checks?: string[];
+  /** The lowest level that fails the run: error (default) or warn. */
+  failOn?: string;
+}
+
+export interface CheckResult {
+  name: CheckId;
+  /** No violation at or above failOn. */
+  ok: boolean;
+  /** How many violations (every level). */
+  violations: number;
+  /** How many notes (not violations). */
+  notes: number;
+  level: Level;
+  description: string;
+  catalog: boolean;
+  /** Statements this check sent, and its wall time. */
+  roundTrips: number;
+  seconds: number;
+}
+
+export interface TenantVerdict {
+  id: string;
+  status: string;
+  ok: boolean;
+  violations: number;
+}
+
+export interface VerifyResult {
+  /** No violation at or above failOn, in any check. */
+  ok: boolean;
+  failOn: FailOn;
+  tenants: TenantVerdict[];
+  checks: CheckResult[];
+  violations: Violation[];
+  /** Worth knowing, not violations: e.g. tables verified by a full scan for want of an index. */
+  notes: Note[];
+  stats: { roundTrips: number; seconds: number };
+}
+
+export function parseFailOn(value: string | undefined): FailOn {
+  if (value === undefined) return 'error';
+  if (value === 'error' || value === 'warn') return value;
+  throw new InputError('usage', `--fail-on must be error or warn, got "${value}"`);
+}
+
+export function selectChecks(ids: readonly string[] | undefined): CheckDefinition[] {
+  if (!ids || ids.length === 0) return [...CHECKS];
+  const unknown = ids.filter((id) => !CHECKS_BY_ID.has(id as CheckId));
+  if (unknown.length > 0) {
+    throw new InputError('unknown_check', `unknown check ${unknown.map((u) => JSON.stringify(u)).join(', ')}; the checks are ${CHECK_IDS.join(', ')}`);
+  }
+  const wanted = new Set(ids);
+  return CHECKS.filter((c) => wanted.has(c.id));
+}
+
+/**
+ * Runs the isolation checks and returns every violation. Expected findings are
+ * results, not exceptions: only bad input (exit 2) and the database (exit 3)
+ * throw. Catalog checks are one query each for the whole fleet.
+ */
+export async function verify(ctx: Context, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const started = performance.now();
+  const trips = ctx.stats.roundTrips;
+  const failOn = parseFailOn(options.failOn);
+  const checks = selectChecks(options.checks);
+  const ids = validateIds(options.tenants);
+  const narrowed = ids !== undefined && ids.length > 0;
+  const tenants = await findTenants(ctx, narrowed ? ids : undefined);
+  const registry = narrowed ? await readTenants(ctx.pool, ctx) : tenants;
+  const oid = await databaseOid(ctx.pool, ctx);
+  // Two lanes side by side, each on its own catalog session: the ownership check (reading tables)
+  // and the catalog checks one after another.
+  const lane = (list: CheckDefinition[]) =>
+    list.length === 0
+      ? Promise.resolve([])
+      : withCatalogSession(ctx, async (db) => {
+          const done = [];
+          for (const check of list) done.push(await runCheck(check, { ctx, db, tenants, registry, narrowed, databaseOid: oid }, failOn));
+          return done;
+        });
+  const lanes = await Promise.all([lane(checks.filter((c) => c.ownLane)), lane(checks.filter((c) => !c.ownLane))]);
+  const order = new Map(checks.map((c, i) => [c.id, i]));
+  const outcomes = lanes.flat().sort((a, b) => order.get(a.result.name)! - order.get(b.result.name)!);
+  const results = outcomes.map((o) => o.result);
+  const violations = outcomes.flatMap((o) => o.violations);
+  const notes = outcomes.flatMap((o) => o.notes);
+  const verdicts = tenantVerdicts(tenants, violations, failOn);
+  return {
+    ok: results.every((r) => r.ok),
+    failOn,
+    tenants: verdicts,
+    checks: results,
+    violations,
+    notes,
+    stats: { roundTrips: ctx.stats.roundTrips - trips, seconds: (performance.now() - started) / 1000 },
+  };
+}
