@@ -1,4 +1,3 @@
-import { MigrationBuilder } from 'node-pg-migrate/migrationBuilder';
 import type { Logger } from '../core/context.js';
 import type { Queryable } from '../db/types.js';
 import type { LoadedMigration } from './types.js';
@@ -39,6 +38,8 @@ export async function runMigrationActions(
     },
   };
   const builderLog = { debug: log.debug, info: log.debug, warn: log.warn, error: log.warn };
+  // Loaded on first use: commands that run no migration start faster.
+  const { MigrationBuilder } = await import('node-pg-migrate/migrationBuilder');
   for (const migration of migrations) {
     const { action, reverse } = pickAction(migration, direction);
     const pgm = new MigrationBuilder(db as never, migration.shorthands, false, builderLog);

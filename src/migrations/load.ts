@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { getMigrationFilePaths } from 'node-pg-migrate/migration';
-import { loadMigrationUnits } from 'node-pg-migrate/migrationLoader';
 import { InputError } from '../errors.js';
 import type { LoadedMigration, LoadedMigrations } from './types.js';
 
@@ -15,6 +13,9 @@ export async function loadMigrations(dir: string): Promise<LoadedMigrations> {
   if (!existsSync(dir)) return { dir, list: [], byName: new Map() };
   let units;
   try {
+    // node-pg-migrate (and its loaders) load on first use: commands that read no migration start faster.
+    const { getMigrationFilePaths } = await import('node-pg-migrate/migration');
+    const { loadMigrationUnits } = await import('node-pg-migrate/migrationLoader');
     const paths = await getMigrationFilePaths(dir, { logger: quietLogger });
     units = await loadMigrationUnits({ logger: quietLogger }, paths);
   } catch (err) {
