@@ -16,6 +16,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY migrations ./migrations
+RUN chmod +x /app/bin/tenantctl.js && ln -s /app/bin/tenantctl.js /usr/local/bin/tenantctl
 # The user's project (tenantctl.config.json, migrations/) is mounted here.
 WORKDIR /work
 ENTRYPOINT ["node", "/app/bin/tenantctl.js"]
