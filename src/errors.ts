@@ -54,6 +54,10 @@ export function toTenantctlError(err: unknown): TenantctlError {
   if (RETRYABLE_SQLSTATE.test(code)) {
     return new DatabaseError('database_unavailable', `${message} (SQLSTATE ${code}); retry`);
   }
+  if (/^[0-9A-Z]{5}$/.test(code)) {
+    // The server refused a statement (a permission, a constraint): it ran and failed.
+    return new TenantctlError('sql_error', `${message} (SQLSTATE ${code}); nothing was changed`, 1);
+  }
   return new TenantctlError('internal_error', `internal error: ${message}; rerun with --verbose and report it`, 4);
 }
 

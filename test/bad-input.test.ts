@@ -110,6 +110,16 @@ describe('bad input exits 2, names the problem and changes nothing', () => {
     await refused(['tenant', 'create', 'x1', '--set', 'novalue'], /--set wants key=value/);
   });
 
+  it('refuses bad input before connecting: exit 2 even when the server is down', async () => {
+    const down = cliOn('postgresql://postgres@127.0.0.1:1/nowhere');
+    expect((await down(['tenant', 'create', 'Bad!'])).code).toBe(2);
+    expect((await down(['tenant', 'remove', 'acme'])).code).toBe(2);
+    expect((await down(['migrate', '--tenant', 'x y'])).code).toBe(2);
+    const none = await down([]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/Usage: tenantctl/);
+  });
+
   it('reports an unreachable server as exit 3 with one line', async () => {
     const r = await cliOn('postgresql://postgres@127.0.0.1:1/nowhere')(['tenant', 'list']);
     expect(r.code).toBe(3);

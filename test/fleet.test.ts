@@ -189,7 +189,7 @@ describe('fleet migrate', () => {
     const before = await snapshot(db.pool, f.config.controlSchema);
     const r = await f.cli(['migrate', '--dry-run', '--json']);
     expect(r.code).toBe(0);
-    expect(r.json<MigrateJson>().tenants).toEqual(f.tenants.map((id) => ({ id, status: 'migrated', applied: ['1700000010000_m10'] })));
+    expect(r.json<MigrateJson>().tenants).toEqual(f.tenants.map((id) => ({ id, status: 'migrated', applied: ['1700000010000_m10'], error: null })));
     const human = await f.cli(['migrate', '--dry-run']);
     expect(human.stdout).toMatch(/dry001: would apply 1700000010000_m10/);
     expect(await snapshot(db.pool, f.config.controlSchema)).toBe(before);

@@ -85,6 +85,11 @@ describe('migrate', () => {
       ['1700000010000_add_notes', '1700000009000_invoice_amount_check', '1700000008000_tenant_id_indexes'],
     ]);
     expect(await journal('a1')).toHaveLength(7);
+    // --to a migration this tenant has not applied rolls back nothing (and says so), rather than everything.
+    const notApplied = await cli(['migrate', 'down', '--tenant', 'a1', '--to', '1700000009000_invoice_amount_check', '--json']);
+    expect(notApplied.code).toBe(1);
+    expect(notApplied.json<MigrateJson>().tenants[0]!.error).toMatch(/is not applied to this tenant/);
+    expect(await journal('a1')).toHaveLength(7);
     const partial = await cli(['migrate', '--tenant', 'a1', '--to', '1700000008000_tenant_id_indexes', '--json']);
     expect(partial.json<MigrateJson>().tenants[0]!.applied).toEqual(['1700000008000_tenant_id_indexes']);
     const up = await cli(['migrate', '--json']);

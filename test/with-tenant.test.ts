@@ -77,6 +77,17 @@ describe('withTenant on a small shared pool', () => {
     expect(total.rows.reduce((n, r) => n + r.n, 0)).toBe(expected);
   });
 
+  it('a temporary table made for one tenant never shadows another tenant\'s table', async () => {
+    const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+    await withTenant(pool, 't1', async (c) => {
+      await c.query(`INSERT INTO customers (name) VALUES ('only-t1')`);
+      await c.query(`CREATE TEMP TABLE customers AS SELECT * FROM tenant_t1.customers`);
+    });
+    const seen = await withTenant(pool, 't2', async (c) => (await c.query(`SELECT DISTINCT tenant_id FROM customers`)).rows);
+    expect(seen).toEqual([{ tenant_id: 't2' }]);
+    await pool.end();
+  });
+
   it('refuses an unknown or archived tenant before running fn', async () => {
     const pool = new pg.Pool({ connectionString: db.url, max: 1 });
     let ran = false;

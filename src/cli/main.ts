@@ -7,7 +7,7 @@ import { registerOtherCommands } from './commands/other.js';
 import { registerTenantCommands } from './commands/tenant.js';
 import { registerVerifyCommands } from './commands/verify.js';
 import type { GlobalFlags, Io } from './io.js';
-import { reportError, runCommand } from './run.js';
+import { reportError, runCommand, type RunFn } from './run.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -35,11 +35,12 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
-      writeErr: () => undefined,
+      // Help shown because a command is missing goes to stderr; error messages are ours (reportError).
+      writeErr: (s) => io.stderr.write(s),
       outputError: () => undefined,
     });
-  const run = async (cmd: Command, body: Parameters<typeof runCommand>[2], overrides?: Parameters<typeof runCommand>[3]) => {
-    exitCode = await runCommand(io, flagsOf(cmd), body, overrides);
+  const run: RunFn = async (cmd, body, overrides, precheck) => {
+    exitCode = await runCommand(io, flagsOf(cmd), body, overrides, precheck);
   };
   registerTenantCommands(program, run, io, flagsOf);
   registerMigrateCommands(program, run);
@@ -47,15 +48,19 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   registerCopyCommands(program, run);
   registerVerifyCommands(program, run);
   for (const cmd of allCommands(program)) {
-    cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => undefined, outputError: () => undefined });
+    cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), outputError: () => undefined });
   }
   const json = argv.includes('--json');
   try {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      if (err.code === 'commander.executeSubCommandAsync') return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      if (err.code === 'commander.help') {
+        // No command given: the help went to stderr; that is a usage error.
+        if (err.exitCode === 0) return 0;
+        return reportError(io, { json }, new InputError('usage', 'no command given; see tenantctl --help'));
+      }
       const message = err.message.replace(/^error: /, '').replace(/\n[\s\S]*$/, '');
       return reportError(io, { json }, new InputError('usage', `${message}; see tenantctl --help`));
     }

@@ -1,4 +1,4 @@
-import { InputError, openTenantctl, toTenantctlError, type Logger, type RawConfig, type Tenantctl } from '../index.js';
+import { assertTenantId, InputError, openTenantctl, toTenantctlError, type Logger, type RawConfig, type Tenantctl } from '../index.js';
 import { colours, line, type GlobalFlags, type Io } from './io.js';
 import type { Outcome } from './outcome.js';
 import { Progress } from './progress.js';
@@ -30,11 +30,14 @@ export async function runCommand(
   body: (tc: Tenantctl, env: CommandEnv) => Promise<Outcome>,
   /** Config values a command takes from its own flags (e.g. --concurrency): flags beat config. */
   overrides: RawConfig = {},
+  /** Input checks that need no database: they run before connecting, so bad input exits 2 even with the server down. */
+  precheck?: () => void,
 ): Promise<number> {
   const c = colours(io);
   const progress = new Progress(io, flags);
   let tc: Tenantctl | undefined;
   try {
+    precheck?.();
     tc = await openTenantctl({
       databaseUrl: flags.databaseUrl,
       configFile: flags.config,
@@ -70,4 +73,16 @@ export function usageError(message: string): InputError {
 }
 
 /** How command modules run their body: main binds io and records the exit code. */
-export type RunFn = (cmd: import('commander').Command, body: Parameters<typeof runCommand>[2], overrides?: RawConfig) => Promise<void>;
+export type RunFn = (
+  cmd: import('commander').Command,
+  body: Parameters<typeof runCommand>[2],
+  overrides?: RawConfig,
+  precheck?: () => void,
+) => Promise<void>;
+
+/** A precheck that validates tenant ids before any connection is made. */
+export function idsPrecheck(ids: readonly (string | undefined)[] | undefined): () => void {
+  return () => {
+    for (const id of ids ?? []) if (id !== undefined) assertTenantId(id);
+  };
+}

@@ -20,6 +20,7 @@ import { assertNotArchived, usableTenants } from './registry.js';
 import { beginSnapshot, catalogPath, withTenantLocks } from './session.js';
 import { cycles } from './transfer.js';
 import type { TransferResult } from './types.js';
+import { commitTenantTransaction } from '../migrations/tenant-tx.js';
 
 export interface CloneOptions {
   /** The tenant to clone. */
@@ -119,7 +120,7 @@ export async function cloneTenant(ctx: Context, options: CloneOptions): Promise<
       const detail = { from: options.from, to: options.to, schema, role: role.name, key, schemaOnly, migrations: migrations.length, tables: run.tables, rows: run.rows };
       await logOperation(client, ctx, 'clone', options.from, { ...detail, side: 'source' });
       await logOperation(client, ctx, 'clone', options.to, { ...detail, side: 'target' });
-      await client.query('COMMIT');
+      await commitTenantTransaction(client);
       return result;
     } catch (err) {
       await rollbackQuietly(client);

@@ -4,6 +4,7 @@ import { DatabaseError } from '../errors.js';
 import type { Pool, PoolClient, Queryable } from '../db/types.js';
 import { isConnectionLoss } from '../db/with.js';
 import { literal } from '../util/quote.js';
+import { TENANT_SEARCH_PATH } from '../migrations/tenant-tx.js';
 
 /**
  * Runs fn on one connection holding the tenants' advisory locks (the same
@@ -67,7 +68,7 @@ export async function beginSnapshot(db: Queryable, ctx: Context): Promise<void> 
  */
 export async function actAs(db: Queryable, ctx: Context, tenant: { id: string; schema: string; key: string }): Promise<void> {
   await db.query(
-    `SELECT set_config('search_path', quote_ident($1) || ', ' || quote_ident($2), true),
+    `SELECT set_config('search_path', ${TENANT_SEARCH_PATH}, true),
        set_config('tenantctl.tenant_id', $3, true), set_config('tenantctl.tenant_key', $4, true)`,
     [tenant.schema, ctx.config.sharedSchema, tenant.id, tenant.key],
   );

@@ -11,6 +11,7 @@ import { planTransfer, type TransferPlan } from './plan.js';
 import { assertNotArchived, usableTenants } from './registry.js';
 import { beginSnapshot, withTenantLocks } from './session.js';
 import type { TransferOptions, TransferResult } from './types.js';
+import { commitTenantTransaction } from '../migrations/tenant-tx.js';
 
 /**
  * Copies rows from one tenant into another, in one transaction: the
@@ -78,7 +79,7 @@ async function transfer(ctx: Context, operation: 'copy' | 'move', options: Trans
       const detail = logDetail(o, result);
       await logOperation(client, ctx, operation, o.from, { ...detail, side: 'source' });
       await logOperation(client, ctx, operation, o.to, { ...detail, side: 'target' });
-      await client.query('COMMIT');
+      await commitTenantTransaction(client);
       return result;
     } catch (err) {
       await rollbackQuietly(client);

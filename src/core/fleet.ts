@@ -50,14 +50,14 @@ export async function runFleet<J, R>(
         while (next < to && !stoppedBecause) {
           const index = next++;
           const job = jobs[index]!;
-          client ??= await ctx.pool.connect();
           let result: R;
           try {
+            client ??= await ctx.pool.connect();
             result = await work(client, job);
           } catch (err) {
-            // A lost connection (or a bug) fails this tenant; the next one gets a fresh session.
+            // A lost connection, a failed connect (or a bug) fails this tenant; the next one gets a fresh session.
             result = options.onError(job, err);
-            client.release(isConnectionLoss(err) ? (err as Error) : true);
+            client?.release(isConnectionLoss(err) ? (err as Error) : true);
             client = undefined;
           }
           results[index] = result;

@@ -33,8 +33,8 @@ export async function migrateDown(ctx: Context, options: MigrateDownOptions): Pr
   if (options.to !== undefined && !files.byName.has(options.to)) {
     throw new InputError('unknown_migration', `no tenant migration named "${options.to}" in ${files.dir}`);
   }
-  await ensureControlSchema(ctx);
   const tenants = await findTenants(ctx, options.tenants);
+  await ensureControlSchema(ctx);
   const archived = tenants.find((t) => t.status === 'archived');
   if (archived) throw new InputError('tenant_archived', `tenant "${archived.id}" is archived; restore it first`);
   const jobs = tenants.map((t) => ({

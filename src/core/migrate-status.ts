@@ -9,8 +9,8 @@ import { sharedMigrations, tenantMigrations } from './migration-files.js';
 export interface TenantMigrationStatus {
   id: string;
   status: string;
-  /** How many migrations this tenant has applied. */
-  applied: number;
+  /** The migrations this tenant has applied, in the order they ran. */
+  applied: string[];
   /** Files not yet applied, in order. */
   pending: string[];
   /** Applied, but the file is gone from disk. */
@@ -20,7 +20,7 @@ export interface TenantMigrationStatus {
 }
 
 export interface MigrateStatusResult {
-  shared: { applied: number; pending: string[]; missing: string[]; changed: string[] };
+  shared: { applied: string[]; pending: string[]; missing: string[]; changed: string[] };
   tenants: TenantMigrationStatus[];
   /** Tenants whose journal disagrees with the files (missing or changed). */
   disagreeing: string[];
@@ -39,7 +39,7 @@ export async function migrateStatus(ctx: Context, options: { tenants?: string[] 
   const tenants = named ? await findTenants(ctx, options.tenants) : ready ? await readTenants(ctx.pool, ctx, {}) : [];
   let sharedJournal: { name: string; checksum: string }[] = [];
   if (ready) {
-    sharedJournal = (await ctx.pool.query<{ name: string; checksum: string }>(`SELECT name, checksum FROM ${ident(ctx.config.controlSchema)}.shared_migrations`)).rows;
+    sharedJournal = (await ctx.pool.query<{ name: string; checksum: string }>(`SELECT name, checksum FROM ${ident(ctx.config.controlSchema)}.shared_migrations ORDER BY run_on, name`)).rows;
   }
   const sharedPlan = planUp(sharedFiles.list, sharedJournal);
   const list: TenantMigrationStatus[] = tenants.map((t) => {
@@ -47,7 +47,7 @@ export async function migrateStatus(ctx: Context, options: { tenants?: string[] 
     return {
       id: t.id,
       status: t.status,
-      applied: t.journal.length,
+      applied: t.journal.map((j) => j.name),
       pending: plan.pending.map((m) => m.name),
       missing: plan.missing,
       changed: plan.changed,
@@ -55,7 +55,7 @@ export async function migrateStatus(ctx: Context, options: { tenants?: string[] 
   });
   const active = list.filter((t) => t.status !== 'archived');
   return {
-    shared: { applied: sharedJournal.length, pending: sharedPlan.pending.map((m) => m.name), missing: sharedPlan.missing, changed: sharedPlan.changed },
+    shared: { applied: sharedJournal.map((j) => j.name), pending: sharedPlan.pending.map((m) => m.name), missing: sharedPlan.missing, changed: sharedPlan.changed },
     tenants: list,
     disagreeing: list.filter((t) => t.missing.length > 0 || t.changed.length > 0).map((t) => t.id),
     pendingTotal: active.reduce((n, t) => n + t.pending.length, 0) + sharedPlan.pending.length,

@@ -45,8 +45,9 @@ export async function migrate(ctx: Context, options: MigrateOptions = {}): Promi
     throw new InputError('unknown_migration', `no tenant migration named "${options.to}" in ${files.dir}; see \`tenantctl migrate status\``);
   }
   const named = options.tenants !== undefined && options.tenants.length > 0;
-  if (!options.dryRun) await ensureControlSchema(ctx);
+  // Named tenants are checked before anything is created: bad input changes nothing.
   const tenants = await findTenants(ctx, named ? options.tenants : undefined, named ? undefined : 'active');
+  if (!options.dryRun) await ensureControlSchema(ctx);
   const archived = tenants.filter((t) => t.status === 'archived');
   if (named && archived.length > 0) {
     throw new InputError('tenant_archived', `tenant "${archived[0]!.id}" is archived; restore it first with \`tenantctl tenant restore ${archived[0]!.id}\``);

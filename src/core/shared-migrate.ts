@@ -1,4 +1,4 @@
-import { TenantctlError, describeError } from '../errors.js';
+import { TenantctlError, describeError, toTenantctlError } from '../errors.js';
 import { CONTROL_LOCK_KEYS } from '../control/locks.js';
 import { withClient, withTransaction } from '../db/with.js';
 import { runMigrationActions } from '../migrations/builder.js';
@@ -31,6 +31,8 @@ export async function migrateShared(ctx: Context, options: { dryRun?: boolean } 
     return await applyShared(ctx, files.list);
   } catch (err) {
     if (err instanceof TenantctlError) throw err;
+    const mapped = toTenantctlError(err);
+    if (mapped.exitCode === 3) throw mapped;
     throw new TenantctlError('shared_migration_failed', `shared migrations failed and were rolled back, no tenant was touched: ${describeError(err)}`, 1);
   }
 }

@@ -1,4 +1,4 @@
-import { describeError, DatabaseError } from '../errors.js';
+import { describeError } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import { logOperation } from '../control/oplog.js';
 import { readTenantRows, type TenantRow } from '../control/registry.js';
@@ -28,6 +28,8 @@ export interface RemoveResult {
   rows: Record<string, number>;
   totalRows: number;
   error?: string;
+  /** Why a tenant was skipped: another run holds it. */
+  reason?: 'locked';
 }
 
 /** The schema an archived tenant's data waits in: outside the tenant id space ($ is not allowed in ids). */
@@ -63,7 +65,7 @@ async function removeOne(client: PoolClient, ctx: Context, id: string, purge: bo
   let schema = '';
   try {
     if (!(await beginTenantTransaction(client, ctx, id))) {
-      throw new DatabaseError('tenant_locked', `another tenantctl run holds tenant "${id}"; retry when it finishes`);
+      return { id, status: 'skipped', schema, rows: {}, totalRows: 0, reason: 'locked', error: 'another tenantctl run holds this tenant; retry when it finishes' };
     }
     const [row] = await readTenantRows(client, ctx, [id], true);
     if (!row) {
@@ -81,7 +83,7 @@ async function removeOne(client: PoolClient, ctx: Context, id: string, purge: bo
     await client.query('COMMIT');
     return { id, status: purge ? 'purged' : 'archived', schema, rows, totalRows: totalRows(rows) };
   } catch (err) {
-    if (err instanceof DatabaseError || isConnectionLoss(err)) throw err;
+    if (isConnectionLoss(err)) throw err;
     await rollbackQuietly(client);
     return { id, status: 'failed', schema, rows: {}, totalRows: 0, error: describeError(err) };
   }

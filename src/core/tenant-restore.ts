@@ -23,7 +23,8 @@ export async function restoreTenant(ctx: Context, id: string): Promise<RestoreRe
   const [t] = await findTenants(ctx, [id]);
   if (t!.status !== 'archived') throw new InputError('tenant_not_archived', `tenant "${id}" is ${t!.status}, not archived; nothing to restore`);
   await ensureControlSchema(ctx);
-  const schema = `${ctx.config.schemaPrefix}${id}`;
+  // The name it had before the archive, whatever the prefix is now.
+  const schema = t!.schema.replace(/\$archived$/, '');
   return withClient(ctx.pool, async (client) => {
     if (!(await beginTenantTransaction(client, ctx, id))) {
       throw new DatabaseError('tenant_locked', `another tenantctl run holds tenant "${id}"; retry when it finishes`);

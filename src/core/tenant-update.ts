@@ -27,8 +27,8 @@ export async function updateTenant(ctx: Context, options: UpdateTenantOptions): 
     ...(options.unset ?? []).map((k) => `config.${k}`),
   ];
   if (changed.length === 0) throw new InputError('usage', 'nothing to update: give --name, --set, --unset or --status');
-  await ensureControlSchema(ctx);
   const [tenant] = await findTenants(ctx, [options.id]);
+  await ensureControlSchema(ctx);
   if (tenant!.status === 'archived') {
     throw new InputError('tenant_archived', `tenant "${options.id}" is archived; restore it first with \`tenantctl tenant restore ${options.id}\``);
   }
@@ -37,13 +37,14 @@ export async function updateTenant(ctx: Context, options: UpdateTenantOptions): 
       throw new DatabaseError('tenant_locked', `another tenantctl run holds tenant "${options.id}"; retry when it finishes`);
     }
     try {
-      await client.query(
+      const updated = await client.query(
         `UPDATE ${ident(ctx.config.controlSchema)}.tenants
          SET name = coalesce($2, name), status = coalesce($3, status),
              config = (config || $4::jsonb) - $5::text[], updated_at = now()
-         WHERE id = $1`,
+         WHERE id = $1 AND status <> 'archived'`,
         [options.id, options.name ?? null, options.status ?? null, JSON.stringify(options.set ?? {}), options.unset ?? []],
       );
+      if (updated.rowCount === 0) throw new InputError('tenant_archived', `tenant "${options.id}" was archived or removed meanwhile; nothing changed`);
       await logOperation(client, ctx, 'update', options.id, {
         changed,
         before: { name: tenant!.name, status: tenant!.status, config: tenant!.config },

@@ -23,9 +23,21 @@ export async function beginTenantTransaction(db: Queryable, ctx: Context, id: st
   return false;
 }
 
+/**
+ * A tenant's search_path from $1 (its schema) and $2 (the shared schema):
+ * pg_temp goes last, so a temporary table can never shadow a tenant's table.
+ */
+export const TENANT_SEARCH_PATH = `quote_ident($1) || ', ' || quote_ident($2) || ', pg_temp'`;
+
+/**
+ * What a session must shed before it serves another tenant or goes back to a
+ * pool: session-level settings and role, and temporary tables.
+ */
+export const SESSION_RESET = 'RESET ROLE; RESET ALL; DISCARD TEMP';
+
 /** Points unqualified names at the tenant schema, then the shared schema, for this transaction. */
 export async function setTenantSearchPath(db: Queryable, ctx: Context, schema: string): Promise<void> {
-  await db.query(`SELECT set_config('search_path', quote_ident($1) || ', ' || quote_ident($2), true)`, [schema, ctx.config.sharedSchema]);
+  await db.query(`SELECT set_config('search_path', ${TENANT_SEARCH_PATH}, true)`, [schema, ctx.config.sharedSchema]);
 }
 
 /**
@@ -34,9 +46,9 @@ export async function setTenantSearchPath(db: Queryable, ctx: Context, schema: s
  * LOCAL) is reset in the same round trip.
  */
 export async function commitTenantTransaction(db: Queryable): Promise<void> {
-  await db.query('COMMIT; RESET ROLE; RESET ALL');
+  await db.query(`COMMIT; ${SESSION_RESET}`);
 }
 
 export async function rollbackQuietly(db: Queryable): Promise<void> {
-  await db.query('ROLLBACK; RESET ROLE; RESET ALL').catch(() => undefined);
+  await db.query(`ROLLBACK; ${SESSION_RESET}`).catch(() => undefined);
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { migrate, migrateDown, migrateStatus, newMigration } from '../../index.js';
 import { fleetExitCode } from '../outcome.js';
 import { collectList, positiveInt } from '../parse.js';
-import type { RunFn as Run } from '../run.js';
+import { idsPrecheck, type RunFn as Run } from '../run.js';
 import { table } from '../table.js';
 import { fleetLines } from './tenant.js';
 
@@ -53,7 +53,7 @@ export function registerMigrateCommands(program: Command, run: Run): void {
               json: {
                 dryRun: r.dryRun,
                 shared: r.shared,
-                tenants: r.tenants,
+                tenants: r.tenants.map((t) => ({ ...t, error: t.error ?? null })),
                 summary: s,
                 ...(r.stoppedBecause ? { stoppedBecause: r.stoppedBecause } : {}),
                 stats: r.stats,
@@ -63,6 +63,7 @@ export function registerMigrateCommands(program: Command, run: Run): void {
             };
           },
           { concurrency: opts.concurrency },
+          idsPrecheck(opts.tenant),
         ),
       );
 
@@ -76,18 +77,18 @@ export function registerMigrateCommands(program: Command, run: Run): void {
         const notes = (t: { missing: string[]; changed: string[] }) =>
           [...t.missing.map((n) => `missing file ${n}`), ...t.changed.map((n) => `changed ${n}`)].join('; ');
         const human = [
-          `shared: ${r.shared.applied} applied, ${r.shared.pending.length} pending${r.shared.pending.length ? ` (${r.shared.pending.join(', ')})` : ''}`,
+          `shared: ${r.shared.applied.length} applied, ${r.shared.pending.length} pending${r.shared.pending.length ? ` (${r.shared.pending.join(', ')})` : ''}`,
           ...(r.tenants.length
             ? table(
                 ['tenant', 'status', 'applied', 'pending', 'notes'],
-                r.tenants.map((t) => [t.id, t.status, t.applied, t.pending.length ? `${t.pending.length} (${t.pending[0]}${t.pending.length > 1 ? ', ...' : ''})` : '0', notes(t)]),
+                r.tenants.map((t) => [t.id, t.status, t.applied.length, t.pending.length ? `${t.pending.length} (${t.pending[0]}${t.pending.length > 1 ? ', ...' : ''})` : '0', notes(t)]),
               )
             : ['no tenants']),
           ...(r.disagreeing.length ? [env.c.yellow(`${r.disagreeing.length} tenant(s) disagree with the migration files: ${r.disagreeing.join(', ')}`)] : []),
           r.pendingTotal ? `${r.pendingTotal} migration(s) pending; run \`tenantctl migrate\`` : 'everything is up to date',
         ];
         return { json: { shared: r.shared, tenants: r.tenants, disagreeing: r.disagreeing }, human, exitCode: opts.check && r.pendingTotal > 0 ? 1 : 0 };
-      }),
+      }, {}, idsPrecheck(opts.tenant)),
     );
 
   m.command('down')
@@ -101,11 +102,11 @@ export function registerMigrateCommands(program: Command, run: Run): void {
         const r = await migrateDown(tc, { tenants: opts.tenant, count: opts.count, to: opts.to, wait: opts.wait });
         const s = r.summary;
         return {
-          json: { tenants: r.tenants, summary: s },
+          json: { tenants: r.tenants.map((t) => ({ ...t, error: t.error ?? null })), summary: s },
           human: [...fleetLines(env, r.tenants, 'rolled back'), `${s.migrated} rolled back, ${s.upToDate} had nothing to roll back, ${s.failed} failed, ${s.skipped} skipped`],
           exitCode: fleetExitCode(r.tenants),
         };
-      }),
+      }, {}, idsPrecheck(opts.tenant)),
     );
 
   m.command('new')

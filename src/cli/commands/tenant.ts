@@ -13,7 +13,7 @@ import {
 import type { GlobalFlags, Io } from '../io.js';
 import { fleetExitCode, type Outcome } from '../outcome.js';
 import { collectList, collectPairs, positiveInt } from '../parse.js';
-import type { CommandEnv, RunFn as Run } from '../run.js';
+import { idsPrecheck, type CommandEnv, type RunFn as Run } from '../run.js';
 import { table } from '../table.js';
 
 export function fleetLines(env: CommandEnv, tenants: readonly TenantRunResult[], verb: string): string[] {
@@ -61,6 +61,7 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
           };
         },
         { concurrency: opts.concurrency },
+        idsPrecheck(ids),
       ),
     );
 
@@ -117,7 +118,7 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
           ],
           exitCode: 0,
         };
-      }),
+      }, {}, idsPrecheck([id])),
     );
 
   tenant
@@ -132,7 +133,7 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
       run(cmd, async (tc, env) => {
         const r = await updateTenant(tc, { id, name: opts.name, set: opts.set, unset: opts.unset, status: opts.status });
         return { json: { tenant: r.tenant, changed: r.changed }, human: [`${env.c.green('updated')} ${id}: ${r.changed.join(', ')}`], exitCode: 0 };
-      }),
+      }, {}, idsPrecheck([id])),
     );
 
   tenant
@@ -145,13 +146,17 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
     .action(async (ids: string[], opts, cmd: Command) => {
       const flags = flagsOf(cmd);
       const verb = opts.purge ? 'purge' : 'archive';
+      const ask = !opts.yes && !opts.dryRun;
+      const precheck = () => {
+        idsPrecheck(ids)();
+        if (ask && (!io.stdin.isTTY || !io.stderr.isTTY || flags.json)) {
+          throw new InputError('confirmation_required', `refusing to ${verb} ${ids.join(', ')} without --yes (no terminal to ask)`);
+        }
+      };
       await run(cmd, async (tc, env) => {
-        if (!opts.yes && !opts.dryRun) {
-          if (!io.stdin.isTTY || !io.stderr.isTTY || flags.json) {
-            throw new InputError('confirmation_required', `refusing to ${verb} ${ids.join(', ')} without --yes (no terminal to ask)`);
-          }
+        if (ask) {
           // Validate before asking, so a typo is not confirmed first.
-          await showTenant(tc, ids[0]!);
+          for (const id of ids) await showTenant(tc, id);
           if (!(await confirm(io, `${verb} ${ids.join(', ')}?`))) throw new InputError('cancelled', `${verb} cancelled; nothing changed`);
         }
         const r = await removeTenants(tc, { ids, purge: opts.purge, dryRun: opts.dryRun });
@@ -162,8 +167,8 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
           const rows = `${t.totalRows} row${t.totalRows === 1 ? '' : 's'} ${opts.purge ? 'dropped' : 'kept'}`;
           return `${env.c.green(what)} ${t.id} (schema ${t.schema}, ${rows})`;
         });
-        return { json: { tenants: r.tenants, dryRun: Boolean(opts.dryRun) }, human, exitCode: r.tenants.some((t) => t.status === 'failed') ? 1 : 0 };
-      });
+        return { json: { tenants: r.tenants, dryRun: Boolean(opts.dryRun) }, human, exitCode: fleetExitCode(r.tenants) };
+      }, {}, precheck);
     });
 
   tenant
@@ -174,7 +179,7 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
       run(cmd, async (tc, env) => {
         const r = await restoreTenant(tc, id);
         return { json: { tenant: r }, human: [`${env.c.green('restored')} ${id} (schema ${r.schema}, ${r.totalRows} rows)`], exitCode: 0 };
-      }),
+      }, {}, idsPrecheck([id])),
     );
 }
 
