@@ -228,6 +228,19 @@ describe('copy', () => {
     expect(await count(b, 'tasks')).toBe(4);
   });
 
+  it('--on-conflict update on a table whose columns are all its key (a join table) counts the existing row as written', async () => {
+    const [a, b] = await pair();
+    for (const t of [a, b]) {
+      await db.pool.query(`CREATE TABLE "tenant_${t}".pairs (x int, y int, tenant_id text NOT NULL DEFAULT '${t}', PRIMARY KEY (x, y, tenant_id))`);
+    }
+    await db.pool.query(`INSERT INTO "tenant_${a}".pairs (x, y) VALUES (1, 2), (3, 4)`);
+    await db.pool.query(`INSERT INTO "tenant_${b}".pairs (x, y, tenant_id) VALUES (1, 2, '${b}')`);
+    const r = await copyRows(tc, { from: a, to: b, onConflict: 'update', tables: ['pairs'] });
+    expect(r.status).toBe('copied');
+    expect(r.tables.find((t) => t.table === 'pairs')).toMatchObject({ rows: 2 });
+    expect(await count(b, 'pairs')).toBe(2);
+  });
+
   it('--remap-keys merges two populated tenants: new keys, every reference rewritten', async () => {
     const [a, b] = await pair({ fillTarget: true });
     const [linksA, linksB] = [await links(a), await links(b)];

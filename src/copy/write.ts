@@ -32,7 +32,11 @@ function conflictClause(plan: TransferPlan, table: string, columns: string[], on
   const always = new Set(tgt.columns.filter((c) => c.identity === 'a').map((c) => c.name));
   const set = columns.filter((c) => !pk.columns.includes(c) && !always.has(c));
   const target = `(${pk.columns.map(ident).join(', ')})`;
-  if (set.length === 0) return `\n    ON CONFLICT ${target} DO NOTHING`;
+  if (set.length === 0) {
+    // Every column is in the key (a join table): a no-op update still counts the row as written.
+    const key = pk.columns.find((c) => !always.has(c));
+    return key ? `\n    ON CONFLICT ${target} DO UPDATE SET ${ident(key)} = EXCLUDED.${ident(key)}` : `\n    ON CONFLICT ${target} DO NOTHING`;
+  }
   return `\n    ON CONFLICT ${target} DO UPDATE SET ${set.map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`).join(', ')}`;
 }
 
