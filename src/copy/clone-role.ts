@@ -14,7 +14,9 @@ export async function cloneRole(db: Queryable, ctx: Context, id: string, schema:
   const oid = await databaseOid(db, ctx);
   const role = tenantRoleName(oid, id);
   const shared = sharedRoleName(oid);
-  await ensureSharedRole(db, ctx.config, shared);
+  // Only when missing: its GRANTs rewrite shared tables' catalog rows, which concurrent creates touch too.
+  const exists = (await db.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [shared])).rowCount === 1;
+  if (!exists) await ensureSharedRole(db, ctx.config, shared);
   try {
     await createTenantRole(db, schema, role, shared);
   } catch (err) {
