@@ -21,6 +21,7 @@ import { beginSnapshot, catalogPath, withTenantLocks } from './session.js';
 import { cycles } from './transfer.js';
 import type { TransferResult } from './types.js';
 import { commitTenantTransaction } from '../migrations/tenant-tx.js';
+import { recordApplied } from '../control/journal.js';
 
 export interface CloneOptions {
   /** The tenant to clone. */
@@ -98,11 +99,7 @@ export async function cloneTenant(ctx: Context, options: CloneOptions): Promise<
       const role = await cloneRole(client, ctx, options.to, schema);
       await setTenantSearchPath(client, ctx, schema);
       await runMigrationActions(client, migrations, 'up', ctx.log, role.epilogue);
-      await client.query(`INSERT INTO ${s}.tenant_migrations (tenant_id, name, checksum) SELECT $1, n, c FROM unnest($2::text[], $3::text[]) AS u(n, c)`, [
-        options.to,
-        migrations.map((m) => m.name),
-        migrations.map((m) => m.checksum),
-      ]);
+      await recordApplied(client, ctx, options.to, migrations);
       await catalogPath(client);
       const plan = planTransfer(await readCatalog(client, source!.schema), await readCatalog(client, schema), {
         tables: undefined,

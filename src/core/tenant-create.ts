@@ -16,6 +16,7 @@ import { validateIds } from './lookup.js';
 import { tenantMigrations } from './migration-files.js';
 import { summarize, type FleetSummary, type TenantRunResult } from './results.js';
 import { migrateShared } from './shared-migrate.js';
+import { recordApplied } from '../control/journal.js';
 
 export interface CreateTenantsOptions extends FailurePolicy {
   ids: string[];
@@ -125,11 +126,7 @@ async function createTenant(client: PoolClient, ctx: Context, job: CreateJob): P
     await setTenantSearchPath(client, ctx, job.schema);
     await runMigrationActions(client, job.files, 'up', ctx.log, job.role ? revokePublicSql(job.schema) : '');
     const names = job.files.map((m) => m.name);
-    await client.query(`INSERT INTO ${s}.tenant_migrations (tenant_id, name, checksum) SELECT $1, n, c FROM unnest($2::text[], $3::text[]) AS u(n, c)`, [
-      job.id,
-      names,
-      job.files.map((m) => m.checksum),
-    ]);
+    await recordApplied(client, ctx, job.id, job.files);
     await logOperation(client, ctx, 'create', job.id, { schema: job.schema, role: job.role, key: job.key, migrations: names.length });
     await commitTenantTransaction(client);
     return { id: job.id, status: 'created', applied: names };

@@ -9,6 +9,7 @@ import { revokePublicSql } from '../roles/grants.js';
 import { ident } from '../util/quote.js';
 import type { Context } from './context.js';
 import type { TenantRunResult } from './results.js';
+import { recordApplied, recordReverted } from '../control/journal.js';
 
 export interface TenantMigrateJob {
   id: string;
@@ -68,15 +69,8 @@ export async function migrateTenant(client: PoolClient, ctx: Context, job: Tenan
     await setTenantSearchPath(client, ctx, tenant.schema);
     await runMigrationActions(client, todo, job.direction, ctx.log, ctx.config.roles ? revokePublicSql(tenant.schema) : '');
     const names = todo.map((m) => m.name);
-    if (job.direction === 'up') {
-      await client.query(`INSERT INTO ${s}.tenant_migrations (tenant_id, name, checksum) SELECT $1, n, c FROM unnest($2::text[], $3::text[]) AS u(n, c)`, [
-        job.id,
-        names,
-        todo.map((m) => m.checksum),
-      ]);
-    } else {
-      await client.query(`DELETE FROM ${s}.tenant_migrations WHERE tenant_id = $1 AND name = ANY($2)`, [job.id, names]);
-    }
+    if (job.direction === 'up') await recordApplied(client, ctx, job.id, todo);
+    else await recordReverted(client, ctx, job.id, names);
     await commitTenantTransaction(client);
     return { id: job.id, status: 'migrated', applied: names };
   } catch (err) {
