@@ -364,7 +364,7 @@ describe('copy', () => {
 });
 
 describe('copy and move through the CLI', () => {
-  it('prints CLI.md\'s JSON and exits 0, then 1 on conflicts', async () => {
+  it('prints the documented JSON and exits 0, then 1 on conflicts', async () => {
     const [a, b] = await pair();
     const r = await cli(['copy', '--from', a, '--to', b, '--table', 'customers', '--where', "name like '%c1'", '--json']);
     expect(r.code).toBe(0);

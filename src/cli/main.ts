@@ -3,7 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { InputError } from '../index.js';
 import { registerCopyCommands } from './commands/copy.js';
 import { registerMigrateCommands } from './commands/migrate.js';
-import { registerOtherCommands } from './commands/other.js';
+import { registerOtherCommands } from './commands/init-exec.js';
 import { registerTenantCommands } from './commands/tenant.js';
 import { registerVerifyCommands } from './commands/verify.js';
 import type { GlobalFlags, Io } from './io.js';

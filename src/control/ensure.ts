@@ -1,9 +1,9 @@
 import { InputError, toTenantctlError } from '../errors.js';
 import { withClient, withTransaction } from '../db/with.js';
-import type { Context } from '../core/context.js';
+import type { Context } from '../context.js';
 import { ident } from '../util/quote.js';
 import { CONTROL_SCHEMA_VERSION, controlSchemaVersions } from './ddl.js';
-import { CONTROL_LOCK_KEYS } from './locks.js';
+import { CONTROL_LOCK_KEYS } from '../db/locks.js';
 
 const UNDEFINED_TABLE = '42P01';
 const UNDEFINED_SCHEMA = '3F000';

@@ -2,7 +2,7 @@ import type { Queryable } from '../db/types.js';
 import { ident, qualified } from '../util/quote.js';
 import type { CatalogKey } from './catalog.js';
 import type { TransferPlan } from './plan.js';
-import { bindKey, sourceRows, type Selection } from './rows.js';
+import { bindKey, sourceRows, type Selection } from './source-rows.js';
 import type { KeyConflict } from './types.js';
 
 /**

@@ -1,14 +1,14 @@
-import type { Context } from '../core/context.js';
+import type { Context } from '../context.js';
 import type { PoolClient } from '../db/types.js';
 import { InputError } from '../errors.js';
 import { countConflicts, findConflicts } from './conflicts.js';
 import { sourceCounts, stagedCounts } from './counts.js';
 import { TransferFailure } from './failure.js';
-import { markDeletable, markKept } from './keep.js';
+import { markDeletable, markKept } from './mark-rows.js';
 import type { TransferPlan } from './plan.js';
 import { fillMaps } from './remap.js';
 import { advanceSequences } from './sequences.js';
-import { actAs, catalogPath } from './session.js';
+import { actAs, catalogPath } from './snapshot.js';
 import { analyzeStaging, bringParents, carryDependents, createStaging, seedSql } from './stage.js';
 import type { OnConflict, TableCount } from './types.js';
 import { deleteRows, writeRows } from './write.js';

@@ -1,5 +1,5 @@
-// Copy, move and clone rows between tenants (issue 4): the public API of this area.
+// Copy, move and clone rows between tenants: the public API of this area.
 export { copyRows, moveRows } from './transfer.js';
-export { cloneTenant, type CloneOptions } from './clone.js';
+export { cloneTenant, type CloneOptions } from '../tenants/clone.js';
 export { ON_CONFLICT_MODES } from './types.js';
 export type { OnConflict, TransferOptions, TransferResult, TransferStatus, TableCount, KeyConflict } from './types.js';

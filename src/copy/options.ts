@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js';
-import { assertTenantId } from '../core/ids.js';
+import { assertTenantId } from '../runtime/ids.js';
 import { ON_CONFLICT_MODES, type OnConflict, type TransferOptions } from './types.js';
 
 export interface ValidOptions {

@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/types.js';
 import { ident, qualified } from '../util/quote.js';
 import { mapTable, selTable, type TransferPlan } from './plan.js';
-import { isStaged } from './sql-parts.js';
+import { isStaged } from './sql-fragments.js';
 
 /**
  * --remap-keys: one map per remapped key column, old value -> a new value

@@ -1,5 +1,5 @@
-import type { Context } from '../core/context.js';
-import { findTenants } from '../core/lookup.js';
+import type { Context } from '../context.js';
+import { findTenants } from '../runtime/lookup.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import { logOperation } from '../control/oplog.js';
 import { rollbackQuietly } from '../migrations/tenant-tx.js';
@@ -8,8 +8,8 @@ import { executePlan } from './execute.js';
 import { asFailure } from './failure.js';
 import { validateTransferOptions, type ValidOptions } from './options.js';
 import { planTransfer, type TransferPlan } from './plan.js';
-import { assertNotArchived, usableTenants } from './registry.js';
-import { beginSnapshot, withTenantLocks } from './session.js';
+import { assertNotArchived, usableTenants } from '../runtime/usable-tenants.js';
+import { beginSnapshot, withTenantLocks } from './snapshot.js';
 import type { TransferOptions, TransferResult } from './types.js';
 import { commitTenantTransaction } from '../migrations/tenant-tx.js';
 

@@ -3,8 +3,8 @@ import { ident, qualified } from '../util/quote.js';
 import { primaryKey } from './catalog.js';
 import type { TableGroup } from './graph.js';
 import { selTable, type TransferPlan } from './plan.js';
-import { bindKey, sourceRows } from './rows.js';
-import { isStaged } from './sql-parts.js';
+import { bindKey, sourceRows } from './source-rows.js';
+import { isStaged } from './sql-fragments.js';
 import type { OnConflict } from './types.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Logger } from '../core/context.js';
+import type { Logger } from '../logger.js';
 import type { Queryable } from '../db/types.js';
 import type { LoadedMigration } from './types.js';
 

@@ -1,6 +1,6 @@
-import type { Context } from '../core/context.js';
+import type { Context } from '../context.js';
 import type { Queryable } from '../db/types.js';
-import { TENANT_LOCK_KEYS } from '../control/locks.js';
+import { TENANT_LOCK_KEYS } from '../db/locks.js';
 import { literal } from '../util/quote.js';
 
 /**

@@ -1,4 +1,4 @@
-// Isolation verification (issue 5): the public API of this area.
+// Isolation verification: the public API of this area.
 export { verify, parseFailOn, selectChecks, type VerifyOptions, type VerifyResult, type CheckResult, type TenantVerdict } from './run.js';
 export { junitXml, xmlEscape } from './junit.js';
 export { CHECKS as VERIFY_CHECKS } from './checks/index.js';

@@ -1,6 +1,6 @@
 import { fails, type CheckDefinition, type FailOn, type Note, type Violation, type VerifyScope } from './types.js';
 import type { CheckResult, TenantVerdict } from './run.js';
-import type { TenantWithJournal } from '../control/registry.js';
+import type { TenantWithJournal } from '../control/tenants.js';
 import { counted } from './counted.js';
 
 export interface CheckOutcome {

@@ -1,9 +1,9 @@
-import { readTenants } from '../control/registry.js';
-import type { Context } from '../core/context.js';
-import { findTenants, validateIds } from '../core/lookup.js';
+import { readTenants } from '../control/tenants.js';
+import type { Context } from '../context.js';
+import { findTenants, validateIds } from '../runtime/lookup.js';
 import { InputError } from '../errors.js';
 import { databaseOid } from '../roles/names.js';
-import { withCatalogSession } from './session.js';
+import { withCatalogSession } from './catalog-session.js';
 import { CHECKS, CHECKS_BY_ID } from './checks/index.js';
 import { runCheck, tenantVerdicts } from './run-check.js';
 import { CHECK_IDS, type CheckDefinition, type CheckId, type FailOn, type Level, type Note, type Violation } from './types.js';

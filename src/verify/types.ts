@@ -1,5 +1,5 @@
-import type { TenantWithJournal } from '../control/registry.js';
-import type { Context } from '../core/context.js';
+import type { TenantWithJournal } from '../control/tenants.js';
+import type { Context } from '../context.js';
 import type { Queryable } from '../db/types.js';
 
 /** The stable ids of the checks, in the order they run. */

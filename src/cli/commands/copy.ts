@@ -7,7 +7,7 @@ import { table } from '../table.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** The JSON document: CLI.md's fields first, then the rest of the result. */
+/** The JSON document: the documented fields first, then the rest of the result. */
 function json(r: TransferResult): Record<string, unknown> {
   const { from, to, tables, rows, ...rest } = r;
   return { from, to, tables, rows, ...rest };
@@ -74,7 +74,7 @@ function transferCommand(program: Command, run: Run, name: 'copy' | 'move', desc
     );
 }
 
-/** copy, move and tenant clone (issue 4). */
+/** copy, move and tenant clone. */
 export function registerCopyCommands(program: Command, run: Run): void {
   transferCommand(program, run, 'copy', "copy rows into another tenant, ownership column rewritten to its key, in foreign-key order; one transaction");
   transferCommand(program, run, 'move', 'copy rows into another tenant, then delete them from the source; one transaction');

@@ -6,7 +6,7 @@ import { collectList, positiveInt } from '../parse.js';
 import type { CommandEnv, RunFn as Run } from '../run.js';
 import { table } from '../table.js';
 
-/** verify (issue 5): isolation checks a pipeline can gate on. */
+/** verify: isolation checks a pipeline can gate on. */
 export function registerVerifyCommands(program: Command, run: Run): void {
   program
     .command('verify')

@@ -1,6 +1,6 @@
-import type { TenantWithJournal } from '../../control/registry.js';
+import type { TenantWithJournal } from '../../control/tenants.js';
 import { describeError } from '../../errors.js';
-import { tenantMigrations } from '../../core/migration-files.js';
+import { tenantMigrations } from '../../runtime/migration-files.js';
 import type { LoadedMigration } from '../../migrations/types.js';
 import { diffStructure } from '../drift/diff.js';
 import { buildReference, type Reference } from '../drift/reference.js';

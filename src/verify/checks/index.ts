@@ -3,7 +3,7 @@ import { driftCheck } from './drift.js';
 import { ownershipCheck } from './ownership.js';
 import { privilegesCheck } from './privileges.js';
 import { referencesCheck } from './references.js';
-import { registryCheck } from './registry.js';
+import { registryCheck } from './registry-check.js';
 import { rlsCheck } from './rls.js';
 
 /** Every check, in the order verify runs them. */

@@ -1,4 +1,4 @@
-import { mapLimit } from '../map-limit.js';
+import { mapLimit } from '../../util/map-limit.js';
 import { countOffenders, probeJobs, runProbes, type Offenders, type ProbeOutcome } from '../ownership/probes.js';
 import { ownedTables } from '../ownership/tables.js';
 import type { CheckDefinition, Finding } from '../types.js';

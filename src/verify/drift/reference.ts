@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Context } from '../../core/context.js';
+import type { Context } from '../../context.js';
 import type { Queryable } from '../../db/types.js';
 import { runMigrationActions } from '../../migrations/builder.js';
 import { setTenantSearchPath } from '../../migrations/tenant-tx.js';

@@ -1,6 +1,6 @@
 import { isConnectionLoss } from '../../db/with.js';
 import type { Queryable } from '../../db/types.js';
-import { mapLimit } from '../map-limit.js';
+import { mapLimit } from '../../util/map-limit.js';
 import { isSmall, offendersSql, probeMode, probeSql, type ProbeMode } from './probe-sql.js';
 import type { OwnedTable } from './tables.js';
 

@@ -1,5 +1,5 @@
 import { TenantctlError, describeError, toTenantctlError } from '../errors.js';
-import { CONTROL_LOCK_KEYS } from '../control/locks.js';
+import { CONTROL_LOCK_KEYS } from '../db/locks.js';
 import { withClient, withTransaction } from '../db/with.js';
 import { runMigrationActions } from '../migrations/builder.js';
 import { planUp } from '../migrations/plan.js';
@@ -7,8 +7,8 @@ import { databaseOid, sharedRoleName } from '../roles/names.js';
 import { ensureSharedRole } from '../roles/grants.js';
 import { ident } from '../util/quote.js';
 import type { LoadedMigration } from '../migrations/types.js';
-import type { Context } from './context.js';
-import { sharedMigrations } from './migration-files.js';
+import type { Context } from '../context.js';
+import { sharedMigrations } from '../runtime/migration-files.js';
 
 export interface SharedMigrateResult {
   applied: string[];

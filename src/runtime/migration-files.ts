@@ -1,6 +1,6 @@
 import { loadMigrations } from '../migrations/load.js';
 import type { LoadedMigrations } from '../migrations/types.js';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 
 /** Tenant migration files, loaded once per context (once per run). */
 export async function tenantMigrations(ctx: Context): Promise<LoadedMigrations> {

@@ -1,24 +1,9 @@
 import { userInfo } from 'node:os';
-import type { Config } from '../config/types.js';
-import type { PoolStats } from '../db/connect.js';
-import type { Pool } from '../db/types.js';
-import type { LoadedMigrations } from '../migrations/types.js';
-
-/** Where core functions send people's text. The library default says nothing. */
-export interface Logger {
-  info(line: string): void;
-  warn(line: string): void;
-  debug(line: string): void;
-}
-
-/** Progress of a fleet run: a tenant finished (ok or not). */
-export interface ProgressEvent {
-  id: string;
-  status: string;
-  done: number;
-  failed: number;
-  total: number;
-}
+import type { Config } from './config/types.js';
+import type { PoolStats } from './db/connect.js';
+import type { Pool } from './db/types.js';
+import type { LoadedMigrations } from './migrations/types.js';
+import { silentLogger, type Logger, type ProgressEvent } from './logger.js';
 
 export interface Context {
   pool: Pool;
@@ -32,7 +17,6 @@ export interface Context {
   cache: { tenantMigrations?: LoadedMigrations; sharedMigrations?: LoadedMigrations; databaseOid?: number };
 }
 
-export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, debug: () => undefined };
 
 export function createContext(pool: Pool, config: Config, options: { log?: Logger; stats?: PoolStats; onProgress?: Context['onProgress'] } = {}): Context {
   let actor = 'unknown';

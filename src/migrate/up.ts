@@ -1,13 +1,13 @@
 import { InputError, describeError } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import { planUp } from '../migrations/plan.js';
-import type { Context } from './context.js';
-import { runFleet, type FailurePolicy } from './fleet.js';
-import { findTenants } from './lookup.js';
-import { tenantMigrations } from './migration-files.js';
-import { summarize, type FleetSummary, type TenantRunResult } from './results.js';
-import { migrateShared } from './shared-migrate.js';
-import { migrateTenant } from './tenant-migrate.js';
+import type { Context } from '../context.js';
+import { runFleet, type FailurePolicy } from '../runtime/fleet.js';
+import { findTenants } from '../runtime/lookup.js';
+import { tenantMigrations } from '../runtime/migration-files.js';
+import { summarize, type FleetSummary, type TenantRunResult } from '../runtime/results.js';
+import { migrateShared } from './shared.js';
+import { migrateTenant } from './tenant-step.js';
 
 export interface MigrateOptions extends FailurePolicy {
   /** Tenants to migrate; default all active ones. */

@@ -1,4 +1,4 @@
-import type { Context } from '../core/context.js';
+import type { Context } from '../context.js';
 import type { PoolClient } from '../db/types.js';
 import { withClient } from '../db/with.js';
 

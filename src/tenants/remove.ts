@@ -1,16 +1,16 @@
 import { describeError } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import { logOperation } from '../control/oplog.js';
-import { readTenantRows, type TenantRow } from '../control/registry.js';
-import { countRows, totalRows } from '../control/row-counts.js';
+import { readTenantRows, type TenantRow } from '../control/tenants.js';
+import { countRows, totalRows } from './row-counts.js';
 import { withClient, isConnectionLoss } from '../db/with.js';
 import type { PoolClient } from '../db/types.js';
 import { beginTenantTransaction, rollbackQuietly } from '../migrations/tenant-tx.js';
 import { dropTenantRole, revokeTenantAccess } from '../roles/grants.js';
 import { databaseOid, sharedRoleName } from '../roles/names.js';
 import { ident } from '../util/quote.js';
-import type { Context } from './context.js';
-import { findTenants } from './lookup.js';
+import type { Context } from '../context.js';
+import { findTenants } from '../runtime/lookup.js';
 
 export interface RemoveTenantsOptions {
   ids: string[];

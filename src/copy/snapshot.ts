@@ -1,5 +1,5 @@
-import { TENANT_LOCK_KEYS } from '../control/locks.js';
-import type { Context } from '../core/context.js';
+import { TENANT_LOCK_KEYS } from '../db/locks.js';
+import type { Context } from '../context.js';
 import { DatabaseError } from '../errors.js';
 import type { Pool, PoolClient, Queryable } from '../db/types.js';
 import { isConnectionLoss } from '../db/with.js';

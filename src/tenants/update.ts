@@ -4,9 +4,9 @@ import { logOperation } from '../control/oplog.js';
 import { withClient } from '../db/with.js';
 import { beginTenantTransaction, rollbackQuietly } from '../migrations/tenant-tx.js';
 import { ident } from '../util/quote.js';
-import type { Context } from './context.js';
-import { findTenants } from './lookup.js';
-import { assertStatus, showTenant, type TenantDetail } from './tenant-list.js';
+import type { Context } from '../context.js';
+import { findTenants } from '../runtime/lookup.js';
+import { assertStatus, showTenant, type TenantDetail } from './list.js';
 
 export interface UpdateTenantOptions {
   id: string;

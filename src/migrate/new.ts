@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 
 export interface NewMigrationOptions {
   name: string;

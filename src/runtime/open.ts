@@ -2,7 +2,8 @@ import { loadConfig } from '../config/load.js';
 import { resolveConfig } from '../config/resolve.js';
 import type { Config, RawConfig } from '../config/types.js';
 import { checkConnection, createPool, resolveConnection, type PoolStats } from '../db/connect.js';
-import { createContext, type Context, type Logger, type ProgressEvent } from './context.js';
+import { createContext, type Context } from '../context.js';
+import type { Logger, ProgressEvent } from '../logger.js';
 
 export interface OpenOptions {
   /** A connection string; else DATABASE_URL, else the PG* variables, else the embedded Postgres. */

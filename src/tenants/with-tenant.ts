@@ -2,7 +2,7 @@ import { InputError } from '../errors.js';
 import type { Pool, PoolClient } from '../db/types.js';
 import { ident } from '../util/quote.js';
 import { SESSION_RESET, TENANT_SEARCH_PATH } from '../migrations/tenant-tx.js';
-import { assertTenantId } from './ids.js';
+import { assertTenantId } from '../runtime/ids.js';
 
 export interface WithTenantOptions {
   /** The control schema that holds the registry (default "tenantctl"). */

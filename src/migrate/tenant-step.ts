@@ -7,8 +7,8 @@ import { beginTenantTransaction, commitTenantTransaction, rollbackQuietly, setTe
 import type { LoadedMigration } from '../migrations/types.js';
 import { revokePublicSql } from '../roles/grants.js';
 import { ident } from '../util/quote.js';
-import type { Context } from './context.js';
-import type { TenantRunResult } from './results.js';
+import type { Context } from '../context.js';
+import type { TenantRunResult } from '../runtime/results.js';
 import { recordApplied, recordReverted } from '../control/journal.js';
 
 export interface TenantMigrateJob {

@@ -1,4 +1,4 @@
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { isConnectionLoss } from '../db/with.js';
 import type { PoolClient } from '../db/types.js';
 

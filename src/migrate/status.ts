@@ -1,10 +1,10 @@
-import { readTenants } from '../control/registry.js';
+import { readTenants } from '../control/tenants.js';
 import { controlReady } from '../control/ensure.js';
 import { ident } from '../util/quote.js';
 import { planUp } from '../migrations/plan.js';
-import type { Context } from './context.js';
-import { findTenants } from './lookup.js';
-import { sharedMigrations, tenantMigrations } from './migration-files.js';
+import type { Context } from '../context.js';
+import { findTenants } from '../runtime/lookup.js';
+import { sharedMigrations, tenantMigrations } from '../runtime/migration-files.js';
 
 export interface TenantMigrationStatus {
   id: string;

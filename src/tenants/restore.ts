@@ -1,15 +1,15 @@
 import { DatabaseError, InputError } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import { logOperation } from '../control/oplog.js';
-import { readTenantRows } from '../control/registry.js';
-import { countRows, totalRows } from '../control/row-counts.js';
+import { readTenantRows } from '../control/tenants.js';
+import { countRows, totalRows } from './row-counts.js';
 import { withClient } from '../db/with.js';
 import { beginTenantTransaction, rollbackQuietly } from '../migrations/tenant-tx.js';
 import { grantTenantAccess } from '../roles/grants.js';
 import { databaseOid, sharedRoleName } from '../roles/names.js';
 import { ident } from '../util/quote.js';
-import type { Context } from './context.js';
-import { findTenants } from './lookup.js';
+import type { Context } from '../context.js';
+import { findTenants } from '../runtime/lookup.js';
 
 export interface RestoreResult {
   id: string;

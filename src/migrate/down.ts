@@ -1,11 +1,11 @@
 import { InputError, describeError } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
-import type { Context } from './context.js';
-import { runFleet } from './fleet.js';
-import { findTenants } from './lookup.js';
-import { tenantMigrations } from './migration-files.js';
-import { summarize, type FleetSummary, type TenantRunResult } from './results.js';
-import { migrateTenant } from './tenant-migrate.js';
+import type { Context } from '../context.js';
+import { runFleet } from '../runtime/fleet.js';
+import { findTenants } from '../runtime/lookup.js';
+import { tenantMigrations } from '../runtime/migration-files.js';
+import { summarize, type FleetSummary, type TenantRunResult } from '../runtime/results.js';
+import { migrateTenant } from './tenant-step.js';
 
 export interface MigrateDownOptions {
   tenants: string[];

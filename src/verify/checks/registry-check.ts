@@ -1,4 +1,4 @@
-import { tenantMigrations } from '../../core/migration-files.js';
+import { tenantMigrations } from '../../runtime/migration-files.js';
 import { fleetParams, sharedRole } from '../fleet-sql.js';
 import type { CheckDefinition, Finding, Level } from '../types.js';
 import { REGISTRY_SQL } from './registry-sql.js';

@@ -9,13 +9,13 @@ import type { LoadedMigration } from '../migrations/types.js';
 import { createTenantRole, revokePublicSql } from '../roles/grants.js';
 import { databaseOid, sharedRoleName, tenantRoleName } from '../roles/names.js';
 import { ident } from '../util/quote.js';
-import type { Context } from './context.js';
-import { runFleet, type FailurePolicy } from './fleet.js';
-import { assertSchemaNameAllowed } from './ids.js';
-import { validateIds } from './lookup.js';
-import { tenantMigrations } from './migration-files.js';
-import { summarize, type FleetSummary, type TenantRunResult } from './results.js';
-import { migrateShared } from './shared-migrate.js';
+import type { Context } from '../context.js';
+import { runFleet, type FailurePolicy } from '../runtime/fleet.js';
+import { assertSchemaNameAllowed } from '../runtime/ids.js';
+import { validateIds } from '../runtime/lookup.js';
+import { tenantMigrations } from '../runtime/migration-files.js';
+import { summarize, type FleetSummary, type TenantRunResult } from '../runtime/results.js';
+import { migrateShared } from '../migrate/shared.js';
 import { recordApplied } from '../control/journal.js';
 
 export interface CreateTenantsOptions extends FailurePolicy {

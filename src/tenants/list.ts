@@ -1,9 +1,9 @@
 import { InputError } from '../errors.js';
-import type { TenantStatus, TenantWithJournal } from '../control/registry.js';
+import type { TenantStatus, TenantWithJournal } from '../control/tenants.js';
 import { planUp } from '../migrations/plan.js';
-import type { Context } from './context.js';
-import { findTenants } from './lookup.js';
-import { tenantMigrations } from './migration-files.js';
+import type { Context } from '../context.js';
+import { findTenants } from '../runtime/lookup.js';
+import { tenantMigrations } from '../runtime/migration-files.js';
 
 export interface TenantSummary {
   id: string;

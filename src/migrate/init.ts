@@ -1,6 +1,6 @@
 import { ensureControlSchema } from '../control/ensure.js';
-import type { Context } from './context.js';
-import { migrateShared } from './shared-migrate.js';
+import type { Context } from '../context.js';
+import { migrateShared } from './shared.js';
 
 export interface InitResult {
   controlSchema: string;

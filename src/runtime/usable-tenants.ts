@@ -1,6 +1,6 @@
-import type { Context } from '../core/context.js';
-import { unknownTenants } from '../core/lookup.js';
-import { readTenantRows, type TenantRow } from '../control/registry.js';
+import type { Context } from '../context.js';
+import { unknownTenants } from './lookup.js';
+import { readTenantRows, type TenantRow } from '../control/tenants.js';
 import type { Queryable } from '../db/types.js';
 import { InputError } from '../errors.js';
 

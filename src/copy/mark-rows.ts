@@ -2,8 +2,8 @@ import type { Queryable } from '../db/types.js';
 import { ident, qualified } from '../util/quote.js';
 import { collisionSql } from './conflicts.js';
 import { selTable, type TransferPlan } from './plan.js';
-import { bindKey, sourceRows } from './rows.js';
-import { columnsMatch, isStaged } from './sql-parts.js';
+import { bindKey, sourceRows } from './source-rows.js';
+import { columnsMatch, isStaged } from './sql-fragments.js';
 import { untilStable } from './stage.js';
 
 /**

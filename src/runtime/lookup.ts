@@ -1,7 +1,7 @@
 import { InputError } from '../errors.js';
-import { readTenants, type TenantFilter, type TenantWithJournal } from '../control/registry.js';
+import { readTenants, type TenantFilter, type TenantWithJournal } from '../control/tenants.js';
 import { controlReady } from '../control/ensure.js';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { assertTenantId, uniqueIds } from './ids.js';
 
 /** Validates ids before any SQL runs. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InputError, TenantctlError, describeError } from '../errors.js';
-import type { Context } from './context.js';
-import { findTenants } from './lookup.js';
+import type { Context } from '../context.js';
+import { findTenants } from '../runtime/lookup.js';
 import { withTenant } from './with-tenant.js';
 
 export interface ExecOptions {
