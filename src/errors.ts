@@ -1,6 +1,10 @@
+import { classify, sqlstateOf } from './db/sqlstate.js';
+
 /**
  * Errors that are not per-tenant results. Each carries a stable snake_case code
- * (the JSON envelope's `error.code`) and the exit code the CLI maps it to.
+ * (the JSON envelope's `error.code`) and the exit code the CLI maps it to. Codes
+ * that more than one place raises have one factory below, so their wording
+ * cannot drift.
  */
 export type ExitCode = 0 | 1 | 2 | 3 | 4;
 
@@ -32,39 +36,68 @@ export class DatabaseError extends TenantctlError {
   }
 }
 
-/** SQLSTATE classes that mean "the server, not the input": connection and lock trouble. */
-const RETRYABLE_SQLSTATE = /^(08|53|57P0[1-3]|55P03|40001|40P01)/;
-const NODE_CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE']);
+/**
+ * A run that could not finish and changed nothing (a conflict, a failed
+ * statement, a timeout): the command reports it as its result, exit 1.
+ */
+export class RunFailure extends TenantctlError {
+  constructor(code: string, message: string, details: Record<string, unknown> = {}) {
+    super(code, message, 1, details);
+  }
+}
+
+const restoreHint = (id: string) => `restore it first with \`tenantctl tenant restore ${id}\``;
+
+export const tenantArchived = (id: string) => new InputError('tenant_archived', `tenant "${id}" is archived; ${restoreHint(id)}`, { id });
+export const tenantGoneMeanwhile = (id: string) => new InputError('tenant_archived', `tenant "${id}" was archived or removed meanwhile; nothing changed`, { id });
+export const tenantLocked = (id: string) => new DatabaseError('tenant_locked', `another tenantctl run holds tenant "${id}"; retry when it finishes`, { id });
+export const tenantExists = (id: string) =>
+  new InputError('tenant_exists', `tenant "${id}" already exists; pick another id or see \`tenantctl tenant show ${id}\``, { id });
+export const schemaExists = (schema: string) =>
+  new InputError('schema_exists', `schema "${schema}" already exists but is not a tenant; drop it or pick another id`, { schema });
+export const keyTaken = (key: string, owner: string) =>
+  new InputError('key_taken', `key ${JSON.stringify(key)} already belongs to tenant "${owner}"; two tenants with one key see each other's shared rows; pick another key`, { key, owner });
+export const roleExists = (role: string) =>
+  `role "${role}" already exists (left behind by a dropped database?); drop it with DROP ROLE, then retry`;
+export function unknownTenants(ids: readonly string[]): InputError {
+  const list = ids.map((id) => JSON.stringify(id)).join(', ');
+  return new InputError('unknown_tenant', `unknown tenant ${list}; see \`tenantctl tenant list\``, { ids });
+}
+export const usage = (message: string) => new InputError('usage', message);
+export const sqlFailed = (what: string, err: unknown) => new RunFailure('sql_error', `${what}: ${describeError(err)}; nothing was changed`);
 
 /** Turns anything thrown into a TenantctlError, keeping codes that already have a meaning. */
 export function toTenantctlError(err: unknown): TenantctlError {
   if (err instanceof TenantctlError) return err;
-  const e = err as { code?: string; message?: string } | undefined;
-  const code = typeof e?.code === 'string' ? e.code : '';
-  const message = typeof e?.message === 'string' ? e.message : String(err);
-  if (NODE_CONNECTION_ERRORS.has(code) || /Connection terminated|connect ETIMEDOUT|timeout expired/i.test(message)) {
-    return new DatabaseError('connection_failed', `cannot reach the database: ${message}; check --database-url and that the server is up`);
+  const message = oneLine(typeof (err as { message?: unknown })?.message === 'string' ? (err as Error).message : String(err));
+  const code = sqlstateOf(err);
+  switch (classify(err)) {
+    case 'connection':
+      return new DatabaseError('connection_failed', `cannot reach the database: ${message}; check --database-url and that the server is up`);
+    case 'auth':
+      return new DatabaseError('authentication_failed', `authentication failed: ${message}; check the user and password in --database-url`);
+    case 'missing-database':
+      return new DatabaseError('database_missing', `${message}; create it first or fix --database-url`);
+    case 'retryable':
+      return new DatabaseError('database_unavailable', `${message} (SQLSTATE ${code}); retry`);
+    case 'timeout':
+    case 'statement':
+      // The server refused a statement (a permission, a constraint, a timeout): it ran and failed.
+      return new RunFailure('sql_error', `${message} (SQLSTATE ${code}); nothing was changed`);
+    default:
+      return new TenantctlError('internal_error', `internal error: ${message}; rerun with --verbose and report it`, 4);
   }
-  if (code === '28P01' || code === '28000') {
-    return new DatabaseError('authentication_failed', `authentication failed: ${message}; check the user and password in --database-url`);
-  }
-  if (code === '3D000') {
-    return new DatabaseError('database_missing', `${message}; create it first or fix --database-url`);
-  }
-  if (RETRYABLE_SQLSTATE.test(code)) {
-    return new DatabaseError('database_unavailable', `${message} (SQLSTATE ${code}); retry`);
-  }
-  if (/^[0-9A-Z]{5}$/.test(code)) {
-    // The server refused a statement (a permission, a constraint): it ran and failed.
-    return new TenantctlError('sql_error', `${message} (SQLSTATE ${code}); nothing was changed`, 1);
-  }
-  return new TenantctlError('internal_error', `internal error: ${message}; rerun with --verbose and report it`, 4);
 }
 
-/** A message for one tenant's failure inside a result (not thrown). */
+/** A message for one tenant's failure inside a result (not thrown): one line, with the server's detail. */
 export function describeError(err: unknown): string {
-  const e = err as { message?: string; code?: string; position?: string; detail?: string } | undefined;
+  const e = err as { message?: string; detail?: string } | undefined;
   let text = typeof e?.message === 'string' ? e.message : String(err);
   if (e?.detail) text += ` (${e.detail})`;
-  return text;
+  return oneLine(text);
+}
+
+/** Folds a multi-line message onto one line. */
+export function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, '; ').trim();
 }

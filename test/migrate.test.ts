@@ -55,7 +55,8 @@ describe('migrate', () => {
     expect(doc.summary).toEqual({ migrated: 3, upToDate: 0, failed: 1, skipped: 0 });
     const failed = doc.tenants.find((t) => t.id === 'c3')!;
     expect(failed.status).toBe('failed');
-    expect(failed.error).toMatch(/column "notes" of relation "customers" already exists/);
+    expect(failed.error).toMatch(/^1700000010000_add_notes\.sql: column "notes" of relation "customers" already exists/);
+    expect(failed).toMatchObject({ migration: '1700000010000_add_notes' });
     expect(doc.tenants.filter((t) => t.status === 'migrated').map((t) => t.id)).toEqual(['a1', 'b2', 'd4']);
     // c3 is whole at its previous version: the first statement of the migration was rolled back too.
     expect(await columns('tenant_c3', 'projects')).not.toContain('notes');
@@ -63,7 +64,7 @@ describe('migrate', () => {
     expect(await columns('tenant_a1', 'projects')).toContain('notes');
     const human = await cli(['migrate']);
     expect(human.code).toBe(1);
-    expect(human.stdout).toMatch(/failed\s+c3: column "notes"/);
+    expect(human.stdout).toMatch(/failed\s+c3: 1700000010000_add_notes\.sql: column "notes"/);
     expect(human.stdout).toMatch(/0 migrated, 3 up to date, 1 failed, 0 skipped/);
     // Fix the tenant, rerun: it finishes.
     await db.pool.query('ALTER TABLE tenant_c3.customers DROP COLUMN notes');
@@ -76,7 +77,7 @@ describe('migrate', () => {
   it('migrate down rolls back the last migration, --to rolls back to a name, and up goes to the head again', async () => {
     const down = await cli(['migrate', 'down', '--tenant', 'a1', '--json']);
     expect(down.code, down.stderr).toBe(0);
-    expect(down.json<MigrateJson>().tenants[0]).toMatchObject({ id: 'a1', status: 'migrated', applied: ['1700000010000_add_notes'] });
+    expect(down.json<MigrateJson>().tenants[0]).toMatchObject({ id: 'a1', status: 'reverted', applied: ['1700000010000_add_notes'] });
     expect(await columns('tenant_a1', 'projects')).not.toContain('notes');
     const to = await cli(['migrate', 'down', '--tenant', 'a1', 'b2', '--to', '1700000007000_customer_totals_view', '--json']);
     expect(to.code, to.stderr).toBe(0);

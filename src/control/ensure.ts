@@ -1,23 +1,20 @@
 import { InputError, toTenantctlError } from '../errors.js';
-import { withClient, withTransaction } from '../db/with.js';
+import { runTransaction, withSession } from '../db/session.js';
+import { SQLSTATE, sqlstateOf } from '../db/sqlstate.js';
 import type { Context } from '../context.js';
-import { ident } from '../util/quote.js';
 import { CONTROL_SCHEMA_VERSION, controlSchemaVersions } from './ddl.js';
-import { CONTROL_LOCK_KEYS } from '../db/locks.js';
-
-const UNDEFINED_TABLE = '42P01';
-const UNDEFINED_SCHEMA = '3F000';
+import { controlTable } from './table.js';
 
 /** The control schema's version, 0 when it does not exist yet. One round trip. */
 export async function controlVersion(ctx: Context): Promise<number> {
   try {
     const r = await ctx.pool.query<{ value: string }>(
-      `SELECT value FROM ${ident(ctx.config.controlSchema)}.meta WHERE key = 'schema_version'`,
+      `SELECT value FROM ${controlTable(ctx.config, 'meta')} WHERE key = 'schema_version'`,
     );
     return Number(r.rows[0]?.value ?? 0);
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === UNDEFINED_TABLE || code === UNDEFINED_SCHEMA) return 0;
+    const code = sqlstateOf(err);
+    if (code === SQLSTATE.UNDEFINED_TABLE || code === SQLSTATE.UNDEFINED_SCHEMA) return 0;
     throw toTenantctlError(err);
   }
 }
@@ -47,10 +44,9 @@ export async function ensureControlSchema(ctx: Context): Promise<{ from: number;
   const seen = await controlVersion(ctx);
   assertKnown(ctx, seen);
   if (seen === CONTROL_SCHEMA_VERSION) return { from: seen, to: seen };
-  return withClient(ctx.pool, (client) =>
-    withTransaction(client, async () => {
-      await client.query(`SELECT pg_advisory_xact_lock(${CONTROL_LOCK_KEYS})`, [ctx.config.controlSchema]);
-      const meta = `${ident(ctx.config.controlSchema)}.meta`;
+  return withSession(ctx.pool, async (client) => {
+    return runTransaction(client, ctx.config, { controlLock: true }, async () => {
+      const meta = controlTable(ctx.config, 'meta');
       const present = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [meta]);
       const from = present.rows[0]?.t
         ? Number((await client.query<{ value: string }>(`SELECT value FROM ${meta} WHERE key = 'schema_version'`)).rows[0]?.value ?? 0)
@@ -62,12 +58,12 @@ export async function ensureControlSchema(ctx: Context): Promise<{ from: number;
       }
       if (from < versions.length) {
         await client.query(
-          `INSERT INTO ${ident(ctx.config.controlSchema)}.meta (key, value) VALUES ('schema_version', $1)
+          `INSERT INTO ${meta} (key, value) VALUES ('schema_version', $1)
            ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
           [String(versions.length)],
         );
       }
       return { from, to: versions.length };
-    }),
-  );
+    });
+  });
 }

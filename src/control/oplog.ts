@@ -1,22 +1,25 @@
 import type { Context } from '../context.js';
 import type { Queryable } from '../db/types.js';
-import { ident } from '../util/quote.js';
+import { literal } from '../util/quote.js';
+import { controlTable } from './table.js';
 
-export type Operation = 'create' | 'archive' | 'restore' | 'purge' | 'update' | 'migrate' | 'rollback' | 'copy' | 'move' | 'clone';
+export type Operation = 'create' | 'archive' | 'restore' | 'purge' | 'update' | 'copy' | 'move' | 'clone';
 
 /** Appends one entry to the operations log, in the caller's transaction. */
 export async function logOperation(
   db: Queryable,
-  ctx: Context,
+  ctx: Pick<Context, 'config' | 'actor'>,
   operation: Operation,
   tenantId: string | null,
   detail: Record<string, unknown> = {},
 ): Promise<void> {
-  await db.query(
-    `INSERT INTO ${ident(ctx.config.controlSchema)}.operations (actor, operation, tenant_id, detail)
-     VALUES ($1 || '@' || current_user, $2, $3, $4)`,
-    [ctx.actor, operation, tenantId, JSON.stringify(detail)],
-  );
+  await db.query(logOperationSql(ctx, operation, tenantId, detail));
+}
+
+/** The same entry as SQL text (values inlined as literals), to send with other statements. */
+export function logOperationSql(ctx: Pick<Context, 'config' | 'actor'>, operation: Operation, tenantId: string | null, detail: Record<string, unknown> = {}): string {
+  return `INSERT INTO ${controlTable(ctx.config, 'operations')} (actor, operation, tenant_id, detail)
+     VALUES (${literal(ctx.actor)} || '@' || current_user, ${literal(operation)}, ${tenantId === null ? 'NULL' : literal(tenantId)}, ${literal(JSON.stringify(detail))}::jsonb)`;
 }
 
 export interface OperationEntry {
@@ -31,7 +34,7 @@ export interface OperationEntry {
 /** The operations log, oldest first; one tenant's entries when an id is given. */
 export async function readOperations(ctx: Context, tenantId?: string): Promise<OperationEntry[]> {
   const r = await ctx.pool.query<OperationEntry>(
-    `SELECT id::int, at, actor, operation, tenant_id AS "tenantId", detail FROM ${ident(ctx.config.controlSchema)}.operations
+    `SELECT id::int, at, actor, operation, tenant_id AS "tenantId", detail FROM ${controlTable(ctx.config, 'operations')}
      WHERE $1::text IS NULL OR tenant_id = $1 ORDER BY id`,
     [tenantId ?? null],
   );

@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import type { Queryable } from '../db/types.js';
-import { ident } from '../util/quote.js';
+import { literal } from '../util/quote.js';
+import { controlTable } from './table.js';
 
 export type TenantStatus = 'active' | 'suspended' | 'archived';
 
@@ -35,13 +36,12 @@ export interface TenantFilter {
  * Every matching tenant with its journal, in one round trip whatever the fleet
  * size. The journal comes back as one JSON array per tenant.
  */
-export async function readTenants(db: Queryable, ctx: Context, filter: TenantFilter = {}): Promise<TenantWithJournal[]> {
-  const s = ident(ctx.config.controlSchema);
+export async function readTenants(db: Queryable, ctx: Pick<Context, 'config'>, filter: TenantFilter = {}): Promise<TenantWithJournal[]> {
   const r = await db.query<TenantRow & { journal: { name: string; checksum: string; runOn: string }[] }>(
     `SELECT ${COLUMNS},
        coalesce((SELECT json_agg(json_build_object('name', m.name, 'checksum', m.checksum, 'runOn', m.run_on) ORDER BY m.run_on, m.name)
-                 FROM ${s}.tenant_migrations m WHERE m.tenant_id = t.id), '[]'::json) AS journal
-     FROM ${s}.tenants t
+                 FROM ${controlTable(ctx.config, 'tenant_migrations')} m WHERE m.tenant_id = t.id), '[]'::json) AS journal
+     FROM ${controlTable(ctx.config, 'tenants')} t
      WHERE ($1::text[] IS NULL OR t.id = ANY($1)) AND ($2::text IS NULL OR t.status = $2)
      ORDER BY t.id`,
     [filter.ids ? [...filter.ids] : null, filter.status ?? null],
@@ -50,10 +50,106 @@ export async function readTenants(db: Queryable, ctx: Context, filter: TenantFil
 }
 
 /** Registry rows only (no journal), locked FOR UPDATE when asked. */
-export async function readTenantRows(db: Queryable, ctx: Context, ids: readonly string[], forUpdate = false): Promise<TenantRow[]> {
+export async function readTenantRows(db: Queryable, ctx: Pick<Context, 'config'>, ids: readonly string[], forUpdate = false): Promise<TenantRow[]> {
   const r = await db.query<TenantRow>(
-    `SELECT ${COLUMNS} FROM ${ident(ctx.config.controlSchema)}.tenants t WHERE t.id = ANY($1) ORDER BY t.id${forUpdate ? ' FOR UPDATE' : ''}`,
+    `SELECT ${COLUMNS} FROM ${controlTable(ctx.config, 'tenants')} t WHERE t.id = ANY($1) ORDER BY t.id${forUpdate ? ' FOR UPDATE' : ''}`,
     [[...ids]],
   );
   return r.rows;
+}
+
+/** A new tenant's registry row. */
+export interface NewTenant {
+  id: string;
+  schema: string;
+  role: string | null;
+  key: string;
+  name: string | null;
+  /** Its config, or the id of a tenant whose config it takes (clone). */
+  config: Record<string, unknown> | { from: string };
+}
+
+/**
+ * Inserts a registry row; no row comes back when the id is taken. SQL text with
+ * literals, for the prelude of the creating transaction (column tc_inserted).
+ */
+export function insertTenantSql(ctx: Pick<Context, 'config'>, t: NewTenant): string {
+  const table = controlTable(ctx.config, 'tenants');
+  const config = 'from' in t.config && typeof t.config.from === 'string' ? `(SELECT config FROM ${table} WHERE id = ${literal(t.config.from)})` : `${literal(JSON.stringify(t.config))}::jsonb`;
+  return `INSERT INTO ${table} (id, schema_name, role_name, key, name, config)
+    VALUES (${literal(t.id)}, ${literal(t.schema)}, ${nullable(t.role)}, ${literal(t.key)}, ${nullable(t.name)}, ${config})
+    ON CONFLICT (id) DO NOTHING RETURNING id AS tc_inserted`;
+}
+
+/** Which of these ids are registered, which schemas exist, which keys other tenants hold: one query. */
+export async function findClashes(
+  db: Queryable,
+  ctx: Pick<Context, 'config'>,
+  wanted: readonly { id: string; schema: string; key: string }[],
+): Promise<{ id: string; registered: boolean; schemaTaken: boolean; keyOwner: string | null }[]> {
+  const table = controlTable(ctx.config, 'tenants');
+  const r = await db.query<{ id: string; registered: boolean; schemaTaken: boolean; keyOwner: string | null }>(
+    `SELECT i.id,
+       EXISTS (SELECT 1 FROM ${table} t WHERE t.id = i.id) AS registered,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n WHERE n.nspname = i.schema) AS "schemaTaken",
+       (SELECT t.id FROM ${table} t WHERE t.key = i.key AND t.id <> i.id ORDER BY t.id LIMIT 1) AS "keyOwner"
+     FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS i(id, schema, key, n)
+     ORDER BY i.n`,
+    [wanted.map((w) => w.id), wanted.map((w) => w.schema), wanted.map((w) => w.key)],
+  );
+  return r.rows;
+}
+
+/** Changes name, status and config of a tenant that is not archived; false when there is none. */
+export async function updateTenantFields(
+  db: Queryable,
+  ctx: Pick<Context, 'config'>,
+  id: string,
+  change: { name?: string; status?: string; set?: Record<string, string>; unset?: readonly string[] },
+): Promise<boolean> {
+  const r = await db.query(
+    `UPDATE ${controlTable(ctx.config, 'tenants')}
+     SET name = coalesce($2, name), status = coalesce($3, status),
+         config = (config || $4::jsonb) - $5::text[], updated_at = now()
+     WHERE id = $1 AND status <> 'archived'`,
+    [id, change.name ?? null, change.status ?? null, JSON.stringify(change.set ?? {}), [...(change.unset ?? [])]],
+  );
+  return r.rowCount === 1;
+}
+
+/** Marks a tenant archived, its data now in `archivedSchema`. */
+export async function markArchived(db: Queryable, ctx: Pick<Context, 'config'>, id: string, archivedSchema: string): Promise<void> {
+  await db.query(`UPDATE ${controlTable(ctx.config, 'tenants')} SET status = 'archived', schema_name = $2, archived_at = now(), updated_at = now() WHERE id = $1`, [
+    id,
+    archivedSchema,
+  ]);
+}
+
+/** Marks an archived tenant active again, in `schema`. */
+export async function markRestored(db: Queryable, ctx: Pick<Context, 'config'>, id: string, schema: string): Promise<void> {
+  await db.query(`UPDATE ${controlTable(ctx.config, 'tenants')} SET status = 'active', schema_name = $2, archived_at = NULL, updated_at = now() WHERE id = $1`, [id, schema]);
+}
+
+/** Removes a registry row (its journal goes with it). */
+export async function deleteTenant(db: Queryable, ctx: Pick<Context, 'config'>, id: string): Promise<void> {
+  await db.query(`DELETE FROM ${controlTable(ctx.config, 'tenants')} WHERE id = $1`, [id]);
+}
+
+/**
+ * For withTenant: the tenant's search_path, role and key settings for this
+ * transaction, in one statement; one row when the tenant exists with one of
+ * `statuses`, none otherwise. Values inlined as literals, so it can follow
+ * BEGIN in one message.
+ */
+export function enterTenantSql(ctx: Pick<Context, 'config'> | { controlSchema: string; sharedSchema: string }, id: string, statuses: readonly string[]): string {
+  const config = 'config' in ctx ? ctx.config : ctx;
+  return `SELECT set_config('search_path', quote_ident(t.schema_name) || ', ' || quote_ident(${literal(config.sharedSchema)}) || ', pg_temp', true),
+      set_config('tenantctl.tenant_id', t.id, true),
+      set_config('tenantctl.tenant_key', t.key, true),
+      set_config('role', coalesce(t.role_name, 'none'), true)
+    FROM ${controlTable(config, 'tenants')} t WHERE t.id = ${literal(id)} AND t.status IN (${statuses.map(literal).join(', ')})`;
+}
+
+function nullable(value: string | null): string {
+  return value === null ? 'NULL' : literal(value);
 }

@@ -1,19 +1,17 @@
-import { describeError, TenantctlError } from '../errors.js';
-import { isConnectionLoss } from '../db/with.js';
+import { describeError, RunFailure, TenantctlError } from '../errors.js';
+import { classify, sqlstateOf } from '../db/sqlstate.js';
 import type { KeyConflict } from './types.js';
 
 /** A run that could not finish and changed nothing: reported as a result (exit 1), not thrown to the user. */
-export class TransferFailure extends Error {
+export class TransferFailure extends RunFailure {
   constructor(
-    readonly code: string,
+    code: string,
     message: string,
     readonly conflicts?: KeyConflict[],
   ) {
-    super(message);
+    super(code, message);
   }
 }
-
-const RETRY = /^(40|53|55P03|57P0)/;
 
 /**
  * What an error inside a run becomes. Bad input and tenantctl's own errors
@@ -24,8 +22,9 @@ const RETRY = /^(40|53|55P03|57P0)/;
  */
 export function asFailure(err: unknown): TransferFailure {
   if (err instanceof TransferFailure) return err;
-  if (err instanceof TenantctlError || isConnectionLoss(err)) throw err;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code) || RETRY.test(code)) throw err;
-  return new TransferFailure(code === '57014' ? 'timeout' : 'sql_error', `${describeError(err)} (SQLSTATE ${code}); nothing was changed`);
+  if (err instanceof TenantctlError) throw err;
+  const kind = classify(err);
+  if (kind === 'timeout') return new TransferFailure('timeout', `${describeError(err)} (SQLSTATE ${sqlstateOf(err)}); nothing was changed`);
+  if (kind === 'statement') return new TransferFailure('sql_error', `${describeError(err)} (SQLSTATE ${sqlstateOf(err)}); nothing was changed`);
+  throw err;
 }

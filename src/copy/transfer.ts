@@ -1,17 +1,15 @@
 import type { Context } from '../context.js';
 import { findTenants } from '../runtime/lookup.js';
 import { ensureControlSchema } from '../control/ensure.js';
-import { logOperation } from '../control/oplog.js';
-import { rollbackQuietly } from '../migrations/tenant-tx.js';
+import { logOperationSql } from '../control/oplog.js';
 import { readCatalog } from './catalog.js';
 import { executePlan } from './execute.js';
 import { asFailure } from './failure.js';
 import { validateTransferOptions, type ValidOptions } from './options.js';
 import { planTransfer, type TransferPlan } from './plan.js';
 import { assertNotArchived, usableTenants } from '../runtime/usable-tenants.js';
-import { beginSnapshot, withTenantLocks } from './snapshot.js';
+import { inTransferSnapshot } from './snapshot.js';
 import type { TransferOptions, TransferResult } from './types.js';
-import { commitTenantTransaction } from '../migrations/tenant-tx.js';
 
 /**
  * Copies rows from one tenant into another, in one transaction: the
@@ -45,10 +43,10 @@ async function transfer(ctx: Context, operation: 'copy' | 'move', options: Trans
     remapKeys: o.remapKeys,
   };
   const seconds = () => ({ seconds: Number(((performance.now() - started) / 1000).toFixed(3)) });
-  return withTenantLocks(ctx.pool, ctx, o.dryRun ? [] : [o.from, o.to], async (client) => {
-    await beginSnapshot(client, ctx);
-    let plan: TransferPlan | undefined;
-    try {
+  let plan: TransferPlan | undefined;
+  try {
+    return await inTransferSnapshot(ctx, o.dryRun ? [] : [o.from, o.to], async (tx) => {
+      const client = tx.client;
       const [source, target] = await usableTenants(client, ctx, [o.from, o.to]);
       plan = planTransfer(await readCatalog(client, source!.schema), await readCatalog(client, target!.schema), {
         ...o,
@@ -73,29 +71,27 @@ async function transfer(ctx: Context, operation: 'copy' | 'move', options: Trans
         stats: seconds(),
       };
       if (o.dryRun) {
-        await rollbackQuietly(client);
+        tx.rollbackOnly();
         return result;
       }
       const detail = logDetail(o, result);
-      await logOperation(client, ctx, operation, o.from, { ...detail, side: 'source' });
-      await logOperation(client, ctx, operation, o.to, { ...detail, side: 'target' });
-      await commitTenantTransaction(client);
+      tx.last(logOperationSql(ctx, operation, o.from, { ...detail, side: 'source' }));
+      tx.last(logOperationSql(ctx, operation, o.to, { ...detail, side: 'target' }));
       return result;
-    } catch (err) {
-      await rollbackQuietly(client);
-      const failure = asFailure(err);
-      return {
-        ...base,
-        status: 'failed',
-        tables: [],
-        rows: 0,
-        cycles: plan ? cycles(plan) : [],
-        error: { code: failure.code, message: failure.message },
-        ...(failure.conflicts ? { conflicts: failure.conflicts } : {}),
-        stats: seconds(),
-      };
-    }
-  });
+    });
+  } catch (err) {
+    const failure = asFailure(err);
+    return {
+      ...base,
+      status: 'failed',
+      tables: [],
+      rows: 0,
+      cycles: plan ? cycles(plan) : [],
+      error: { code: failure.code, message: failure.message },
+      ...(failure.conflicts ? { conflicts: failure.conflicts } : {}),
+      stats: seconds(),
+    };
+  }
 }
 
 export function cycles(plan: TransferPlan): string[][] {

@@ -1,11 +1,11 @@
-import { InputError, describeError } from '../errors.js';
+import { InputError, describeError, tenantArchived } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import type { Context } from '../context.js';
 import { runFleet } from '../runtime/fleet.js';
 import { findTenants } from '../runtime/lookup.js';
 import { tenantMigrations } from '../runtime/migration-files.js';
 import { summarize, type FleetSummary, type TenantRunResult } from '../runtime/results.js';
-import { migrateTenant } from './tenant-step.js';
+import { migrateTenant, type TenantMigrateJob } from './tenant-step.js';
 
 export interface MigrateDownOptions {
   tenants: string[];
@@ -36,14 +36,17 @@ export async function migrateDown(ctx: Context, options: MigrateDownOptions): Pr
   const tenants = await findTenants(ctx, options.tenants);
   await ensureControlSchema(ctx);
   const archived = tenants.find((t) => t.status === 'archived');
-  if (archived) throw new InputError('tenant_archived', `tenant "${archived.id}" is archived; restore it first`);
-  const jobs = tenants.map((t) => ({
-    id: t.id,
-    direction: 'down' as const,
-    files: files.list,
-    down: { count: options.count, toName: options.to },
-    allowed: ['active', 'suspended'],
-  }));
+  if (archived) throw tenantArchived(archived.id);
+  const jobs = tenants.map(
+    (t): TenantMigrateJob => ({
+      id: t.id,
+      direction: 'down',
+      files: files.list,
+      down: { count: options.count, toName: options.to },
+      allowed: ['active', 'suspended'],
+      wait: options.wait ?? false,
+    }),
+  );
   const outcome = await runFleet<(typeof jobs)[number], TenantRunResult>(
     ctx,
     jobs,
@@ -54,7 +57,7 @@ export async function migrateDown(ctx: Context, options: MigrateDownOptions): Pr
       status: (r) => r.status,
       onError: (j, err) => ({ id: j.id, status: 'failed', applied: [], error: describeError(err) }),
     },
-    (client, job) => migrateTenant(client, ctx, job, options.wait ?? false),
+    (client, job) => migrateTenant(client, ctx, job),
   );
   const list = outcome.results.map((r, i) => r ?? { id: jobs[i]!.id, status: 'skipped' as const, applied: [] });
   return { tenants: list, summary: summarize(list) };

@@ -1,7 +1,9 @@
-import { TenantctlError, describeError, toTenantctlError } from '../errors.js';
-import { CONTROL_LOCK_KEYS } from '../db/locks.js';
-import { withClient, withTransaction } from '../db/with.js';
-import { runMigrationActions } from '../migrations/builder.js';
+import { RunFailure, TenantctlError, describeError, toTenantctlError } from '../errors.js';
+import { controlVersion } from '../control/ensure.js';
+import { readSharedJournal, recordShared } from '../control/journal.js';
+import { runTransaction, withSession } from '../db/session.js';
+import { classify } from '../db/sqlstate.js';
+import { MigrationFailure, runMigrationActions } from '../migrations/builder.js';
 import { planUp } from '../migrations/plan.js';
 import { databaseOid, sharedRoleName } from '../roles/names.js';
 import { ensureSharedRole } from '../roles/grants.js';
@@ -16,42 +18,40 @@ export interface SharedMigrateResult {
 }
 
 /**
- * Applies pending shared migrations once, in one transaction, under the control
- * lock (a second run waits, then finds nothing to do). With roles on, the shared
- * role is (re)granted afterwards so tenant roles can read new shared tables.
+ * Applies pending shared migrations once, in one transaction with the configured
+ * timeouts, under the control lock (a second run waits, then finds nothing to
+ * do). With roles on, the shared role is (re)granted afterwards so tenant roles
+ * can read new shared tables.
  */
 export async function migrateShared(ctx: Context, options: { dryRun?: boolean } = {}): Promise<SharedMigrateResult> {
   const files = await sharedMigrations(ctx);
-  const s = ident(ctx.config.controlSchema);
   if (options.dryRun) {
-    const journal = await ctx.pool.query<{ name: string; checksum: string }>(`SELECT name, checksum FROM ${s}.shared_migrations`).catch(() => ({ rows: [] }));
-    return { applied: [], pending: planUp(files.list, journal.rows).pending.map((m) => m.name) };
+    const journal = (await controlVersion(ctx)) > 0 ? await readSharedJournal(ctx.pool, ctx) : [];
+    return { applied: [], pending: planUp(files.list, journal).pending.map((m) => m.name) };
   }
   try {
     return await applyShared(ctx, files.list);
   } catch (err) {
     if (err instanceof TenantctlError) throw err;
-    const mapped = toTenantctlError(err);
-    if (mapped.exitCode === 3) throw mapped;
-    throw new TenantctlError('shared_migration_failed', `shared migrations failed and were rolled back, no tenant was touched: ${describeError(err)}`, 1);
+    const cause = err instanceof MigrationFailure ? err.cause : err;
+    const kind = classify(cause);
+    if (kind === 'connection' || kind === 'retryable' || kind === 'auth' || kind === 'missing-database') throw toTenantctlError(cause);
+    const where = err instanceof MigrationFailure && err.migration ? ` in ${files.dir}/${err.migration}${err.position ? ` (line ${err.position.line})` : ''}` : '';
+    throw new RunFailure('shared_migration_failed', `shared migration failed${where}: ${describeError(cause)}; rolled back, no tenant was touched`, {
+      migration: err instanceof MigrationFailure ? (err.migration ?? null) : null,
+    });
   }
 }
 
 async function applyShared(ctx: Context, files: LoadedMigration[]): Promise<SharedMigrateResult> {
-  const s = ident(ctx.config.controlSchema);
-  return withClient(ctx.pool, (client) =>
-    withTransaction(client, async () => {
-      await client.query(`SELECT pg_advisory_xact_lock(${CONTROL_LOCK_KEYS})`, [ctx.config.controlSchema]);
-      const journal = await client.query<{ name: string; checksum: string }>(`SELECT name, checksum FROM ${s}.shared_migrations`);
-      const plan = planUp(files, journal.rows);
+  return withSession(ctx.pool, (client) =>
+    runTransaction(client, ctx.config, { controlLock: true }, async () => {
+      const plan = planUp(files, await readSharedJournal(client, ctx));
       if (plan.pending.length > 0) {
         await client.query(`CREATE SCHEMA IF NOT EXISTS ${ident(ctx.config.sharedSchema)}`);
         await client.query(`SELECT set_config('search_path', quote_ident($1), true)`, [ctx.config.sharedSchema]);
         await runMigrationActions(client, plan.pending, 'up', ctx.log);
-        await client.query(`INSERT INTO ${s}.shared_migrations (name, checksum) SELECT * FROM unnest($1::text[], $2::text[])`, [
-          plan.pending.map((m) => m.name),
-          plan.pending.map((m) => m.checksum),
-        ]);
+        await recordShared(client, ctx, plan.pending);
       }
       if (ctx.config.roles) {
         // Grants only when something changed: a GRANT rewrites pg_class rows that a concurrent

@@ -1,4 +1,4 @@
-import { InputError, describeError } from '../errors.js';
+import { InputError, describeError, tenantArchived } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import { planUp } from '../migrations/plan.js';
 import type { Context } from '../context.js';
@@ -7,7 +7,7 @@ import { findTenants } from '../runtime/lookup.js';
 import { tenantMigrations } from '../runtime/migration-files.js';
 import { summarize, type FleetSummary, type TenantRunResult } from '../runtime/results.js';
 import { migrateShared } from './shared.js';
-import { migrateTenant } from './tenant-step.js';
+import { migrateTenant, type TenantMigrateJob } from './tenant-step.js';
 
 export interface MigrateOptions extends FailurePolicy {
   /** Tenants to migrate; default all active ones. */
@@ -50,17 +50,17 @@ export async function migrate(ctx: Context, options: MigrateOptions = {}): Promi
   if (!options.dryRun) await ensureControlSchema(ctx);
   const archived = tenants.filter((t) => t.status === 'archived');
   if (named && archived.length > 0) {
-    throw new InputError('tenant_archived', `tenant "${archived[0]!.id}" is archived; restore it first with \`tenantctl tenant restore ${archived[0]!.id}\``);
+    throw tenantArchived(archived[0]!.id);
   }
   const shared = await migrateShared(ctx, { dryRun: options.dryRun });
 
   const results = new Map<string, TenantRunResult>();
-  const jobs = [];
+  const jobs: TenantMigrateJob[] = [];
   for (const t of tenants) {
     const plan = planUp(files.list, t.journal, toIndex);
     if (plan.pending.length === 0) results.set(t.id, { id: t.id, status: 'up-to-date', applied: [] });
     else if (options.dryRun) results.set(t.id, { id: t.id, status: 'migrated', applied: plan.pending.map((m) => m.name) });
-    else jobs.push({ id: t.id, direction: 'up' as const, files: files.list, toIndex, allowed: named ? ['active', 'suspended'] : ['active'] });
+    else jobs.push({ id: t.id, direction: 'up', files: files.list, toIndex, allowed: named ? ['active', 'suspended'] : ['active'], wait: options.wait ?? false } satisfies TenantMigrateJob);
   }
   let stoppedBecause: string | undefined;
   if (jobs.length > 0) {
@@ -77,7 +77,7 @@ export async function migrate(ctx: Context, options: MigrateOptions = {}): Promi
         status: (r) => r.status,
         onError: (j, err) => ({ id: j.id, status: 'failed', applied: [], error: describeError(err) }),
       },
-      (client, job) => migrateTenant(client, ctx, job, options.wait ?? false),
+      (client, job) => migrateTenant(client, ctx, job),
     );
     stoppedBecause = outcome.stoppedBecause;
     jobs.forEach((job, i) => {

@@ -4,27 +4,71 @@ import type { LoadedMigration } from './types.js';
 
 export type Direction = 'up' | 'down';
 
+/** Where each migration's SQL sits in a batch's text, to name the one that failed. */
+export interface Segment {
+  name: string;
+  start: number;
+  end: number;
+}
+
+export interface Batch {
+  text: string;
+  segments: Segment[];
+}
+
+export interface RunOptions {
+  /** SQL sent first, with the first flush (e.g. CREATE SCHEMA). */
+  prologue?: string;
+  /** SQL sent with the last flush, after every migration (e.g. privilege fixes). */
+  epilogue?: string;
+  /** Do not send the last flush: return it, for the caller to send with its COMMIT. */
+  deferLast?: boolean;
+  /** One flush per migration (to find which one fails when the server does not say where). */
+  flushEach?: boolean;
+}
+
+/** A statement of the batch failed; `migration` names the file when it can be told. */
+export class MigrationFailure extends Error {
+  constructor(
+    readonly migration: string | undefined,
+    override readonly cause: unknown,
+    readonly position?: { line: number; column: number },
+  ) {
+    super((cause as Error)?.message ?? String(cause));
+  }
+}
+
 /**
  * Runs migrations' up or down actions against one client, inside a transaction
  * the caller opened. Builder output is buffered and sent as one multi-statement
- * query per flush: a run of pure builder migrations costs one round trip. When a
+ * query per flush: a run of pure builder migrations costs one round trip (none
+ * with deferLast, which hands the text back to go with COMMIT). When a
  * migration talks to the database itself (pgm.db), buffered SQL is sent first,
- * so it sees exactly the state node-pg-migrate would give it.
+ * so it sees exactly the state node-pg-migrate would give it. A failed flush is
+ * rethrown as a MigrationFailure naming the migration the server's error
+ * position falls in (or the only migration of the flush).
  */
 export async function runMigrationActions(
   client: Queryable,
   migrations: readonly LoadedMigration[],
   direction: Direction,
   log: Logger,
-  /** SQL sent with the last flush, after every migration (e.g. privilege fixes). */
-  epilogue = '',
-): Promise<void> {
-  let buffered: string[] = [];
+  options: RunOptions = {},
+): Promise<Batch> {
+  let parts: { name: string | undefined; sql: string }[] = options.prologue ? [{ name: undefined, sql: options.prologue }] : [];
+  const take = (): Batch => {
+    const batch = toBatch(parts);
+    parts = [];
+    return batch;
+  };
   const flush = async () => {
-    if (buffered.length === 0) return;
-    const text = buffered.join('\n');
-    buffered = [];
-    await client.query(text);
+    if (parts.length === 0) return;
+    const batch = take();
+    try {
+      await client.query(batch.text);
+    } catch (err) {
+      throw blame(batch, err);
+    }
   };
   const db = {
     query: async (...args: unknown[]) => {
@@ -44,27 +88,74 @@ export async function runMigrationActions(
     const { action, reverse } = pickAction(migration, direction);
     const pgm = new MigrationBuilder(db as never, migration.shorthands, false, builderLog);
     if (reverse) pgm.enableReverseMode();
-    if (action.length === 2) await new Promise<void>((done) => void (action as (p: unknown, r: () => void) => void)(pgm, done));
-    else await action(pgm);
+    try {
+      if (action.length === 2) await new Promise<void>((done) => void (action as (p: unknown, r: () => void) => void)(pgm, done));
+      else await action(pgm);
+    } catch (err) {
+      throw err instanceof MigrationFailure ? err : new MigrationFailure(migration.name, err);
+    }
     if (!pgm.isUsingTransaction()) {
-      throw new Error(
-        `migration ${migration.name} calls pgm.noTransaction(); tenantctl runs each tenant's migrations in one transaction, so move that statement to a migration that can run inside one`,
+      throw new MigrationFailure(
+        migration.name,
+        new Error(
+          `migration ${migration.name} calls pgm.noTransaction(); tenantctl runs each tenant's migrations in one transaction, so move that statement to a migration that can run inside one`,
+        ),
       );
     }
-    buffered.push(...pgm.getSqlSteps());
+    parts.push({ name: migration.name, sql: pgm.getSqlSteps().join('\n') });
+    if (options.flushEach) await flush();
   }
-  if (epilogue) buffered.push(epilogue);
+  if (options.epilogue) parts.push({ name: undefined, sql: options.epilogue });
+  if (options.deferLast) return take();
   await flush();
+  return { text: '', segments: [] };
+}
+
+function toBatch(parts: { name: string | undefined; sql: string }[]): Batch {
+  let text = '';
+  const segments: Segment[] = [];
+  for (const part of parts) {
+    const sql = part.sql.trim();
+    if (!sql) continue;
+    if (text) text += '\n';
+    const start = text.length;
+    text += sql.endsWith(';') ? sql : `${sql};`;
+    if (part.name !== undefined) segments.push({ name: part.name, start, end: text.length });
+  }
+  return { text, segments };
+}
+
+/**
+ * Names the migration a failed batch's error belongs to: the server's error
+ * position (1-based, in characters of the text sent) when it gives one, else the
+ * batch's only migration. Undefined when it cannot be told.
+ */
+export function blame(batch: Batch, err: unknown): MigrationFailure {
+  if (err instanceof MigrationFailure) return err;
+  const position = Number((err as { position?: string }).position);
+  if (Number.isInteger(position) && position > 0) {
+    const at = position - 1;
+    const segment = batch.segments.find((s) => at >= s.start && at < s.end);
+    if (segment) {
+      const before = batch.text.slice(segment.start, at);
+      const line = before.split('\n').length;
+      const column = at - segment.start - before.lastIndexOf('\n');
+      return new MigrationFailure(segment.name, err, { line, column });
+    }
+    return new MigrationFailure(undefined, err);
+  }
+  const only = batch.segments.length === 1 ? batch.segments[0]!.name : undefined;
+  return new MigrationFailure(only, err);
 }
 
 function pickAction(migration: LoadedMigration, direction: Direction) {
   if (direction === 'up') {
-    if (typeof migration.up !== 'function') throw new Error(`migration ${migration.name} has no up action`);
+    if (typeof migration.up !== 'function') throw new MigrationFailure(migration.name, new Error(`migration ${migration.name} has no up action`));
     return { action: migration.up, reverse: false };
   }
-  if (migration.down === false) throw new Error(`migration ${migration.name} cannot be rolled back: its down is disabled`);
+  if (migration.down === false) throw new MigrationFailure(migration.name, new Error(`migration ${migration.name} cannot be rolled back: its down is disabled`));
   if (migration.down === undefined) {
-    if (typeof migration.up !== 'function') throw new Error(`migration ${migration.name} has no up action`);
+    if (typeof migration.up !== 'function') throw new MigrationFailure(migration.name, new Error(`migration ${migration.name} has no up action`));
     // node-pg-migrate infers the down from the up when none is given.
     return { action: migration.up, reverse: true };
   }

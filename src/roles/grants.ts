@@ -23,10 +23,10 @@ export async function ensureSharedRole(db: Queryable, config: Config, sharedRole
  * function privileges an application needs, on what exists and (default
  * privileges) on what later migrations create. Runs in the create transaction.
  */
-export async function createTenantRole(db: Queryable, schema: string, tenantRole: string, sharedRole: string): Promise<void> {
+export function createTenantRoleSql(schema: string, tenantRole: string, sharedRole: string): string {
   const role = ident(tenantRole);
   const s = ident(schema);
-  await db.query(`CREATE ROLE ${role} NOLOGIN;
+  return `CREATE ROLE ${role} NOLOGIN;
     GRANT ${ident(sharedRole)} TO ${role};
     REVOKE ALL ON SCHEMA ${s} FROM PUBLIC;
     GRANT USAGE ON SCHEMA ${s} TO ${role};
@@ -35,7 +35,7 @@ export async function createTenantRole(db: Queryable, schema: string, tenantRole
     GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${s} TO ${role};
     ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${role};
     ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${role};
-    ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT EXECUTE ON FUNCTIONS TO ${role};`);
+    ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT EXECUTE ON FUNCTIONS TO ${role}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Context } from '../context.js';
-import { isConnectionLoss } from '../db/with.js';
+import { isBroken, isConnectionLoss, markBroken, releaseClean } from '../db/session.js';
 import type { PoolClient } from '../db/types.js';
 
 /** What happens to the rest of the fleet when tenants fail. */
@@ -57,7 +57,11 @@ export async function runFleet<J, R>(
           } catch (err) {
             // A lost connection, a failed connect (or a bug) fails this tenant; the next one gets a fresh session.
             result = options.onError(job, err);
-            client?.release(isConnectionLoss(err) ? (err as Error) : true);
+            if (client) markBroken(client, isConnectionLoss(err) ? err : new Error('worker failed'));
+          }
+          // A session the reset could not clean is given up; the next tenant gets a fresh one.
+          if (client && isBroken(client)) {
+            await releaseClean(client);
             client = undefined;
           }
           results[index] = result;
@@ -72,7 +76,7 @@ export async function runFleet<J, R>(
           ctx.onProgress?.({ id: options.label(job), status: options.status(result), done, failed, total: jobs.length });
         }
       } finally {
-        client?.release();
+        if (client) await releaseClean(client);
       }
     };
     const n = Math.max(1, Math.min(workers, to - from));

@@ -28,3 +28,10 @@ export function assertSchemaNameAllowed(id: string, schema: string, reserved: { 
 export function uniqueIds(ids: readonly string[]): string[] {
   return [...new Set(ids)];
 }
+
+/** Text that PostgreSQL can store: no NUL byte, no lone UTF-16 surrogate. Exit 2 naming the flag otherwise. */
+export function assertText(flag: string, value: string): void {
+  if (value.includes('\u0000')) throw new InputError('invalid_text', `${flag} holds a NUL byte, which PostgreSQL text cannot store`);
+  if (LONE_SURROGATE.test(value)) throw new InputError('invalid_text', `${flag} holds a lone UTF-16 surrogate, which is not valid text`);
+}
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -1,5 +1,5 @@
 /** One tenant's outcome in a fleet command. Expected failures are results, not exceptions. */
-export type TenantRunStatus = 'migrated' | 'up-to-date' | 'failed' | 'skipped' | 'created';
+export type TenantRunStatus = 'migrated' | 'reverted' | 'up-to-date' | 'failed' | 'skipped' | 'created' | 'exists';
 
 export interface TenantRunResult {
   id: string;
@@ -7,6 +7,8 @@ export interface TenantRunResult {
   /** Migrations applied (up) or reverted (down) for this tenant, in the order they ran. */
   applied: string[];
   error?: string;
+  /** The migration file that failed, when it can be told. */
+  migration?: string;
   /** Why a tenant was skipped: another run holds its lock, or the run stopped before it. */
   reason?: 'locked' | 'stopped' | 'not-active';
 }
@@ -21,8 +23,8 @@ export interface FleetSummary {
 export function summarize(results: readonly TenantRunResult[]): FleetSummary {
   const summary: FleetSummary = { migrated: 0, upToDate: 0, failed: 0, skipped: 0 };
   for (const r of results) {
-    if (r.status === 'migrated' || r.status === 'created') summary.migrated++;
-    else if (r.status === 'up-to-date') summary.upToDate++;
+    if (r.status === 'migrated' || r.status === 'reverted' || r.status === 'created') summary.migrated++;
+    else if (r.status === 'up-to-date' || r.status === 'exists') summary.upToDate++;
     else if (r.status === 'failed') summary.failed++;
     else summary.skipped++;
   }

@@ -1,27 +1,24 @@
 import type { Context } from '../context.js';
-import { assertSchemaNameAllowed, assertTenantId } from '../runtime/ids.js';
+import { assertTenantId } from '../runtime/ids.js';
 import { findTenants } from '../runtime/lookup.js';
 import { tenantMigrations } from '../runtime/migration-files.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import { readTenants } from '../control/tenants.js';
-import { logOperation } from '../control/oplog.js';
-import { InputError } from '../errors.js';
-import { runMigrationActions } from '../migrations/builder.js';
-import { rollbackQuietly, setTenantSearchPath } from '../migrations/tenant-tx.js';
+import { logOperationSql } from '../control/oplog.js';
+import { InputError, tenantExists, usage } from '../errors.js';
+import { MigrationFailure } from '../migrations/builder.js';
 import type { LoadedMigration } from '../migrations/types.js';
-import { ident } from '../util/quote.js';
 import { readCatalog } from '../copy/catalog.js';
 import { sourceCounts } from '../copy/counts.js';
 import { executePlan } from '../copy/execute.js';
 import { asFailure } from '../copy/failure.js';
-import { cloneRole } from './clone-role.js';
 import { planTransfer } from '../copy/plan.js';
 import { assertNotArchived, usableTenants } from '../runtime/usable-tenants.js';
-import { beginSnapshot, catalogPath, withTenantLocks } from '../copy/snapshot.js';
+import { catalogPath, inTransferSnapshot } from '../copy/snapshot.js';
 import { cycles } from '../copy/transfer.js';
 import type { TransferResult } from '../copy/types.js';
-import { commitTenantTransaction } from '../migrations/tenant-tx.js';
-import { recordApplied } from '../control/journal.js';
+import { buildTenant, checkAbsent, ensureSharedRoleOnce, provisioningMessage, registerSql, tenantSpecs } from './provision.js';
+import { assertText } from '../runtime/ids.js';
 
 export interface CloneOptions {
   /** The tenant to clone. */
@@ -51,28 +48,36 @@ export interface CloneResult extends TransferResult {
  * rewritten and sequences advanced. One transaction: the clone exists whole
  * or not at all. The new tenant keeps the source's config.
  */
-export async function cloneTenant(ctx: Context, options: CloneOptions): Promise<CloneResult> {
-  const started = performance.now();
+/** Checks clone's options without a database: exit 2 for anything wrong. */
+export function validateCloneOptions(options: CloneOptions): void {
   assertTenantId(options.from);
   assertTenantId(options.to);
   if (options.from === options.to) throw new InputError('same_tenant', `cannot clone "${options.from}" onto itself; name a new tenant id`);
-  if (options.key !== undefined && options.key.length === 0) throw new InputError('usage', '--key must not be empty');
-  const schema = `${ctx.config.schemaPrefix}${options.to}`;
-  assertSchemaNameAllowed(options.to, schema, ctx.config);
+  if (options.key !== undefined && options.key.trim().length === 0) throw usage('--key must not be empty');
+  if (options.key !== undefined) assertText('--key', options.key);
+  if (options.name !== undefined) assertText('--name', options.name);
+}
+
+export async function cloneTenant(ctx: Context, options: CloneOptions): Promise<CloneResult> {
+  const started = performance.now();
+  validateCloneOptions(options);
   const files = await tenantMigrations(ctx);
   const [src] = await findTenants(ctx, [options.from]);
   assertNotArchived(src!);
   if (!options.dryRun) await ensureControlSchema(ctx);
-  await assertAbsent(ctx, options.to, schema);
+  const [spec0] = await tenantSpecs(ctx, [{ id: options.to, key: options.key, name: options.name ?? null, config: { from: options.from } }], []);
+  if ((await checkAbsent(ctx.pool, ctx, [spec0!])).size > 0) throw tenantExists(options.to);
   sourceMigrations(src!, files.list, files.dir);
+  if (!options.dryRun) await ensureSharedRoleOnce(ctx.pool, ctx);
+  const schema = spec0!.schema;
   const schemaOnly = options.schemaOnly ?? false;
-  const key = options.key ?? options.to;
+  const key = spec0!.key;
   const base = { operation: 'clone' as const, from: options.from, to: options.to, dryRun: options.dryRun ?? false, onConflict: 'error' as const, remapKeys: false };
   const seconds = () => ({ seconds: Number(((performance.now() - started) / 1000).toFixed(3)) });
 
-  return withTenantLocks(ctx.pool, ctx, options.dryRun ? [] : [options.from, options.to], async (client) => {
-    await beginSnapshot(client, ctx);
-    try {
+  try {
+    return await inTransferSnapshot(ctx, options.dryRun ? [] : [options.from, options.to], async (tx) => {
+      const client = tx.client;
       const [source] = await usableTenants(client, ctx, [options.from]);
       // The source's journal as it is now, under its lock: a migrate may have finished meanwhile.
       const [now] = await readTenants(client, ctx, { ids: [options.from] });
@@ -83,23 +88,20 @@ export async function cloneTenant(ctx: Context, options: CloneOptions): Promise<
         const catalog = await readCatalog(client, source!.schema);
         const plan = planTransfer(catalog, catalog, { tables: undefined, onConflict: 'error', remapKeys: false, from: options.from, to: options.from, move: false, ownershipColumn: ctx.config.ownershipColumn });
         const counts = schemaOnly ? new Map<string, number>() : await sourceCounts(client, plan);
-        await rollbackQuietly(client);
+        tx.rollbackOnly();
         const tables = plan.scope.map((table) => ({ table, rows: counts.get(table) ?? 0 }));
         return { ...base, ...extra, status: 'planned', tables, rows: tables.reduce((a, t) => a + t.rows, 0), cycles: cycles(plan), stats: seconds() };
       }
-      const s = ident(ctx.config.controlSchema);
-      const inserted = await client.query(
-        `INSERT INTO ${s}.tenants (id, schema_name, role_name, key, name, config)
-         SELECT $1, $2, $3, $4, $5, config FROM ${s}.tenants WHERE id = $6
-         ON CONFLICT (id) DO NOTHING RETURNING id`,
-        [options.to, schema, null, key, options.name ?? null, options.from],
-      );
-      if (inserted.rowCount === 0) throw new InputError('tenant_exists', `tenant "${options.to}" already exists; pick another id`);
-      await client.query(`CREATE SCHEMA ${ident(schema)}`);
-      const role = await cloneRole(client, ctx, options.to, schema);
-      await setTenantSearchPath(client, ctx, schema);
-      await runMigrationActions(client, migrations, 'up', ctx.log, role.epilogue);
-      await recordApplied(client, ctx, options.to, migrations);
+      const spec = { ...spec0!, migrations };
+      const inserted = await client.query(registerSql(ctx, spec));
+      if (inserted.rowCount === 0) throw tenantExists(options.to);
+      try {
+        await buildTenant(client, ctx, spec, { defer: false });
+      } catch (err) {
+        const message = provisioningMessage(err, spec);
+        if (message) throw new InputError('role_exists', message);
+        throw err instanceof MigrationFailure ? err.cause : err;
+      }
       await catalogPath(client);
       const plan = planTransfer(await readCatalog(client, source!.schema), await readCatalog(client, schema), {
         tables: undefined,
@@ -114,27 +116,15 @@ export async function cloneTenant(ctx: Context, options: CloneOptions): Promise<
         ? { tables: plan.scope.map((table) => ({ table, rows: 0 })), rows: 0 }
         : await executePlan(client, ctx, plan, { move: false, onConflict: 'error', dryRun: false, source: source!, target: { id: options.to, schema, key } });
       const result: CloneResult = { ...base, ...extra, status: 'cloned', tables: run.tables, rows: run.rows, cycles: cycles(plan), stats: seconds() };
-      const detail = { from: options.from, to: options.to, schema, role: role.name, key, schemaOnly, migrations: migrations.length, tables: run.tables, rows: run.rows };
-      await logOperation(client, ctx, 'clone', options.from, { ...detail, side: 'source' });
-      await logOperation(client, ctx, 'clone', options.to, { ...detail, side: 'target' });
-      await commitTenantTransaction(client);
+      const detail = { from: options.from, to: options.to, schema, role: spec.role, key, schemaOnly, migrations: migrations.length, tables: run.tables, rows: run.rows };
+      tx.last(logOperationSql(ctx, 'clone', options.from, { ...detail, side: 'source' }));
+      tx.last(logOperationSql(ctx, 'clone', options.to, { ...detail, side: 'target' }));
       return result;
-    } catch (err) {
-      await rollbackQuietly(client);
-      const failure = asFailure(err);
-      return { ...base, schema, schemaOnly, migrations: [], status: 'failed', tables: [], rows: 0, cycles: [], error: { code: failure.code, message: failure.message }, stats: seconds() };
-    }
-  });
-}
-
-async function assertAbsent(ctx: Context, id: string, schema: string): Promise<void> {
-  const r = await ctx.pool.query<{ registered: boolean; schema: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM ${ident(ctx.config.controlSchema)}.tenants WHERE id = $1) AS registered,
-       EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $2) AS schema`,
-    [id, schema],
-  );
-  if (r.rows[0]!.registered) throw new InputError('tenant_exists', `tenant "${id}" already exists; pick another id or see \`tenantctl tenant show ${id}\``);
-  if (r.rows[0]!.schema) throw new InputError('schema_exists', `schema "${schema}" already exists but is not a tenant; drop it or pick another id`);
+    });
+  } catch (err) {
+    const failure = asFailure(err);
+    return { ...base, schema, schemaOnly, migrations: [], status: 'failed', tables: [], rows: 0, cycles: [], error: { code: failure.code, message: failure.message }, stats: seconds() };
+  }
 }
 
 /** The files of the source's applied migrations, in file order (every one must still be on disk), and those changed since. */

@@ -1,22 +1,21 @@
-import { InputError, describeError } from '../errors.js';
+import { describeError, InputError, usage } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
-import { logOperation } from '../control/oplog.js';
-import { isConnectionLoss } from '../db/with.js';
+import { readTenants } from '../control/tenants.js';
+import { parseTenantState, tenantStateSql } from '../control/journal.js';
+import { logOperationSql } from '../control/oplog.js';
+import { inTransaction, isConnectionLoss } from '../db/session.js';
 import type { PoolClient } from '../db/types.js';
-import { runMigrationActions } from '../migrations/builder.js';
-import { beginTenantTransaction, commitTenantTransaction, rollbackQuietly, setTenantSearchPath } from '../migrations/tenant-tx.js';
-import type { LoadedMigration } from '../migrations/types.js';
-import { createTenantRole, revokePublicSql } from '../roles/grants.js';
-import { databaseOid, sharedRoleName, tenantRoleName } from '../roles/names.js';
-import { ident } from '../util/quote.js';
+import { blame, MigrationFailure, type Batch } from '../migrations/builder.js';
+import { planUp } from '../migrations/plan.js';
 import type { Context } from '../context.js';
 import { runFleet, type FailurePolicy } from '../runtime/fleet.js';
-import { assertSchemaNameAllowed } from '../runtime/ids.js';
 import { validateIds } from '../runtime/lookup.js';
 import { tenantMigrations } from '../runtime/migration-files.js';
 import { summarize, type FleetSummary, type TenantRunResult } from '../runtime/results.js';
 import { migrateShared } from '../migrate/shared.js';
-import { recordApplied } from '../control/journal.js';
+import { describeMigrationFailure } from '../migrate/failure-message.js';
+import { buildTenant, checkAbsent, ensureSharedRoleOnce, provisioningMessage, registerSql, tenantExists, tenantSpecs, type TenantSpec } from './provision.js';
+import { assertText } from '../runtime/ids.js';
 
 export interface CreateTenantsOptions extends FailurePolicy {
   ids: string[];
@@ -34,60 +33,45 @@ export interface CreateTenantsResult {
   stoppedBecause?: string;
 }
 
-interface CreateJob {
-  id: string;
-  schema: string;
-  role: string | null;
-  sharedRole: string | null;
-  key: string;
-  name: string | null;
-  config: Record<string, string>;
-  files: readonly LoadedMigration[];
+/** Checks create's options without a database: exit 2 for anything wrong. */
+export function validateCreateOptions(options: CreateTenantsOptions): string[] {
+  const ids = validateIds(options.ids) ?? [];
+  if (ids.length === 0) throw usage('tenant create needs at least one tenant id');
+  if (options.key !== undefined && ids.length > 1) throw usage("--key sets one tenant's key; create tenants with their own keys one at a time");
+  if (options.key !== undefined && options.key.trim().length === 0) throw usage('--key must not be empty');
+  if (options.key !== undefined) assertText('--key', options.key);
+  if (options.name !== undefined) assertText('--name', options.name);
+  for (const [k, v] of Object.entries(options.set ?? {})) {
+    assertText('--set', k);
+    assertText('--set', v);
+  }
+  return ids;
 }
 
 /**
  * Creates tenants: registry row, schema, role and every tenant migration in one
  * transaction per tenant, so each exists at the head or not at all. Many ids go
- * through the same work queue as migrate.
+ * through the same work queue as migrate. The same command run again finishes
+ * the job: an id that already exists as asked (at the head, same key and name)
+ * is reported `exists` and left alone; one that exists otherwise is refused
+ * before anything is made.
  */
 export async function createTenants(ctx: Context, options: CreateTenantsOptions): Promise<CreateTenantsResult> {
-  const ids = validateIds(options.ids) ?? [];
-  if (ids.length === 0) throw new InputError('usage', 'tenant create needs at least one tenant id');
-  if (options.key !== undefined && ids.length > 1) throw new InputError('usage', '--key sets one tenant\'s key; create tenants with their own keys one at a time');
-  if (options.key !== undefined && options.key.length === 0) throw new InputError('usage', '--key must not be empty');
-  const schemaOf = (id: string) => `${ctx.config.schemaPrefix}${id}`;
-  ids.forEach((id) => assertSchemaNameAllowed(id, schemaOf(id), ctx.config));
+  const ids = validateCreateOptions(options);
   const files = await tenantMigrations(ctx);
-
   await ensureControlSchema(ctx);
-  const clash = await ctx.pool.query<{ id: string; registered: boolean }>(
-    `SELECT i.id, EXISTS (SELECT 1 FROM ${ident(ctx.config.controlSchema)}.tenants t WHERE t.id = i.id) AS registered
-     FROM unnest($1::text[], $2::text[]) AS i(id, schema)
-     WHERE EXISTS (SELECT 1 FROM ${ident(ctx.config.controlSchema)}.tenants t WHERE t.id = i.id)
-        OR EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = i.schema)`,
-    [ids, ids.map(schemaOf)],
-  );
-  const first = clash.rows[0];
-  if (first) {
-    throw first.registered
-      ? new InputError('tenant_exists', `tenant "${first.id}" already exists; pick another id or see \`tenantctl tenant show ${first.id}\``)
-      : new InputError('schema_exists', `schema "${schemaOf(first.id)}" already exists but is not a tenant; drop it or pick another id`);
-  }
-  await migrateShared(ctx);
-  const oid = ctx.config.roles ? await databaseOid(ctx.pool, ctx) : 0;
-  const jobs: CreateJob[] = ids.map((id) => ({
-    id,
-    schema: schemaOf(id),
-    role: ctx.config.roles ? tenantRoleName(oid, id) : null,
-    sharedRole: ctx.config.roles ? sharedRoleName(oid) : null,
-    key: options.key ?? id,
-    name: options.name ?? null,
-    config: options.set ?? {},
-    files: files.list,
-  }));
-  const outcome = await runFleet<(typeof jobs)[number], TenantRunResult>(
+  const specs = await tenantSpecs(
     ctx,
-    jobs,
+    ids.map((id) => ({ id, key: options.key, name: options.name ?? null, config: options.set ?? {} })),
+    files.list,
+  );
+  const registered = await checkAbsent(ctx.pool, ctx, specs);
+  if (registered.size > 0) await assertAsAsked(ctx, specs.filter((s) => registered.has(s.id)), options);
+  await migrateShared(ctx);
+  await ensureSharedRoleOnce(ctx.pool, ctx);
+  const outcome = await runFleet<TenantSpec, TenantRunResult>(
+    ctx,
+    specs,
     {
       concurrency: options.concurrency ?? ctx.config.concurrency,
       failFast: options.failFast,
@@ -98,46 +82,58 @@ export async function createTenants(ctx: Context, options: CreateTenantsOptions)
       status: (r) => r.status,
       onError: (j, err) => ({ id: j.id, status: 'failed', applied: [], error: describeError(err) }),
     },
-    (client, job) => createTenant(client, ctx, job),
+    (client, spec) => createTenant(client, ctx, spec, options),
   );
-  const list = jobs.map(
-    (job, i) => outcome.results[i] ?? { id: job.id, status: 'skipped' as const, applied: [], reason: 'stopped' as const, error: `not run: ${outcome.stoppedBecause}` },
+  const list = specs.map(
+    (spec, i) => outcome.results[i] ?? { id: spec.id, status: 'skipped' as const, applied: [], reason: 'stopped' as const, error: `not run: ${outcome.stoppedBecause}` },
   );
   return { tenants: list, summary: summarize(list), stoppedBecause: outcome.stoppedBecause };
 }
 
-async function createTenant(client: PoolClient, ctx: Context, job: CreateJob): Promise<TenantRunResult> {
-  const s = ident(ctx.config.controlSchema);
+/** Registered ids must be what this command would make: at the head, with the key and name asked for. */
+async function assertAsAsked(ctx: Context, specs: TenantSpec[], options: CreateTenantsOptions): Promise<void> {
+  const rows = await readTenants(ctx.pool, ctx, { ids: specs.map((s) => s.id) });
+  for (const spec of specs) {
+    const row = rows.find((r) => r.id === spec.id);
+    if (!row || !matches(row, spec, options)) throw tenantExists(spec.id);
+  }
+}
+
+function matches(row: { status: string; key: string; name: string | null; journal: { name: string; checksum: string }[] }, spec: TenantSpec, options: CreateTenantsOptions): boolean {
+  if (row.status === 'archived') return false;
+  if (row.key !== spec.key) return false;
+  if (options.name !== undefined && row.name !== options.name) return false;
+  return planUp(spec.migrations, row.journal).pending.length === 0;
+}
+
+/**
+ * One tenant: BEGIN, its lock (waiting: a racing create of the same id finishes
+ * first, then this one finds it), its state and the registry insert in one
+ * message; then schema, role, migrations, journal and log with COMMIT.
+ */
+async function createTenant(client: PoolClient, ctx: Context, spec: TenantSpec, options: CreateTenantsOptions): Promise<TenantRunResult> {
+  let built: { last: string[]; batch: Batch } | undefined;
   try {
-    if (!(await beginTenantTransaction(client, ctx, job.id))) {
-      return { id: job.id, status: 'skipped', applied: [], reason: 'locked', error: 'another tenantctl run is creating or changing this tenant' };
-    }
-    const inserted = await client.query(
-      `INSERT INTO ${s}.tenants (id, schema_name, role_name, key, name, config) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [job.id, job.schema, job.role, job.key, job.name, JSON.stringify(job.config)],
-    );
-    if (inserted.rowCount === 0) {
-      await rollbackQuietly(client);
-      return { id: job.id, status: 'failed', applied: [], error: 'tenant already exists' };
-    }
-    await client.query(`CREATE SCHEMA ${ident(job.schema)}`);
-    if (job.role && job.sharedRole) await createTenantRole(client, job.schema, job.role, job.sharedRole);
-    await setTenantSearchPath(client, ctx, job.schema);
-    await runMigrationActions(client, job.files, 'up', ctx.log, job.role ? revokePublicSql(job.schema) : '');
-    const names = job.files.map((m) => m.name);
-    await recordApplied(client, ctx, job.id, job.files);
-    await logOperation(client, ctx, 'create', job.id, { schema: job.schema, role: job.role, key: job.key, migrations: names.length });
-    await commitTenantTransaction(client);
-    return { id: job.id, status: 'created', applied: names };
+    const outcome = await inTransaction(client, ctx.config, { lock: { ids: [spec.id], wait: true }, prelude: [tenantStateSql(ctx, spec.id), registerSql(ctx, spec)] }, async (tx) => {
+      const existing = parseTenantState(tx.prelude[0]?.rows[0]);
+      if (existing) {
+        tx.rollbackOnly();
+        const asAsked = matches(existing, spec, options);
+        return asAsked
+          ? ({ id: spec.id, status: 'exists', applied: [] } satisfies TenantRunResult)
+          : ({ id: spec.id, status: 'failed', applied: [], error: tenantExists(spec.id).message } satisfies TenantRunResult);
+      }
+      built = await buildTenant(client, ctx, spec, { defer: true });
+      for (const sql of built.last) tx.last(sql);
+      tx.last(logOperationSql(ctx, 'create', spec.id, { schema: spec.schema, role: spec.role, key: spec.key, migrations: spec.migrations.length }));
+      return { id: spec.id, status: 'created', applied: spec.migrations.map((m) => m.name) } satisfies TenantRunResult;
+    });
+    if (outcome.locked) throw new InputError('internal_error', 'lock refused while waiting');
+    return outcome.value;
   } catch (err) {
     if (isConnectionLoss(err)) throw err;
-    await rollbackQuietly(client);
-    const code = (err as { code?: string }).code;
-    const error =
-      code === '42710' && job.role
-        ? `role "${job.role}" already exists (left behind by a dropped database?); drop it with DROP ROLE, then retry`
-        : describeError(err);
-    return { id: job.id, status: 'failed', applied: [], error };
+    const failure = err instanceof MigrationFailure ? err : built ? blame(built.batch, err) : new MigrationFailure(undefined, err);
+    const error = provisioningMessage(failure, spec) ?? describeMigrationFailure(failure, spec.migrations);
+    return { id: spec.id, status: 'failed', applied: [], error, ...(failure.migration ? { migration: failure.migration } : {}) };
   }
 }

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { InputError, TenantctlError, describeError } from '../errors.js';
+import { InputError, RunFailure, TenantctlError, describeError, tenantArchived, usage } from '../errors.js';
+import { classify } from '../db/sqlstate.js';
 import type { Context } from '../context.js';
+import { assertTenantId } from '../runtime/ids.js';
 import { findTenants } from '../runtime/lookup.js';
+import { escapingStatement, statementHeads } from '../util/sql-statements.js';
 import { withTenant } from './with-tenant.js';
 
 export interface ExecOptions {
@@ -17,9 +20,15 @@ export interface ExecStatementResult {
   rows: Record<string, unknown>[];
 }
 
-/** Runs SQL as the tenant (search_path, role, key setting) in one transaction, like psql -1. */
-export async function execAsTenant(ctx: Context, options: ExecOptions): Promise<{ tenant: string; results: ExecStatementResult[] }> {
-  if ((options.sql === undefined) === (options.file === undefined)) throw new InputError('usage', 'exec needs exactly one of -c SQL or -f FILE');
+/**
+ * Checks exec's options without a database and returns the SQL to run. SQL
+ * that would end the tenant's transaction or change the session's role
+ * (BEGIN, COMMIT, ROLLBACK, SET ROLE, SET SESSION AUTHORIZATION...) is refused:
+ * a statement after it would run outside the tenant's transaction and role.
+ */
+export function validateExecOptions(options: ExecOptions): string {
+  assertTenantId(options.tenant);
+  if ((options.sql === undefined) === (options.file === undefined)) throw usage('exec needs exactly one of -c SQL or -f FILE');
   let sql = options.sql ?? '';
   if (options.file !== undefined) {
     try {
@@ -28,14 +37,39 @@ export async function execAsTenant(ctx: Context, options: ExecOptions): Promise<
       throw new InputError('file_not_found', `cannot read ${options.file}: ${(err as Error).message}`);
     }
   }
+  const source = options.file ?? '-c';
+  if (sql.includes('\u0000')) throw new InputError('invalid_sql', `${source} holds a NUL byte, which PostgreSQL does not accept in SQL text`);
+  const heads = statementHeads(sql);
+  if (heads.length === 0) throw usage(`${source} holds no SQL statement`);
+  for (const head of heads) {
+    const kind = escapingStatement(head);
+    if (kind) {
+      throw new InputError(
+        'transaction_control',
+        `${source} line ${head.line}: ${kind} is not allowed in exec: exec runs all of its SQL in one transaction as the tenant, and ${kind} would end that transaction or change its role; remove it (the transaction is committed for you)`,
+      );
+    }
+  }
+  return sql;
+}
+
+/** Runs SQL as the tenant (search_path, role, key setting) in one transaction, like psql -1. */
+export async function execAsTenant(ctx: Context, options: ExecOptions): Promise<{ tenant: string; results: ExecStatementResult[] }> {
+  const sql = validateExecOptions(options);
   const [tenant] = await findTenants(ctx, [options.tenant]);
-  if (tenant!.status === 'archived') throw new InputError('tenant_archived', `tenant "${tenant!.id}" is archived; restore it first`);
+  if (tenant!.status === 'archived') throw tenantArchived(tenant!.id);
   try {
     const results = await withTenant(
       ctx.pool,
       options.tenant,
       async (client) => {
         const raw = (await client.query(sql)) as unknown;
+        // What the lexer cannot see (a role changed through set_config or dynamic SQL) is caught before COMMIT.
+        const who = await client.query<{ current: string; session: string }>('SELECT current_user::text AS current, session_user::text AS session');
+        const expected = tenant!.role ?? who.rows[0]!.session;
+        if (who.rows[0]!.current !== expected) {
+          throw new InputError('role_changed', `the SQL changed the role to "${who.rows[0]!.current}" (tenant "${options.tenant}" runs as "${expected}"); rolled back, nothing was changed`);
+        }
         const list = (Array.isArray(raw) ? raw : [raw]) as { command: string; rowCount: number | null; fields?: { name: string }[]; rows: Record<string, unknown>[] }[];
         return list.map((r) => ({ command: r.command, rowCount: r.rowCount, fields: (r.fields ?? []).map((f) => f.name), rows: r.rows }));
       },
@@ -44,8 +78,8 @@ export async function execAsTenant(ctx: Context, options: ExecOptions): Promise<
     return { tenant: options.tenant, results };
   } catch (err) {
     if (err instanceof TenantctlError) throw err;
-    if ((err as { code?: string }).code && !/^(08|57P0)/.test((err as { code: string }).code)) {
-      throw new TenantctlError('sql_error', `SQL failed for tenant "${options.tenant}": ${describeError(err)}; nothing was changed`, 1);
+    if (classify(err) === 'statement' || classify(err) === 'timeout') {
+      throw new RunFailure('sql_error', `SQL failed for tenant "${options.tenant}": ${describeError(err)}; nothing was changed`);
     }
     throw err;
   }

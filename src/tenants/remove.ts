@@ -1,11 +1,10 @@
 import { describeError } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import { logOperation } from '../control/oplog.js';
-import { readTenantRows, type TenantRow } from '../control/tenants.js';
+import { deleteTenant, markArchived, readTenantRows, type TenantRow } from '../control/tenants.js';
 import { countRows, totalRows } from './row-counts.js';
-import { withClient, isConnectionLoss } from '../db/with.js';
+import { inTransaction, isConnectionLoss, withSession } from '../db/session.js';
 import type { PoolClient } from '../db/types.js';
-import { beginTenantTransaction, rollbackQuietly } from '../migrations/tenant-tx.js';
 import { dropTenantRole, revokeTenantAccess } from '../roles/grants.js';
 import { databaseOid, sharedRoleName } from '../roles/names.js';
 import { ident } from '../util/quote.js';
@@ -48,7 +47,7 @@ export async function removeTenants(ctx: Context, options: RemoveTenantsOptions)
   const results: RemoveResult[] = [];
   for (const t of found) {
     results.push(
-      await withClient(ctx.pool, async (client) => {
+      await withSession(ctx.pool, async (client) => {
         if (options.dryRun) {
           const rows = await countRows(client, t.schema);
           return { id: t.id, status: options.purge ? 'would-purge' : 'would-archive', schema: t.schema, rows, totalRows: totalRows(rows) };
@@ -61,45 +60,43 @@ export async function removeTenants(ctx: Context, options: RemoveTenantsOptions)
 }
 
 async function removeOne(client: PoolClient, ctx: Context, id: string, purge: boolean): Promise<RemoveResult> {
-  const s = ident(ctx.config.controlSchema);
   let schema = '';
   try {
-    if (!(await beginTenantTransaction(client, ctx, id))) {
-      return { id, status: 'skipped', schema, rows: {}, totalRows: 0, reason: 'locked', error: 'another tenantctl run holds this tenant; retry when it finishes' };
-    }
-    const [row] = await readTenantRows(client, ctx, [id], true);
-    if (!row) {
-      await rollbackQuietly(client);
-      return { id, status: 'skipped', schema, rows: {}, totalRows: 0, error: 'tenant was removed meanwhile' };
-    }
-    schema = row.schema;
-    if (!purge && row.status === 'archived') {
-      await rollbackQuietly(client);
-      return { id, status: 'skipped', schema, rows: {}, totalRows: 0, error: 'already archived' };
-    }
-    const rows = await countRows(client, row.schema);
-    if (purge) await purgeTenant(client, ctx, row, rows);
-    else await archiveTenant(client, ctx, row, rows);
-    await client.query('COMMIT');
-    return { id, status: purge ? 'purged' : 'archived', schema, rows, totalRows: totalRows(rows) };
+    const outcome = await inTransaction(client, ctx.config, { lock: { ids: [id] } }, async (tx): Promise<RemoveResult> => {
+      const [row] = await readTenantRows(client, ctx, [id], true);
+      if (!row) {
+        tx.rollbackOnly();
+        return { id, status: 'skipped', schema, rows: {}, totalRows: 0, error: 'tenant was removed meanwhile' };
+      }
+      schema = row.schema;
+      if (!purge && row.status === 'archived') {
+        tx.rollbackOnly();
+        return { id, status: 'skipped', schema, rows: {}, totalRows: 0, error: 'already archived' };
+      }
+      const rows = await countRows(client, row.schema);
+      if (purge) await purgeTenant(client, ctx, row, rows);
+      else await archiveTenant(client, ctx, row, rows);
+      return { id, status: purge ? 'purged' : 'archived', schema, rows, totalRows: totalRows(rows) };
+    });
+    if (outcome.locked) return { id, status: 'skipped', schema, rows: {}, totalRows: 0, reason: 'locked', error: 'another tenantctl run holds this tenant; retry when it finishes' };
+    return outcome.value;
   } catch (err) {
     if (isConnectionLoss(err)) throw err;
-    await rollbackQuietly(client);
     return { id, status: 'failed', schema, rows: {}, totalRows: 0, error: describeError(err) };
   }
+}
 
-  async function archiveTenant(db: PoolClient, c: Context, row: TenantRow, counts: Record<string, number>) {
-    const archived = archivedSchemaName(row.schema);
-    await db.query(`ALTER SCHEMA ${ident(row.schema)} RENAME TO ${ident(archived)}`);
-    if (row.role) await revokeTenantAccess(db, archived, row.role, sharedRoleName(await databaseOid(db, c)));
-    await db.query(`UPDATE ${s}.tenants SET status = 'archived', schema_name = $2, archived_at = now(), updated_at = now() WHERE id = $1`, [row.id, archived]);
-    await logOperation(db, c, 'archive', row.id, { schema: row.schema, archivedSchema: archived, previousStatus: row.status, rows: counts, totalRows: totalRows(counts) });
-  }
+async function archiveTenant(db: PoolClient, ctx: Context, row: TenantRow, counts: Record<string, number>): Promise<void> {
+  const archived = archivedSchemaName(row.schema);
+  await db.query(`ALTER SCHEMA ${ident(row.schema)} RENAME TO ${ident(archived)}`);
+  if (row.role) await revokeTenantAccess(db, archived, row.role, sharedRoleName(await databaseOid(db, ctx)));
+  await markArchived(db, ctx, row.id, archived);
+  await logOperation(db, ctx, 'archive', row.id, { schema: row.schema, archivedSchema: archived, previousStatus: row.status, rows: counts, totalRows: totalRows(counts) });
+}
 
-  async function purgeTenant(db: PoolClient, c: Context, row: TenantRow, counts: Record<string, number>) {
-    await db.query(`DROP SCHEMA IF EXISTS ${ident(row.schema)} CASCADE`);
-    if (row.role) await dropTenantRole(db, row.role);
-    await db.query(`DELETE FROM ${s}.tenants WHERE id = $1`, [row.id]);
-    await logOperation(db, c, 'purge', row.id, { schema: row.schema, role: row.role, key: row.key, rows: counts, totalRows: totalRows(counts) });
-  }
+async function purgeTenant(db: PoolClient, ctx: Context, row: TenantRow, counts: Record<string, number>): Promise<void> {
+  await db.query(`DROP SCHEMA IF EXISTS ${ident(row.schema)} CASCADE`);
+  if (row.role) await dropTenantRole(db, row.role);
+  await deleteTenant(db, ctx, row.id);
+  await logOperation(db, ctx, 'purge', row.id, { schema: row.schema, role: row.role, key: row.key, rows: counts, totalRows: totalRows(counts) });
 }

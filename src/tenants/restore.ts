@@ -1,10 +1,9 @@
-import { DatabaseError, InputError } from '../errors.js';
+import { InputError, tenantLocked } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
-import { logOperation } from '../control/oplog.js';
-import { readTenantRows } from '../control/tenants.js';
+import { logOperationSql } from '../control/oplog.js';
+import { markRestored, readTenantRows } from '../control/tenants.js';
 import { countRows, totalRows } from './row-counts.js';
-import { withClient } from '../db/with.js';
-import { beginTenantTransaction, rollbackQuietly } from '../migrations/tenant-tx.js';
+import { inTransaction, withSession } from '../db/session.js';
 import { grantTenantAccess } from '../roles/grants.js';
 import { databaseOid, sharedRoleName } from '../roles/names.js';
 import { ident } from '../util/quote.js';
@@ -25,28 +24,20 @@ export async function restoreTenant(ctx: Context, id: string): Promise<RestoreRe
   await ensureControlSchema(ctx);
   // The name it had before the archive, whatever the prefix is now.
   const schema = t!.schema.replace(/\$archived$/, '');
-  return withClient(ctx.pool, async (client) => {
-    if (!(await beginTenantTransaction(client, ctx, id))) {
-      throw new DatabaseError('tenant_locked', `another tenantctl run holds tenant "${id}"; retry when it finishes`);
-    }
-    try {
+  const outcome = await withSession(ctx.pool, (client) =>
+    inTransaction(client, ctx.config, { lock: { ids: [id] } }, async (tx) => {
       const [row] = await readTenantRows(client, ctx, [id], true);
       if (!row || row.status !== 'archived') throw new InputError('tenant_not_archived', `tenant "${id}" is no longer archived`);
       const taken = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
       if (taken.rowCount) throw new InputError('schema_exists', `schema "${schema}" exists; rename or drop it, then restore "${id}"`);
       await client.query(`ALTER SCHEMA ${ident(row.schema)} RENAME TO ${ident(schema)}`);
       if (row.role) await grantTenantAccess(client, schema, row.role, sharedRoleName(await databaseOid(client, ctx)));
-      await client.query(
-        `UPDATE ${ident(ctx.config.controlSchema)}.tenants SET status = 'active', schema_name = $2, archived_at = NULL, updated_at = now() WHERE id = $1`,
-        [id, schema],
-      );
+      await markRestored(client, ctx, id, schema);
       const rows = await countRows(client, schema);
-      await logOperation(client, ctx, 'restore', id, { schema, archivedSchema: row.schema, rows, totalRows: totalRows(rows) });
-      await client.query('COMMIT');
+      tx.last(logOperationSql(ctx, 'restore', id, { schema, archivedSchema: row.schema, rows, totalRows: totalRows(rows) }));
       return { id, schema, rows, totalRows: totalRows(rows) };
-    } catch (err) {
-      await rollbackQuietly(client);
-      throw err;
-    }
-  });
+    }),
+  );
+  if (outcome.locked) throw tenantLocked(id);
+  return outcome.value;
 }

@@ -1,9 +1,9 @@
-import { DatabaseError, InputError } from '../errors.js';
+import { tenantArchived, tenantGoneMeanwhile, tenantLocked, usage } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
-import { logOperation } from '../control/oplog.js';
-import { withClient } from '../db/with.js';
-import { beginTenantTransaction, rollbackQuietly } from '../migrations/tenant-tx.js';
-import { ident } from '../util/quote.js';
+import { logOperationSql } from '../control/oplog.js';
+import { updateTenantFields } from '../control/tenants.js';
+import { inTransaction, withSession } from '../db/session.js';
+import { assertTenantId, assertText } from '../runtime/ids.js';
 import type { Context } from '../context.js';
 import { findTenants } from '../runtime/lookup.js';
 import { assertStatus, showTenant, type TenantDetail } from './list.js';
@@ -17,43 +17,38 @@ export interface UpdateTenantOptions {
   status?: string;
 }
 
-/** Changes registry fields and tenant config in one statement, logged. */
-export async function updateTenant(ctx: Context, options: UpdateTenantOptions): Promise<{ tenant: TenantDetail; changed: string[] }> {
+/** Checks update's options without a database; returns the fields it changes. */
+export function validateUpdateOptions(options: UpdateTenantOptions): string[] {
+  assertTenantId(options.id);
   if (options.status !== undefined) assertStatus(options.status, ['active', 'suspended']);
+  if (options.name !== undefined) assertText('--name', options.name);
+  for (const [k, v] of Object.entries(options.set ?? {})) {
+    assertText('--set', k);
+    assertText('--set', v);
+  }
+  for (const k of options.unset ?? []) if (k.trim() === '') throw usage('--unset needs a config key, got an empty one');
   const changed = [
     ...(options.name !== undefined ? ['name'] : []),
     ...(options.status !== undefined ? ['status'] : []),
     ...Object.keys(options.set ?? {}).map((k) => `config.${k}`),
     ...(options.unset ?? []).map((k) => `config.${k}`),
   ];
-  if (changed.length === 0) throw new InputError('usage', 'nothing to update: give --name, --set, --unset or --status');
+  if (changed.length === 0) throw usage('nothing to update: give --name, --set, --unset or --status');
+  return changed;
+}
+
+/** Changes registry fields and tenant config in one statement, logged, under the tenant's lock. */
+export async function updateTenant(ctx: Context, options: UpdateTenantOptions): Promise<{ tenant: TenantDetail; changed: string[] }> {
+  const changed = validateUpdateOptions(options);
   const [tenant] = await findTenants(ctx, [options.id]);
   await ensureControlSchema(ctx);
-  if (tenant!.status === 'archived') {
-    throw new InputError('tenant_archived', `tenant "${options.id}" is archived; restore it first with \`tenantctl tenant restore ${options.id}\``);
-  }
-  await withClient(ctx.pool, async (client) => {
-    if (!(await beginTenantTransaction(client, ctx, options.id))) {
-      throw new DatabaseError('tenant_locked', `another tenantctl run holds tenant "${options.id}"; retry when it finishes`);
-    }
-    try {
-      const updated = await client.query(
-        `UPDATE ${ident(ctx.config.controlSchema)}.tenants
-         SET name = coalesce($2, name), status = coalesce($3, status),
-             config = (config || $4::jsonb) - $5::text[], updated_at = now()
-         WHERE id = $1 AND status <> 'archived'`,
-        [options.id, options.name ?? null, options.status ?? null, JSON.stringify(options.set ?? {}), options.unset ?? []],
-      );
-      if (updated.rowCount === 0) throw new InputError('tenant_archived', `tenant "${options.id}" was archived or removed meanwhile; nothing changed`);
-      await logOperation(client, ctx, 'update', options.id, {
-        changed,
-        before: { name: tenant!.name, status: tenant!.status, config: tenant!.config },
-      });
-      await client.query('COMMIT');
-    } catch (err) {
-      await rollbackQuietly(client);
-      throw err;
-    }
-  });
+  if (tenant!.status === 'archived') throw tenantArchived(options.id);
+  const outcome = await withSession(ctx.pool, (client) =>
+    inTransaction(client, ctx.config, { lock: { ids: [options.id] } }, async (tx) => {
+      if (!(await updateTenantFields(client, ctx, options.id, options))) throw tenantGoneMeanwhile(options.id);
+      tx.last(logOperationSql(ctx, 'update', options.id, { changed, before: { name: tenant!.name, status: tenant!.status, config: tenant!.config } }));
+    }),
+  );
+  if (outcome.locked) throw tenantLocked(options.id);
   return { ...(await showTenant(ctx, options.id)), changed };
 }

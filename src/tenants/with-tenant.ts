@@ -1,8 +1,14 @@
 import { InputError } from '../errors.js';
-import type { Pool, PoolClient } from '../db/types.js';
-import { ident } from '../util/quote.js';
-import { SESSION_RESET, TENANT_SEARCH_PATH } from '../migrations/tenant-tx.js';
+import { enterTenantSql } from '../control/tenants.js';
+import { begin, commit, isBroken, markBroken, releaseClean, rollback, type SessionSettings } from '../db/session.js';
+import { isConnectionLoss } from '../db/sqlstate.js';
+import type { PoolClient } from '../db/types.js';
 import { assertTenantId } from '../runtime/ids.js';
+
+/** The part of a pg.Pool withTenant needs: any pool that hands out pg clients. */
+export interface TenantPool {
+  connect(): Promise<PoolClient>;
+}
 
 export interface WithTenantOptions {
   /** The control schema that holds the registry (default "tenantctl"). */
@@ -11,51 +17,56 @@ export interface WithTenantOptions {
   sharedSchema?: string;
   /** Also run for suspended tenants (exec does; application code should not). */
   allowSuspended?: boolean;
+  /** SET LOCAL statement_timeout / lock_timeout for the transaction (default: the server's). */
+  statementTimeout?: string;
+  lockTimeout?: string;
 }
 
 /**
  * Runs `fn` in one transaction as the tenant: its schema first on the
  * search_path, then the shared schema; its role (when it has one); and the
- * settings tenantctl.tenant_id and tenantctl.tenant_key, for row level security
- * policies (current_setting('tenantctl.tenant_key')). Everything is SET LOCAL,
- * so it ends with the transaction; session-level SETs, temporary tables, LISTENs and
- * session advisory locks made by `fn` are dropped before the connection goes back to the pool, and a connection that cannot be
- * reset is destroyed instead of reused.
+ * settings tenantctl.tenant_id and tenantctl.tenant_key, for row level
+ * security policies (current_setting('tenantctl.tenant_key')). Everything is
+ * local to the transaction. Before the connection goes back to the pool,
+ * everything `fn` may have left on the session is dropped (cursors WITH HOLD,
+ * prepared statements, session authorization, settings, LISTEN, advisory
+ * locks, temporary tables) and checked; a connection that cannot be reset, or
+ * is no longer the user the pool logged in as, is destroyed instead of reused.
+ * Two round trips besides fn's own: BEGIN with the tenant's settings, and
+ * COMMIT with the reset.
  */
-export async function withTenant<T>(pool: Pool, id: string, fn: (client: PoolClient) => Promise<T>, options: WithTenantOptions = {}): Promise<T> {
+export async function withTenant<T>(pool: TenantPool, id: string, fn: (client: PoolClient) => Promise<T>, options: WithTenantOptions = {}): Promise<T> {
   assertTenantId(id);
-  const control = ident(options.controlSchema ?? 'tenantctl');
+  const settings: SessionSettings = {
+    controlSchema: options.controlSchema ?? 'tenantctl',
+    sharedSchema: options.sharedSchema ?? 'public',
+    statementTimeout: options.statementTimeout ?? '',
+    lockTimeout: options.lockTimeout ?? '',
+  };
+  const statuses = options.allowSuspended ? ['active', 'suspended'] : ['active'];
   const client = await pool.connect();
-  let broken: Error | undefined;
+  let open = false;
   try {
-    await client.query('BEGIN');
+    const b = await begin(client, settings, { prelude: [enterTenantSql(settings, id, statuses)] });
+    if (b.locked) throw new Error('unreachable: no lock was asked for');
+    open = true;
+    if (b.prelude[0]?.rowCount !== 1) throw new InputError('unknown_tenant', `no active tenant "${id}"; see \`tenantctl tenant list\``, { ids: [id] });
+    const result = await fn(client);
+    open = false;
     try {
-      const r = await client.query<{ role: string | null; status: string }>(
-        `SELECT t.role_name AS role, t.status,
-           set_config('search_path', ${TENANT_SEARCH_PATH.replace('$1', 't.schema_name')}, true),
-           set_config('tenantctl.tenant_id', t.id, true),
-           set_config('tenantctl.tenant_key', t.key, true)
-         FROM ${control}.tenants t WHERE t.id = $1 AND t.status = ANY($3)`,
-        [id, options.sharedSchema ?? 'public', options.allowSuspended ? ['active', 'suspended'] : ['active']],
-      );
-      const tenant = r.rows[0];
-      if (!tenant) throw new InputError('unknown_tenant', `no active tenant "${id}"; see \`tenantctl tenant list\``, { ids: [id] });
-      if (tenant.role) await client.query(`SET LOCAL ROLE ${ident(tenant.role)}`);
-      const result = await fn(client);
-      const end = await client.query('COMMIT');
+      await commit(client);
+    } catch (err) {
+      if (isConnectionLoss(err)) throw err;
       // fn swallowed an error: the server rolled the transaction back instead of committing it.
-      if (end.command === 'ROLLBACK') throw new Error(`withTenant("${id}"): the transaction failed inside fn and was rolled back; nothing was committed`);
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
+      throw new Error(`withTenant("${id}"): the transaction failed inside fn and was rolled back; nothing was committed`);
     }
+    return result;
+  } catch (err) {
+    if (isConnectionLoss(err)) markBroken(client, err);
+    else if (open) await rollback(client);
+    throw err;
   } finally {
-    try {
-      await client.query(`${SESSION_RESET}; UNLISTEN *; SELECT pg_advisory_unlock_all()`);
-    } catch (err) {
-      broken = err as Error;
-    }
-    client.release(broken);
+    if (isBroken(client) || open) await releaseClean(client);
+    else client.release();
   }
 }
