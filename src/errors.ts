@@ -63,6 +63,8 @@ export function unknownTenants(ids: readonly string[]): InputError {
   const list = ids.map((id) => JSON.stringify(id)).join(', ');
   return new InputError('unknown_tenant', `unknown tenant ${list}; see \`tenantctl tenant list\``, { ids });
 }
+export const notInitialised = (controlSchema: string) =>
+  new InputError('not_initialised', `tenantctl is not initialised in this database (no control schema "${controlSchema}"); run tenantctl init`);
 export const usage = (message: string) => new InputError('usage', message);
 export const sqlFailed = (what: string, err: unknown) => new RunFailure('sql_error', `${what}: ${describeError(err)}; nothing was changed`);
 

@@ -77,8 +77,9 @@ describe('bad input exits 2, names the problem and changes nothing', () => {
     await refused(['exec', '--tenant', 'nobody', '-c', 'SELECT 1'], /unknown tenant "nobody"/, 'unknown_tenant');
   });
 
-  it('refuses to create a tenant that exists, even among new ones', async () => {
-    await refused(['tenant', 'create', 'fresh', 'acme'], /tenant "acme" already exists/, 'tenant_exists');
+  it('refuses to create a tenant that exists otherwise than asked (another key), even among new ones', async () => {
+    await refused(['tenant', 'create', 'acme', '--key', 'other'], /tenant "acme" already exists/, 'tenant_exists');
+    await refused(['tenant', 'create', 'fresh', 'acme', '--name', 'Not Acme'], /tenant "acme" already exists/, 'tenant_exists');
   });
 
   it('refuses remove without --yes when there is no terminal', async () => {
@@ -110,11 +111,36 @@ describe('bad input exits 2, names the problem and changes nothing', () => {
     await refused(['tenant', 'create', 'x1', '--set', 'novalue'], /--set wants key=value/);
   });
 
-  it('refuses bad input before connecting: exit 2 even when the server is down', async () => {
+  it('refuses bad input before connecting: exit 2 even when the server is down, command by command', async () => {
     const down = cliOn('postgresql://postgres@127.0.0.1:1/nowhere');
-    expect((await down(['tenant', 'create', 'Bad!'])).code).toBe(2);
-    expect((await down(['tenant', 'remove', 'acme'])).code).toBe(2);
-    expect((await down(['migrate', '--tenant', 'x y'])).code).toBe(2);
+    const cases: string[][] = [
+      ['tenant', 'create', 'Bad!'],
+      ['tenant', 'remove', 'acme'],
+      ['tenant', 'remove', 'Bad!', '--yes'],
+      ['tenant', 'show', 'Bad!'],
+      ['tenant', 'update', 'Bad!', '--name', 'x'],
+      ['tenant', 'update', 'acme'],
+      ['tenant', 'restore', 'Bad!'],
+      ['tenant', 'clone', 'Bad!', 'b'],
+      ['tenant', 'clone', 'a', 'a'],
+      ['migrate', '--tenant', 'x y'],
+      ['migrate', 'status', '--tenant', 'Bad!'],
+      ['migrate', 'down', '--tenant', 'Bad!'],
+      ['migrate', 'new', 'bad name'],
+      ['exec', '--tenant', 'Bad!', '-c', 'SELECT 1'],
+      ['exec', '--tenant', 'acme', '-c', 'SELECT 1; COMMIT; SELECT 2'],
+      ['copy', '--from', 'Bad!', '--to', 'b'],
+      ['move', '--from', 'a', '--to', 'Bad!'],
+      ['move', '--from', 'a', '--to', 'b', '--table', ''],
+      ['verify', '--tenant', 'Bad!'],
+      ['verify', '--check', 'nonsense'],
+      ['verify', '--fail-on', 'sometimes'],
+    ];
+    for (const args of cases) {
+      const r = await down(args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
     const none = await down([]);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/Usage: tenantctl/);

@@ -7,7 +7,7 @@ import { registerOtherCommands } from './commands/init-exec.js';
 import { registerTenantCommands } from './commands/tenant.js';
 import { registerVerifyCommands } from './commands/verify.js';
 import type { GlobalFlags, Io } from './io.js';
-import { reportError, runCommand, type RunFn } from './run.js';
+import { reportError, runCommand, runOffline, type RunFn, type RunOfflineFn } from './run.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -39,11 +39,14 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       writeErr: (s) => io.stderr.write(s),
       outputError: () => undefined,
     });
-  const run: RunFn = async (cmd, body, overrides, precheck) => {
-    exitCode = await runCommand(io, flagsOf(cmd), body, overrides, precheck);
+  const run: RunFn = async (cmd, body, options) => {
+    exitCode = await runCommand(io, flagsOf(cmd), body, options);
+  };
+  const runOff: RunOfflineFn = async (cmd, body, options) => {
+    exitCode = await runOffline(io, flagsOf(cmd), body, options);
   };
   registerTenantCommands(program, run, io, flagsOf);
-  registerMigrateCommands(program, run);
+  registerMigrateCommands(program, run, runOff);
   registerOtherCommands(program, run);
   registerCopyCommands(program, run);
   registerVerifyCommands(program, run);
@@ -61,7 +64,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         if (err.exitCode === 0) return 0;
         return reportError(io, { json }, new InputError('usage', 'no command given; see tenantctl --help'));
       }
-      const message = err.message.replace(/^error: /, '').replace(/\n[\s\S]*$/, '');
+      // One line, keeping commander's "(Did you mean --concurrency?)" that follows on the next line.
+      const message = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim();
       return reportError(io, { json }, new InputError('usage', `${message}; see tenantctl --help`));
     }
     return reportError(io, { json }, err);

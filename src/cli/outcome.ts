@@ -6,6 +6,8 @@ export interface Outcome {
   json: Record<string, unknown>;
   /** Lines for people on stdout. */
   human: string[];
+  /** Failures for people, on stderr (one line each). */
+  errors?: string[];
   exitCode: ExitCode;
 }
 

@@ -1,6 +1,6 @@
 import ora, { type Ora } from 'ora';
 import type { ProgressEvent } from '../index.js';
-import type { GlobalFlags, Io } from './io.js';
+import { colours, type GlobalFlags, type Io } from './io.js';
 
 /**
  * Progress of long runs on stderr: an ora spinner with counts, rate and time
@@ -21,7 +21,8 @@ export class Progress {
     const columns = (this.io.stderr as { columns?: number }).columns ?? 0;
     if (this.flags.quiet || !this.io.stderr.isTTY || columns <= 0) return;
     this.started = Date.now();
-    this.spinner = ora({ text, stream: this.io.stderr as NodeJS.WritableStream & { isTTY: boolean }, discardStdin: false }).start();
+    const plain = colours({ ...this.io, stdout: this.io.stderr }).level === 0;
+    this.spinner = ora({ text, stream: this.io.stderr as NodeJS.WritableStream & { isTTY: boolean }, discardStdin: false, ...(plain ? { color: false as const } : {}) }).start();
   }
 
   tenant(event: ProgressEvent): void {

@@ -1,4 +1,4 @@
-import { assertTenantId, InputError, openTenantctl, toTenantctlError, type Logger, type RawConfig, type Tenantctl } from '../index.js';
+import { loadConfig, oneLine, openTenantctl, toTenantctlError, type Config, type Logger, type RawConfig, type Tenantctl } from '../index.js';
 import { colours, line, type GlobalFlags, type Io } from './io.js';
 import type { Outcome } from './outcome.js';
 import { Progress } from './progress.js';
@@ -24,24 +24,23 @@ function logger(io: Io, flags: GlobalFlags): Logger {
  * print, close, and pick the exit code. Every error becomes one line (a stack
  * only with --verbose) or the JSON error envelope.
  */
-export async function runCommand(
-  io: Io,
-  flags: GlobalFlags,
-  body: (tc: Tenantctl, env: CommandEnv) => Promise<Outcome>,
-  /** Config values a command takes from its own flags (e.g. --concurrency): flags beat config. */
-  overrides: RawConfig = {},
-  /** Input checks that need no database: they run before connecting, so bad input exits 2 even with the server down. */
-  precheck?: () => void,
-): Promise<number> {
+export interface RunOptions {
+  /** The core's validator for the command's options: it runs before connecting, so bad input exits 2 even with the server down. */
+  validate?: () => void;
+  /** Config values a command takes from its own flags: flags beat config. */
+  overrides?: RawConfig;
+}
+
+export async function runCommand(io: Io, flags: GlobalFlags, body: (tc: Tenantctl, env: CommandEnv) => Promise<Outcome>, options: RunOptions = {}): Promise<number> {
   const c = colours(io);
   const progress = new Progress(io, flags);
   let tc: Tenantctl | undefined;
   try {
-    precheck?.();
+    options.validate?.();
     tc = await openTenantctl({
       databaseUrl: flags.databaseUrl,
       configFile: flags.config,
-      config: overrides,
+      config: options.overrides ?? {},
       cwd: io.cwd,
       env: io.env,
       log: logger(io, flags),
@@ -49,9 +48,7 @@ export async function runCommand(
     });
     const outcome = await body(tc, { io, flags, progress, c });
     progress.stop();
-    if (flags.json) line(io.stdout, JSON.stringify({ version: 1, ...outcome.json }));
-    else if (!flags.quiet || outcome.exitCode !== 0) for (const l of outcome.human) line(io.stdout, l);
-    return outcome.exitCode;
+    return print(io, flags, outcome);
   } catch (err) {
     progress.stop();
     return reportError(io, flags, err);
@@ -60,29 +57,35 @@ export async function runCommand(
   }
 }
 
+/** A command that needs no database (migrate new): config only, then print as any other. */
+export async function runOffline(io: Io, flags: GlobalFlags, body: (config: Config, env: CommandEnv) => Promise<Outcome>, options: RunOptions = {}): Promise<number> {
+  const progress = new Progress(io, flags);
+  try {
+    options.validate?.();
+    const config = loadConfig({ cwd: io.cwd, file: flags.config, overrides: options.overrides });
+    return print(io, flags, await body(config, { io, flags, progress, c: colours(io) }));
+  } catch (err) {
+    return reportError(io, flags, err);
+  }
+}
+
+function print(io: Io, flags: GlobalFlags, outcome: Outcome): number {
+  if (flags.json) line(io.stdout, JSON.stringify({ version: 1, ...outcome.json }));
+  else if (!flags.quiet || outcome.exitCode !== 0) for (const l of outcome.human) line(io.stdout, l);
+  const c = colours({ ...io, stdout: io.stderr });
+  for (const l of outcome.errors ?? []) line(io.stderr, `${c.red('error:')} ${oneLine(l)}`);
+  return outcome.exitCode;
+}
+
 export function reportError(io: Io, flags: GlobalFlags, err: unknown): number {
   const e = toTenantctlError(err);
-  if (flags.json) line(io.stdout, JSON.stringify({ version: 1, error: { code: e.code, message: e.message, ...e.details } }));
-  line(io.stderr, `${colours({ ...io, stdout: io.stderr }).red('error:')} ${e.message}`);
+  const message = oneLine(e.message);
+  if (flags.json) line(io.stdout, JSON.stringify({ version: 1, error: { code: e.code, message, ...e.details } }));
+  line(io.stderr, `${colours({ ...io, stdout: io.stderr }).red('error:')} ${message}`);
   if (flags.verbose && err instanceof Error && err.stack) line(io.stderr, err.stack);
   return e.exitCode;
 }
 
-export function usageError(message: string): InputError {
-  return new InputError('usage', message);
-}
-
 /** How command modules run their body: main binds io and records the exit code. */
-export type RunFn = (
-  cmd: import('commander').Command,
-  body: Parameters<typeof runCommand>[2],
-  overrides?: RawConfig,
-  precheck?: () => void,
-) => Promise<void>;
-
-/** A precheck that validates tenant ids before any connection is made. */
-export function idsPrecheck(ids: readonly (string | undefined)[] | undefined): () => void {
-  return () => {
-    for (const id of ids ?? []) if (id !== undefined) assertTenantId(id);
-  };
-}
+export type RunFn = (cmd: import('commander').Command, body: Parameters<typeof runCommand>[2], options?: RunOptions) => Promise<void>;
+export type RunOfflineFn = (cmd: import('commander').Command, body: Parameters<typeof runOffline>[2], options?: RunOptions) => Promise<void>;

@@ -40,3 +40,12 @@ export async function readOperations(ctx: Context, tenantId?: string): Promise<O
   );
   return r.rows;
 }
+
+/** Which of these ids the operations log shows as purged (their registry row is gone for a reason). */
+export async function purgedIds(db: Queryable, ctx: Pick<Context, 'config'>, ids: readonly string[]): Promise<Set<string>> {
+  const r = await db.query<{ id: string }>(
+    `SELECT DISTINCT tenant_id AS id FROM ${controlTable(ctx.config, 'operations')} WHERE operation = 'purge' AND tenant_id = ANY($1)`,
+    [[...ids]],
+  );
+  return new Set(r.rows.map((row) => row.id));
+}

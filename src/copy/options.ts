@@ -23,7 +23,8 @@ export function validateTransferOptions(options: TransferOptions): ValidOptions 
   if (!ON_CONFLICT_MODES.includes(onConflict)) {
     throw new InputError('usage', `--on-conflict must be one of ${ON_CONFLICT_MODES.join(', ')}, got "${String(onConflict)}"`);
   }
-  const tables = options.tables && options.tables.length > 0 ? [...new Set(options.tables)] : undefined;
+  if (options.tables !== undefined && options.tables.length === 0) throw new InputError('usage', '--table needs at least one table name; leave it out to take every table');
+  const tables = options.tables ? [...new Set(options.tables)] : undefined;
   const blank = tables?.find((t) => t.trim().length === 0);
   if (blank !== undefined) throw new InputError('usage', '--table needs a table name');
   if (options.where !== undefined && options.where.trim().length === 0) throw new InputError('usage', '--where needs a condition');

@@ -86,7 +86,7 @@ export interface BeginOptions {
 export type Begun = { locked: false; prelude: pg.QueryResult[] } | { locked: true; id: string };
 
 /** The text of BEGIN with timeouts and locks, and how many results it yields before the prelude's. */
-export function beginSql(settings: SessionSettings, options: BeginOptions = {}): { text: string; lockChecks: string[]; before: number } {
+export function beginSql(settings: SessionSettings, options: BeginOptions = {}): { sessionLocks: string; text: string; lockChecks: string[]; before: number } {
   const statementTimeout = options.statementTimeout ?? settings.statementTimeout;
   const lockTimeout = options.lockTimeout ?? settings.lockTimeout;
   const mode = [options.isolation ? ` ISOLATION LEVEL ${options.isolation.toUpperCase()}` : '', options.readOnly ? ' READ ONLY' : ''].join('');
@@ -104,7 +104,8 @@ export function beginSql(settings: SessionSettings, options: BeginOptions = {}):
   }
   const waiting = options.controlLock || (options.lock?.wait && ids.length > 0);
   const parts: string[] = [];
-  if (options.lock?.session) parts.push(...locks);
+  // Session locks go in a message of their own: statements before BEGIN in one message would join its transaction.
+  const sessionLocks = options.lock?.session ? locks.join('; ') : '';
   parts.push(`BEGIN${mode}`);
   // An empty timeout leaves the server's setting alone (withTenant, for application code).
   if (statementTimeout) parts.push(`SET LOCAL statement_timeout = ${literal(statementTimeout)}`);
@@ -113,7 +114,7 @@ export function beginSql(settings: SessionSettings, options: BeginOptions = {}):
   if (!options.lock?.session) parts.push(...locks);
   if (lockTimeout) parts.push(`SET LOCAL lock_timeout = ${literal(lockTimeout)}`);
   else if (waiting) parts.push('SET LOCAL lock_timeout = DEFAULT');
-  return { text: parts.join('; '), lockChecks, before: parts.length };
+  return { sessionLocks, text: parts.join('; '), lockChecks, before: parts.length };
 }
 
 /**
@@ -122,12 +123,22 @@ export function beginSql(settings: SessionSettings, options: BeginOptions = {}):
  * back as `{ locked: true, id }`, a value, not an error.
  */
 export async function begin(client: PoolClient, settings: SessionSettings, options: BeginOptions = {}): Promise<Begun> {
-  const { text, lockChecks, before } = beginSql(settings, options);
+  const { sessionLocks, text, lockChecks, before } = beginSql(settings, options);
   const prelude = options.prelude ?? [];
   const full = prelude.length > 0 ? `${text}; ${prelude.join('; ')}` : text;
+  const refusedIn = (results: pg.QueryResult[]) => {
+    const answers = results.filter((r) => r.fields?.[0]?.name === 'tc_locked');
+    return lockChecks.find((_, i) => answers[i]?.rows[0]?.tc_locked !== true);
+  };
+  if (sessionLocks) {
+    const refused = refusedIn(asResults(await client.query(sessionLocks)));
+    if (refused !== undefined) {
+      await rollback(client);
+      return { locked: true, id: refused };
+    }
+  }
   const results = asResults(await client.query(full));
-  const lockResults = results.filter((r) => r.fields?.[0]?.name === 'tc_locked');
-  const refused = lockChecks.find((_, i) => lockResults[i]?.rows[0]?.tc_locked !== true);
+  const refused = sessionLocks ? undefined : refusedIn(results);
   if (refused !== undefined) {
     await rollback(client);
     return { locked: true, id: refused };

@@ -1,8 +1,8 @@
 import { InputError, describeError, tenantArchived } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import type { Context } from '../context.js';
-import { runFleet } from '../runtime/fleet.js';
-import { findTenants } from '../runtime/lookup.js';
+import { runFleet, validatePolicy } from '../runtime/fleet.js';
+import { findTenants, validateIds } from '../runtime/lookup.js';
 import { tenantMigrations } from '../runtime/migration-files.js';
 import { summarize, type FleetSummary, type TenantRunResult } from '../runtime/results.js';
 import { migrateTenant, type TenantMigrateJob } from './tenant-step.js';
@@ -23,12 +23,19 @@ export interface MigrateDownResult {
 }
 
 /** Rolls named tenants back, each in its own transaction (down actions, or node-pg-migrate's inferred reverse). */
-export async function migrateDown(ctx: Context, options: MigrateDownOptions): Promise<MigrateDownResult> {
+/** Checks down's options without a database: exit 2 for anything wrong. */
+export function validateDownOptions(options: MigrateDownOptions): void {
   if (options.tenants.length === 0) throw new InputError('usage', 'migrate down needs --tenant ID (one or more)');
+  validateIds(options.tenants);
   if (options.count !== undefined && options.to !== undefined) throw new InputError('usage', 'give --count or --to, not both');
   if (options.count !== undefined && (!Number.isInteger(options.count) || options.count < 1)) {
     throw new InputError('usage', `--count must be a whole number of at least 1, got ${options.count}`);
   }
+  validatePolicy({ concurrency: options.concurrency });
+}
+
+export async function migrateDown(ctx: Context, options: MigrateDownOptions): Promise<MigrateDownResult> {
+  validateDownOptions(options);
   const files = await tenantMigrations(ctx);
   if (options.to !== undefined && !files.byName.has(options.to)) {
     throw new InputError('unknown_migration', `no tenant migration named "${options.to}" in ${files.dir}`);

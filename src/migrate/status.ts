@@ -1,9 +1,10 @@
 import { readTenants } from '../control/tenants.js';
 import { controlReady } from '../control/ensure.js';
-import { ident } from '../util/quote.js';
+import { readSharedJournal } from '../control/journal.js';
+import { usage } from '../errors.js';
 import { planUp } from '../migrations/plan.js';
 import type { Context } from '../context.js';
-import { findTenants } from '../runtime/lookup.js';
+import { findTenants, validateIds } from '../runtime/lookup.js';
 import { sharedMigrations, tenantMigrations } from '../runtime/migration-files.js';
 
 export interface TenantMigrationStatus {
@@ -31,16 +32,20 @@ export interface MigrateStatusResult {
  * Applied and pending migrations per tenant, from two queries whatever the fleet
  * size (control version, registry with journals) plus one for shared migrations.
  */
+/** Checks status's options without a database. */
+export function validateStatusOptions(options: { tenants?: string[] }): void {
+  if (options.tenants !== undefined && options.tenants.length === 0) throw usage('--tenant needs at least one tenant id; leave it out for every tenant');
+  validateIds(options.tenants);
+}
+
 export async function migrateStatus(ctx: Context, options: { tenants?: string[] } = {}): Promise<MigrateStatusResult> {
+  validateStatusOptions(options);
   const files = await tenantMigrations(ctx);
   const sharedFiles = await sharedMigrations(ctx);
-  const named = options.tenants !== undefined && options.tenants.length > 0;
+  const named = options.tenants !== undefined;
   const ready = await controlReady(ctx);
   const tenants = named ? await findTenants(ctx, options.tenants) : ready ? await readTenants(ctx.pool, ctx, {}) : [];
-  let sharedJournal: { name: string; checksum: string }[] = [];
-  if (ready) {
-    sharedJournal = (await ctx.pool.query<{ name: string; checksum: string }>(`SELECT name, checksum FROM ${ident(ctx.config.controlSchema)}.shared_migrations ORDER BY run_on, name`)).rows;
-  }
+  const sharedJournal = ready ? await readSharedJournal(ctx.pool, ctx) : [];
   const sharedPlan = planUp(sharedFiles.list, sharedJournal);
   const list: TenantMigrationStatus[] = tenants.map((t) => {
     const plan = planUp(files.list, t.journal);

@@ -1,9 +1,9 @@
-import { InputError, describeError, tenantArchived } from '../errors.js';
+import { InputError, describeError, tenantArchived, usage } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import { planUp } from '../migrations/plan.js';
 import type { Context } from '../context.js';
-import { runFleet, type FailurePolicy } from '../runtime/fleet.js';
-import { findTenants } from '../runtime/lookup.js';
+import { runFleet, validatePolicy, type FailurePolicy } from '../runtime/fleet.js';
+import { findTenants, validateIds } from '../runtime/lookup.js';
 import { tenantMigrations } from '../runtime/migration-files.js';
 import { summarize, type FleetSummary, type TenantRunResult } from '../runtime/results.js';
 import { migrateShared } from './shared.js';
@@ -36,15 +36,27 @@ export interface MigrateResult {
  * pending cost no round trip; the rest go through the work queue, one
  * transaction and one lock per tenant.
  */
+/** Checks migrate's options without a database: exit 2 for anything wrong. */
+export function validateMigrateOptions(options: MigrateOptions): void {
+  if (options.tenants !== undefined) {
+    if (options.tenants.length === 0) throw usage('--tenant needs at least one tenant id; leave it out to migrate every active tenant');
+    validateIds(options.tenants);
+  }
+  if (options.to !== undefined && options.to.trim() === '') throw usage('--to needs a migration name');
+  validatePolicy(options);
+}
+
 export async function migrate(ctx: Context, options: MigrateOptions = {}): Promise<MigrateResult> {
+  validateMigrateOptions(options);
   const started = performance.now();
   const trips = ctx.stats.roundTrips;
   const files = await tenantMigrations(ctx);
   const toIndex = options.to === undefined ? files.list.length - 1 : files.list.findIndex((m) => m.name === options.to);
-  if (toIndex < 0) {
+  if (options.to !== undefined && toIndex < 0) {
     throw new InputError('unknown_migration', `no tenant migration named "${options.to}" in ${files.dir}; see \`tenantctl migrate status\``);
   }
-  const named = options.tenants !== undefined && options.tenants.length > 0;
+  if (files.list.length === 0) ctx.log.info(`no tenant migrations in ${files.dir} yet; nothing to apply to tenants`);
+  const named = options.tenants !== undefined;
   // Named tenants are checked before anything is created: bad input changes nothing.
   const tenants = await findTenants(ctx, named ? options.tenants : undefined, named ? undefined : 'active');
   if (!options.dryRun) await ensureControlSchema(ctx);

@@ -1,4 +1,5 @@
 import type { Context } from '../context.js';
+import { InputError } from '../errors.js';
 import { isBroken, isConnectionLoss, markBroken, releaseClean } from '../db/session.js';
 import type { PoolClient } from '../db/types.js';
 
@@ -10,6 +11,13 @@ export interface FailurePolicy {
   canary?: number;
   /** Stop starting new tenants once this many have failed. */
   maxFailures?: number;
+}
+
+/** Checks a failure policy (and concurrency) without a database. */
+export function validatePolicy(p: FailurePolicy & { concurrency?: number }): void {
+  for (const [flag, n] of [['--canary', p.canary], ['--max-failures', p.maxFailures], ['--concurrency', p.concurrency]] as const) {
+    if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new InputError('usage', `${flag} must be a whole number of at least 1, got ${n}`);
+  }
 }
 
 export interface FleetOutcome<R> {
@@ -37,6 +45,7 @@ export async function runFleet<J, R>(
   },
   work: (client: PoolClient, job: J) => Promise<R>,
 ): Promise<FleetOutcome<R>> {
+  widenPool(ctx, options.concurrency);
   const results: (R | undefined)[] = new Array(jobs.length).fill(undefined);
   let failed = 0;
   let done = 0;
@@ -90,4 +99,14 @@ export async function runFleet<J, R>(
   }
   if (!stoppedBecause) await phase(canary, jobs.length, options.concurrency);
   return { results, stoppedBecause };
+}
+
+/**
+ * A run asks for `concurrency` workers, whatever the pool was sized for at open
+ * (library callers pass their own): each worker holds one connection, and one
+ * more is left for the run's own queries.
+ */
+function widenPool(ctx: Context, concurrency: number): void {
+  const options = (ctx.pool as { options?: { max?: number } }).options;
+  if (options && typeof options.max === 'number' && options.max < concurrency + 1) options.max = concurrency + 1;
 }

@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js';
+import { unknownTenants } from '../errors.js';
 import { readTenants, type TenantFilter, type TenantWithJournal } from '../control/tenants.js';
 import { controlReady } from '../control/ensure.js';
 import type { Context } from '../context.js';
@@ -29,9 +29,4 @@ export async function findTenants(ctx: Context, ids: readonly string[] | undefin
     if (unknown.length > 0) throw unknownTenants(unknown);
   }
   return rows;
-}
-
-export function unknownTenants(ids: readonly string[]): InputError {
-  const list = ids.map((id) => JSON.stringify(id)).join(', ');
-  return new InputError('unknown_tenant', `unknown tenant ${list}; see \`tenantctl tenant list\``, { ids });
 }

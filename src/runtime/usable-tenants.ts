@@ -1,8 +1,7 @@
 import type { Context } from '../context.js';
-import { unknownTenants } from './lookup.js';
+import { tenantArchived, unknownTenants } from '../errors.js';
 import { readTenantRows, type TenantRow } from '../control/tenants.js';
 import type { Queryable } from '../db/types.js';
-import { InputError } from '../errors.js';
 
 /** The registry rows of the named tenants, read again inside the run; each must exist and not be archived. */
 export async function usableTenants(db: Queryable, ctx: Context, ids: readonly string[]): Promise<TenantRow[]> {
@@ -18,7 +17,5 @@ export async function usableTenants(db: Queryable, ctx: Context, ids: readonly s
 }
 
 export function assertNotArchived(t: { id: string; status: string }): void {
-  if (t.status === 'archived') {
-    throw new InputError('tenant_archived', `tenant "${t.id}" is archived; restore it first with \`tenantctl tenant restore ${t.id}\``, { id: t.id });
-  }
+  if (t.status === 'archived') throw tenantArchived(t.id);
 }

@@ -1,6 +1,6 @@
-import { describeError } from '../errors.js';
-import { ensureControlSchema } from '../control/ensure.js';
-import { logOperation } from '../control/oplog.js';
+import { describeError, unknownTenants, usage } from '../errors.js';
+import { controlReady, ensureControlSchema } from '../control/ensure.js';
+import { logOperation, purgedIds } from '../control/oplog.js';
 import { deleteTenant, markArchived, readTenantRows, type TenantRow } from '../control/tenants.js';
 import { countRows, totalRows } from './row-counts.js';
 import { inTransaction, isConnectionLoss, withSession } from '../db/session.js';
@@ -9,7 +9,7 @@ import { dropTenantRole, revokeTenantAccess } from '../roles/grants.js';
 import { databaseOid, sharedRoleName } from '../roles/names.js';
 import { ident } from '../util/quote.js';
 import type { Context } from '../context.js';
-import { findTenants } from '../runtime/lookup.js';
+import { validateIds } from '../runtime/lookup.js';
 
 export interface RemoveTenantsOptions {
   ids: string[];
@@ -21,7 +21,7 @@ export interface RemoveTenantsOptions {
 
 export interface RemoveResult {
   id: string;
-  status: 'archived' | 'purged' | 'would-archive' | 'would-purge' | 'failed' | 'skipped';
+  status: 'archived' | 'purged' | 'gone' | 'would-archive' | 'would-purge' | 'failed' | 'skipped';
   schema: string;
   /** Rows per table in the tenant's schema at the time (kept by archive, dropped by purge). */
   rows: Record<string, number>;
@@ -41,11 +41,33 @@ export function archivedSchemaName(schema: string): string {
  * Archive renames the schema, revokes the role's access and keeps every row;
  * purge drops schema, role and registry row and logs the row counts dropped.
  */
+export function validateRemoveOptions(options: RemoveTenantsOptions): string[] {
+  const ids = validateIds(options.ids) ?? [];
+  if (ids.length === 0) throw usage('tenant remove needs at least one tenant id');
+  return ids;
+}
+
+/**
+ * The same command run again finishes the job: with --purge, an id the
+ * operations log shows as purged already is reported `gone` (exit 0), not as
+ * an unknown tenant.
+ */
 export async function removeTenants(ctx: Context, options: RemoveTenantsOptions): Promise<{ tenants: RemoveResult[] }> {
-  const found = await findTenants(ctx, options.ids);
+  const ids = validateRemoveOptions(options);
+  const ready = await controlReady(ctx);
+  const rows = ready ? await readTenantRows(ctx.pool, ctx, ids) : [];
+  const present = new Set(rows.map((r) => r.id));
+  const missing = ids.filter((id) => !present.has(id));
+  const gone = options.purge && missing.length > 0 && ready ? await purgedIds(ctx.pool, ctx, missing) : new Set<string>();
+  const unknown = missing.filter((id) => !gone.has(id));
+  if (unknown.length > 0) throw unknownTenants(unknown);
   if (!options.dryRun) await ensureControlSchema(ctx);
   const results: RemoveResult[] = [];
-  for (const t of found) {
+  for (const t of ids.map((id) => rows.find((r) => r.id === id) ?? { id, schema: '' })) {
+    if (!present.has(t.id)) {
+      results.push({ id: t.id, status: 'gone', schema: '', rows: {}, totalRows: 0 });
+      continue;
+    }
     results.push(
       await withSession(ctx.pool, async (client) => {
         if (options.dryRun) {

@@ -3,3 +3,4 @@ export { verify, parseFailOn, selectChecks, type VerifyOptions, type VerifyResul
 export { junitXml, xmlEscape } from './junit.js';
 export { CHECKS as VERIFY_CHECKS } from './checks/index.js';
 export { CHECK_IDS, fails, type CheckId, type CheckDefinition, type FailOn, type Finding, type Level, type Note, type Violation } from './types.js';
+export { validateVerifyOptions } from './options.js';

@@ -1,6 +1,8 @@
 import { readTenants } from '../control/tenants.js';
 import type { Context } from '../context.js';
 import { findTenants, validateIds } from '../runtime/lookup.js';
+import { controlReady } from '../control/ensure.js';
+import { notInitialised } from '../errors.js';
 import { InputError } from '../errors.js';
 import { databaseOid } from '../roles/names.js';
 import { withCatalogSession } from './catalog-session.js';
@@ -80,6 +82,7 @@ export async function verify(ctx: Context, options: VerifyOptions = {}): Promise
   const checks = selectChecks(options.checks);
   const ids = validateIds(options.tenants);
   const narrowed = ids !== undefined && ids.length > 0;
+  if (!(await controlReady(ctx))) throw notInitialised(ctx.config.controlSchema);
   const tenants = await findTenants(ctx, narrowed ? ids : undefined);
   const registry = narrowed ? await readTenants(ctx.pool, ctx) : tenants;
   const oid = await databaseOid(ctx.pool, ctx);

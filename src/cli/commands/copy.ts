@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { cloneTenant, copyRows, moveRows, type TransferOptions, type TransferResult } from '../../index.js';
+import { cloneTenant, copyRows, moveRows, validateCloneOptions, validateTransferOptions, type CloneOptions, type TransferOptions, type TransferResult } from '../../index.js';
 import type { Outcome } from '../outcome.js';
-import { collectList } from '../parse.js';
+import { listOf } from '../parse.js';
 import type { CommandEnv, RunFn as Run } from '../run.js';
 import { table } from '../table.js';
 
@@ -15,7 +15,7 @@ function json(r: TransferResult): Record<string, unknown> {
 
 function human(env: CommandEnv, r: TransferResult, verb: string): string[] {
   const { c } = env;
-  if (r.status === 'failed') return [`${c.red('failed')} ${r.from} -> ${r.to}: ${r.error?.message ?? ''}`];
+  if (r.status === 'failed') return [];
   const move = r.operation === 'move';
   const skip = r.onConflict === 'skip' && !r.dryRun;
   const headers = ['table', 'rows', ...(move ? ['deleted'] : []), ...(skip ? ['skipped'] : []), ...(r.tables.some((t) => t.parents) ? ['parents'] : []), ...(r.dryRun ? ['conflicts'] : [])];
@@ -42,7 +42,8 @@ function human(env: CommandEnv, r: TransferResult, verb: string): string[] {
 }
 
 function outcome(env: CommandEnv, r: TransferResult, verb: string): Outcome {
-  return { json: json(r), human: human(env, r, verb), exitCode: r.status === 'failed' ? 1 : 0 };
+  const errors = r.status === 'failed' ? [`${r.from} -> ${r.to}: ${r.error?.message ?? ''}`] : [];
+  return { json: json(r), human: human(env, r, verb), errors, exitCode: r.status === 'failed' ? 1 : 0 };
 }
 
 function transferCommand(program: Command, run: Run, name: 'copy' | 'move', description: string): void {
@@ -51,27 +52,31 @@ function transferCommand(program: Command, run: Run, name: 'copy' | 'move', desc
     .description(description)
     .requiredOption('--from <id>', 'source tenant')
     .requiredOption('--to <id>', 'target tenant')
-    .option('--table <name...>', 'only these tables (rows that reference them come along, and parents they need)', collectList)
+    .option('--table <name...>', 'only these tables (rows that reference them come along, and parents they need)', listOf('--table'))
     .option('--where <sql>', 'only rows of the --table tables matching this condition (source tenant on the search_path)')
     .option('--on-conflict <mode>', 'rows whose key exists in the target: error (default), skip or update', 'error')
     .option('--remap-keys', "give copied rows new keys from the target's sequences, rewriting references to them")
     .option('--dry-run', 'print the plan (tables, order, row counts, conflicts); change nothing')
-    .action((opts, cmd: Command) =>
-      run(cmd, async (tc, env) => {
-        const options: TransferOptions = {
-          from: opts.from,
-          to: opts.to,
-          tables: opts.table,
-          where: opts.where,
-          onConflict: opts.onConflict,
-          remapKeys: opts.remapKeys,
-          dryRun: opts.dryRun,
-        };
-        env.progress.start(`${name === 'copy' ? 'copying' : 'moving'} rows from ${opts.from} to ${opts.to}`);
-        const r = name === 'copy' ? await copyRows(tc, options) : await moveRows(tc, options);
-        return outcome(env, r, name);
-      }),
-    );
+    .action((opts, cmd: Command) => {
+      const options: TransferOptions = {
+        from: opts.from,
+        to: opts.to,
+        tables: opts.table,
+        where: opts.where,
+        onConflict: opts.onConflict,
+        remapKeys: opts.remapKeys,
+        dryRun: opts.dryRun,
+      };
+      return run(
+        cmd,
+        async (tc, env) => {
+          env.progress.start(`${name === 'copy' ? 'copying' : 'moving'} rows from ${opts.from} to ${opts.to}`);
+          const r = name === 'copy' ? await copyRows(tc, options) : await moveRows(tc, options);
+          return outcome(env, r, name);
+        },
+        { validate: () => void validateTransferOptions(options) },
+      );
+    });
 }
 
 /** copy, move and tenant clone. */
@@ -90,16 +95,17 @@ export function registerCopyCommands(program: Command, run: Run): void {
     .option('--key <value>', 'the new tenant\'s key (default: its id)')
     .option('--name <text>', 'display name of the new tenant')
     .option('--dry-run', 'say what would be created and copied; change nothing')
-    .action((src: string, id: string, opts, cmd: Command) =>
-      run(cmd, async (tc, env) => {
+    .action((src: string, id: string, opts, cmd: Command) => {
+      const options: CloneOptions = { from: src, to: id, schemaOnly: opts.schemaOnly, key: opts.key, name: opts.name, dryRun: opts.dryRun };
+      return run(cmd, async (tc, env) => {
         env.progress.start(`cloning ${src} to ${id}`);
-        const r = await cloneTenant(tc, { from: src, to: id, schemaOnly: opts.schemaOnly, key: opts.key, name: opts.name, dryRun: opts.dryRun });
+        const r = await cloneTenant(tc, options);
         const o = outcome(env, r, 'clone');
         if (r.status !== 'failed') {
           const what = `${plural(r.migrations.length, 'migration')}${r.schemaOnly ? ', schema only' : ''}`;
           o.human.push(r.dryRun ? `would create tenant ${id} (schema ${r.schema}, ${what})` : `created tenant ${id} (schema ${r.schema}, ${what})`);
         }
         return o;
-      }),
-    );
+      }, { validate: () => validateCloneOptions(options) });
+    });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { execAsTenant, init } from '../../index.js';
-import { idsPrecheck, type RunFn as Run } from '../run.js';
+import { execAsTenant, init, validateExecOptions } from '../../index.js';
+import type { RunFn as Run } from '../run.js';
 import { table } from '../table.js';
 
 function cell(v: unknown): string {
@@ -46,6 +46,6 @@ export function registerOtherCommands(program: Command, run: Run): void {
           } else human.push(`${res.command ?? 'OK'}${res.rowCount !== null && res.command !== null ? ` ${res.rowCount}` : ''}`);
         }
         return { json: { tenant: r.tenant, results: r.results }, human, exitCode: 0 };
-      }, {}, idsPrecheck([opts.tenant])),
+      }, { validate: () => void validateExecOptions({ tenant: opts.tenant, sql: opts.command, file: opts.file }) }),
     );
 }

@@ -1,18 +1,18 @@
 import type { Command } from 'commander';
-import { migrate, migrateDown, migrateStatus, newMigration } from '../../index.js';
+import { migrate, migrateDown, migrateStatus, newMigration, validateDownOptions, validateMigrateOptions, validateNewMigrationOptions, validateStatusOptions, type MigrateOptions } from '../../index.js';
 import { fleetExitCode } from '../outcome.js';
-import { collectList, positiveInt } from '../parse.js';
-import { idsPrecheck, type RunFn as Run } from '../run.js';
+import { listOf, positiveInt } from '../parse.js';
+import type { RunFn as Run, RunOfflineFn } from '../run.js';
 import { table } from '../table.js';
 import { fleetLines } from './tenant.js';
 
-export function registerMigrateCommands(program: Command, run: Run): void {
+export function registerMigrateCommands(program: Command, run: Run, runOffline: RunOfflineFn): void {
   const m = program.command('migrate').description('apply, inspect and roll back migrations');
 
   m
       .command('up', { isDefault: true })
       .description('bring tenants (default: all active) to the head, or to --to NAME; shared migrations first')
-      .option('--tenant <id...>', 'only these tenants', collectList)
+      .option('--tenant <id...>', 'only these tenants', listOf('--tenant'))
       .option('--concurrency <n>', 'tenants migrated at once (config "concurrency")', positiveInt('--concurrency'))
       .option('--to <name>', 'stop at this migration (inclusive)')
       .option('--dry-run', 'list what would run per tenant; change nothing')
@@ -20,21 +20,22 @@ export function registerMigrateCommands(program: Command, run: Run): void {
       .option('--canary <n>', 'migrate n tenants first; stop before the rest if any fails', positiveInt('--canary'))
       .option('--max-failures <k>', 'start no more tenants after k failures', positiveInt('--max-failures'))
       .option('--wait', 'wait for tenants another run holds instead of skipping them')
-      .action((opts, cmd: Command) =>
-        run(
+      .action((opts, cmd: Command) => {
+        const options: MigrateOptions = {
+          tenants: opts.tenant,
+          to: opts.to,
+          dryRun: opts.dryRun,
+          concurrency: opts.concurrency,
+          failFast: opts.failFast,
+          canary: opts.canary,
+          maxFailures: opts.maxFailures,
+          wait: opts.wait,
+        };
+        return run(
           cmd,
           async (tc, env) => {
             env.progress.start('migrating');
-            const r = await migrate(tc, {
-              tenants: opts.tenant,
-              to: opts.to,
-              dryRun: opts.dryRun,
-              concurrency: opts.concurrency,
-              failFast: opts.failFast,
-              canary: opts.canary,
-              maxFailures: opts.maxFailures,
-              wait: opts.wait,
-            });
+            const r = await migrate(tc, options);
             const s = r.summary;
             const human = r.dryRun
               ? [
@@ -62,14 +63,13 @@ export function registerMigrateCommands(program: Command, run: Run): void {
               exitCode: r.dryRun ? 0 : fleetExitCode(r.tenants),
             };
           },
-          { concurrency: opts.concurrency },
-          idsPrecheck(opts.tenant),
-        ),
-      );
+          { validate: () => validateMigrateOptions(options) },
+        );
+      });
 
   m.command('status')
     .description('applied and pending migrations per tenant, and tenants that disagree with the files')
-    .option('--tenant <id...>', 'only these tenants', collectList)
+    .option('--tenant <id...>', 'only these tenants', listOf('--tenant'))
     .option('--check', 'exit 1 when anything is pending')
     .action((opts, cmd: Command) =>
       run(cmd, async (tc, env) => {
@@ -88,12 +88,12 @@ export function registerMigrateCommands(program: Command, run: Run): void {
           r.pendingTotal ? `${r.pendingTotal} migration(s) pending; run \`tenantctl migrate\`` : 'everything is up to date',
         ];
         return { json: { shared: r.shared, tenants: r.tenants, disagreeing: r.disagreeing }, human, exitCode: opts.check && r.pendingTotal > 0 ? 1 : 0 };
-      }, {}, idsPrecheck(opts.tenant)),
+      }, { validate: () => validateStatusOptions({ tenants: opts.tenant }) }),
     );
 
   m.command('down')
     .description('roll back the named tenants: the last migration, --count N of them, or all after --to NAME')
-    .requiredOption('--tenant <id...>', 'tenants to roll back', collectList)
+    .requiredOption('--tenant <id...>', 'tenants to roll back', listOf('--tenant'))
     .option('--count <n>', 'how many migrations to roll back (default 1)', positiveInt('--count'))
     .option('--to <name>', 'roll back everything applied after NAME (NAME stays applied)')
     .option('--wait', 'wait for tenants another run holds instead of skipping them')
@@ -103,10 +103,10 @@ export function registerMigrateCommands(program: Command, run: Run): void {
         const s = r.summary;
         return {
           json: { tenants: r.tenants.map((t) => ({ ...t, error: t.error ?? null })), summary: s },
-          human: [...fleetLines(env, r.tenants, 'rolled back'), `${s.migrated} rolled back, ${s.upToDate} had nothing to roll back, ${s.failed} failed, ${s.skipped} skipped`],
+          human: [...fleetLines(env, r.tenants, 'reverted'), `${s.migrated} reverted, ${s.upToDate} had nothing to revert, ${s.failed} failed, ${s.skipped} skipped`],
           exitCode: fleetExitCode(r.tenants),
         };
-      }, {}, idsPrecheck(opts.tenant)),
+      }, { validate: () => validateDownOptions({ tenants: opts.tenant, count: opts.count, to: opts.to }) }),
     );
 
   m.command('new')
@@ -115,9 +115,13 @@ export function registerMigrateCommands(program: Command, run: Run): void {
     .option('--shared', 'a shared migration (default: tenant)')
     .option('--sql', 'an SQL file (default: JavaScript)')
     .action((name: string, opts, cmd: Command) =>
-      run(cmd, async (tc) => {
-        const r = await newMigration(tc, { name, shared: opts.shared, sql: opts.sql });
-        return { json: { path: r.path }, human: [r.path], exitCode: 0 };
-      }),
+      runOffline(
+        cmd,
+        async (config) => {
+          const r = await newMigration({ config }, { name, shared: opts.shared, sql: opts.sql });
+          return { json: { path: r.path }, human: [r.path], exitCode: 0 };
+        },
+        { validate: () => validateNewMigrationOptions({ name }) },
+      ),
     );
 }

@@ -1,8 +1,12 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import {
+  assertTenantId,
   createTenants,
   InputError,
+  validateCreateOptions,
+  validateRemoveOptions,
+  validateUpdateOptions,
   listTenants,
   removeTenants,
   restoreTenant,
@@ -12,8 +16,8 @@ import {
 } from '../../index.js';
 import type { GlobalFlags, Io } from '../io.js';
 import { fleetExitCode, type Outcome } from '../outcome.js';
-import { collectList, collectPairs, positiveInt } from '../parse.js';
-import { idsPrecheck, type CommandEnv, type RunFn as Run } from '../run.js';
+import { collectPairs, listOf, positiveInt } from '../parse.js';
+import type { CommandEnv, RunFn as Run } from '../run.js';
 import { table } from '../table.js';
 
 export function fleetLines(env: CommandEnv, tenants: readonly TenantRunResult[], verb: string): string[] {
@@ -23,6 +27,7 @@ export function fleetLines(env: CommandEnv, tenants: readonly TenantRunResult[],
     .map((t) => {
       if (t.status === 'failed') return `${c.red('failed')}   ${t.id}: ${t.error ?? ''}`;
       if (t.status === 'skipped') return `${c.yellow('skipped')}  ${t.id}: ${t.error ?? ''}`;
+      if (t.status === 'exists') return `${c.dim('exists')}   ${t.id}: already created at the head; left as it is`;
       return `${c.green(verb)} ${t.id}${t.applied.length ? ` (${t.applied.length} migration${t.applied.length === 1 ? '' : 's'})` : ''}`;
     });
 }
@@ -47,23 +52,24 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
     .option('--key <value>', "the tenant key its rows carry in the ownership column (default: the id)")
     .option('--set <key=value>', 'tenant config value (repeatable)', collectPairs)
     .option('--concurrency <n>', 'tenants created at once', positiveInt('--concurrency'))
-    .action((ids: string[], opts, cmd: Command) =>
-      run(
+    .action((ids: string[], opts, cmd: Command) => {
+      const options = { ids, name: opts.name, key: opts.key, set: opts.set, concurrency: opts.concurrency };
+      return run(
         cmd,
         async (tc, env) => {
           env.progress.start(`creating ${ids.length} tenant${ids.length === 1 ? '' : 's'}`);
-          const r = await createTenants(tc, { ids, name: opts.name, key: opts.key, set: opts.set, concurrency: opts.concurrency });
+          const r = await createTenants(tc, options);
           const s = r.summary;
+          const exists = r.tenants.filter((t) => t.status === 'exists').length;
           return {
-            json: { tenants: r.tenants, summary: { created: s.migrated, failed: s.failed, skipped: s.skipped } },
-            human: [...fleetLines(env, r.tenants, 'created'), `${s.migrated} created, ${s.failed} failed, ${s.skipped} skipped`],
+            json: { tenants: r.tenants, summary: { created: s.migrated, exists, failed: s.failed, skipped: s.skipped } },
+            human: [...fleetLines(env, r.tenants, 'created'), `${s.migrated} created, ${exists ? `${exists} already there, ` : ''}${s.failed} failed, ${s.skipped} skipped`],
             exitCode: fleetExitCode(r.tenants),
           };
         },
-        { concurrency: opts.concurrency },
-        idsPrecheck(ids),
-      ),
-    );
+        { validate: () => validateCreateOptions(options) },
+      );
+    });
 
   tenant
     .command('list')
@@ -118,7 +124,7 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
           ],
           exitCode: 0,
         };
-      }, {}, idsPrecheck([id])),
+      }, { validate: () => assertTenantId(id) }),
     );
 
   tenant
@@ -127,13 +133,13 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
     .argument('<id>', 'tenant id')
     .option('--name <text>', 'display name')
     .option('--set <key=value>', 'set a config value (repeatable)', collectPairs)
-    .option('--unset <key>', 'remove a config value (repeatable)', collectList)
+    .option('--unset <key>', 'remove a config value (repeatable)', listOf('--unset'))
     .option('--status <status>', 'active or suspended')
     .action((id: string, opts, cmd: Command) =>
       run(cmd, async (tc, env) => {
         const r = await updateTenant(tc, { id, name: opts.name, set: opts.set, unset: opts.unset, status: opts.status });
         return { json: { tenant: r.tenant, changed: r.changed }, human: [`${env.c.green('updated')} ${id}: ${r.changed.join(', ')}`], exitCode: 0 };
-      }, {}, idsPrecheck([id])),
+      }, { validate: () => validateUpdateOptions({ id, name: opts.name, set: opts.set, unset: opts.unset, status: opts.status }) }),
     );
 
   tenant
@@ -147,8 +153,8 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
       const flags = flagsOf(cmd);
       const verb = opts.purge ? 'purge' : 'archive';
       const ask = !opts.yes && !opts.dryRun;
-      const precheck = () => {
-        idsPrecheck(ids)();
+      const validate = () => {
+        validateRemoveOptions({ ids });
         if (ask && (!io.stdin.isTTY || !io.stderr.isTTY || flags.json)) {
           throw new InputError('confirmation_required', `refusing to ${verb} ${ids.join(', ')} without --yes (no terminal to ask)`);
         }
@@ -163,12 +169,13 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
         const human = r.tenants.map((t) => {
           if (t.status === 'failed') return `${env.c.red('failed')} ${t.id}: ${t.error}`;
           if (t.status === 'skipped') return `${env.c.yellow('skipped')} ${t.id}: ${t.error}`;
+          if (t.status === 'gone') return `${env.c.dim('gone')} ${t.id}: purged earlier; nothing to do`;
           const what = t.status.startsWith('would') ? `would ${verb}` : `${verb}d`;
           const rows = `${t.totalRows} row${t.totalRows === 1 ? '' : 's'} ${opts.purge ? 'dropped' : 'kept'}`;
           return `${env.c.green(what)} ${t.id} (schema ${t.schema}, ${rows})`;
         });
         return { json: { tenants: r.tenants, dryRun: Boolean(opts.dryRun) }, human, exitCode: fleetExitCode(r.tenants) };
-      }, {}, precheck);
+      }, { validate });
     });
 
   tenant
@@ -179,7 +186,7 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
       run(cmd, async (tc, env) => {
         const r = await restoreTenant(tc, id);
         return { json: { tenant: r }, human: [`${env.c.green('restored')} ${id} (schema ${r.schema}, ${r.totalRows} rows)`], exitCode: 0 };
-      }, {}, idsPrecheck([id])),
+      }, { validate: () => assertTenantId(id) }),
     );
 }
 

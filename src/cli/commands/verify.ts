@@ -1,8 +1,8 @@
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CHECK_IDS, fails, InputError, junitXml, verify, type VerifyResult, type Violation } from '../../index.js';
-import { collectList, positiveInt } from '../parse.js';
+import { CHECK_IDS, fails, InputError, junitXml, validateVerifyOptions, verify, type VerifyOptions, type VerifyResult, type Violation } from '../../index.js';
+import { listOf, positiveInt } from '../parse.js';
 import type { CommandEnv, RunFn as Run } from '../run.js';
 import { table } from '../table.js';
 
@@ -11,17 +11,18 @@ export function registerVerifyCommands(program: Command, run: Run): void {
   program
     .command('verify')
     .description(`isolation checks (${CHECK_IDS.join(', ')}); exit 1 when any finds a violation at or above --fail-on`)
-    .option('--tenant <id...>', 'only these tenants', collectList)
-    .option('--check <list...>', `only these checks, comma-separated: ${CHECK_IDS.join(', ')}`, collectList)
+    .option('--tenant <id...>', 'only these tenants', listOf('--tenant'))
+    .option('--check <list...>', `only these checks, comma-separated: ${CHECK_IDS.join(', ')}`, listOf('--check'))
     .option('--junit <file>', 'also write JUnit XML (a test case per check and tenant, a failure per violation)')
     .option('--fail-on <level>', 'the lowest level that fails the run: error or warn', 'error')
     .option('--concurrency <n>', 'ownership probe statements at once (config "concurrency")', positiveInt('--concurrency'))
-    .action((opts, cmd: Command) =>
-      run(
+    .action((opts, cmd: Command) => {
+      const options: VerifyOptions = { tenants: opts.tenant, checks: opts.check, failOn: opts.failOn };
+      return run(
         cmd,
         async (tc, env) => {
           env.progress.start('verifying');
-          const r = await verify(tc, { tenants: opts.tenant, checks: opts.check, failOn: opts.failOn });
+          const r = await verify(tc, options);
           if (opts.junit) writeJunit(resolve(env.io.cwd, opts.junit), r);
           return {
             json: { ok: r.ok, failOn: r.failOn, tenants: r.tenants, checks: r.checks, violations: r.violations, notes: r.notes, stats: r.stats },
@@ -29,13 +30,14 @@ export function registerVerifyCommands(program: Command, run: Run): void {
             exitCode: r.ok ? 0 : 1,
           };
         },
-        { concurrency: opts.concurrency },
-      ),
-    );
+        { validate: () => validateVerifyOptions(options), overrides: opts.concurrency ? { concurrency: opts.concurrency } : {} },
+      );
+    });
 }
 
 function writeJunit(file: string, r: VerifyResult): void {
   try {
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, junitXml(r));
   } catch (err) {
     throw new InputError('junit_write_failed', `cannot write the JUnit file ${file}: ${(err as Error).message}; check --junit`);
