@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The migration benchmark: tenantctl against the psql floor and node-pg-migrate, side by side, on
-// one server, the reference workload of shared/bench. See bench/README.md.
+// one server, the workload of lib/workload-migrations.mjs. See bench/README.md.
 //
 //   node bench/migrate.mjs --quick --database-url postgresql://postgres@127.0.0.1:5432/postgres
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -13,7 +13,7 @@ import { haveGnuTime, sleep, tail, timed } from './lib/measure.mjs';
 import { expectedCounts, generateWorkload } from './lib/workload.mjs';
 import { floor, npmCli, prepareNpmTemplate, runner4, runnerSeq } from './lib/legs/npm.mjs';
 import { prepareTenantctlTemplate, tenantctl, tenantctlBin } from './lib/legs/tenantctl.mjs';
-import { median, scenarioTable, summarize, targets } from './lib/report.mjs';
+import { comparison, median, scenarioTable, summarize } from './lib/report.mjs';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORK_DIR = join(REPO_ROOT, 'bench', '.work');
@@ -24,7 +24,7 @@ const PREPARE = { npm: prepareNpmTemplate, tenantctl: prepareTenantctlTemplate }
 const log = (msg) => process.stderr.write(`${msg}\n`);
 const createdDatabases = new Set();
 
-/** The issue's scenarios; scenario 3 runs once more at N/10 for tenantctl's round-trip count. */
+/** The three scenarios; scenario 3 runs once more at N/10 for tenantctl's round-trip count. */
 function scenarioPlan(opts, migrationCount) {
   const plan = [];
   const tools = (ids) => opts.tools.filter((t) => ids.includes(t));
@@ -149,7 +149,7 @@ function header(ctx, plan) {
     `- server: PostgreSQL ${server.version}, shared_buffers ${server.shared_buffers}, max_connections ${server.max_connections}; client Node ${process.version}`,
     `- tenants: ${plan.map((sc) => `s${sc.key} N=${sc.n}`).join(', ')}; rounds ${opts.repeat} (median reported); settle ${opts.settle} s + CHECKPOINT before every timed run; tenantctl concurrency ${opts.concurrency}`,
     `- peak RSS: ${haveGnuTime ? 'GNU time %M of the timed command (largest process in its tree; client side only, not the server backends)' : 'runner() children report their own; n/a for the others (no /usr/bin/time)'}`,
-    `- process start (median of 3): ${ctx.startup}; at small N this fixed cost dominates, so judge the targets at full N`,
+    `- process start (median of 3): ${ctx.startup}; at small N this fixed cost dominates every ratio`,
     '- vs floor: wall / floor wall. vs best alt: wall / the fastest node-pg-migrate alternative that passed its check.',
   ].join('\n');
 }
@@ -187,8 +187,7 @@ async function main() {
   rmSync(WORK_DIR, { recursive: true, force: true });
   const logDir = join(WORK_DIR, 'logs');
   mkdirSync(logDir, { recursive: true });
-  const floorTenants = opts.scenarios.includes(1) && opts.tools.includes('floor') ? opts.n[1] : 0;
-  const wl = generateWorkload(WORK_DIR, floorTenants);
+  const wl = generateWorkload(WORK_DIR);
   const plan = scenarioPlan(opts, wl.files.length);
   const ctx = { opts, server, wl, repoRoot: REPO_ROOT, workDir: WORK_DIR, logDir, expected: null };
   ctx.startup = await startupCosts(ctx);
@@ -205,7 +204,7 @@ async function main() {
   } finally {
     await dropCreatedDatabases(opts);
   }
-  sections.push(targets(summaries), notes(plan));
+  sections.push(comparison(summaries, opts), notes(plan));
   const report = `${sections.filter(Boolean).join('\n\n')}\n`;
   console.log(report);
 
@@ -223,7 +222,7 @@ async function main() {
 
 function notes(plan) {
   const lines = ['### Notes', ''];
-  lines.push('- Every tool runs byte-identical DDL from shared/bench; each tool gets its own database per scenario, copied from an untimed setup (psql for the alternatives, with node-pg-migrate\'s `pgmigrations` rows written; `tenantctl init` + `tenant create` with the first K migrations for tenantctl).');
+  lines.push('- Every tool runs byte-identical DDL (bench/lib/workload-migrations.mjs); each tool gets its own database per scenario, copied from an untimed setup (psql for the alternatives, with node-pg-migrate\'s `pgmigrations` rows written; `tenantctl init` + `tenant create` with the first K migrations for tenantctl).');
   lines.push('- runner() legs: `runner({ databaseUrl, dir, schema, createSchema: true, migrationsTable: "pgmigrations", direction: "up", singleTransaction: true })` per tenant; the sequential one takes node-pg-migrate\'s advisory lock, the 4-at-a-time one passes `noLock: true`.');
   lines.push('- node-pg-migrate CLI: `node-pg-migrate up -m DIR --schema t_NNNNN --create-schema --migrations-table pgmigrations -d DATABASE_URL` per tenant in a bash loop, output to a file.');
   if (plan.some((sc) => sc.from > 0 && sc.from < sc.to)) lines.push('- Scenario 2 floor: just the pending migration\'s DDL per tenant in one psql session, one transaction per tenant, no bookkeeping.');

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 export const ALL_TOOLS = ['floor', 'tenantctl', 'npm-cli', 'runner-seq', 'runner-4'];
 export const ALL_SCENARIOS = [1, 2, 3];
 
-// Tenant counts per scenario: the numbers, and small ones for trying changes.
+// Tenant counts per scenario: full size, and small ones for trying changes.
 const SIZES = {
   full: { n1: 1000, n2: 1000, n3: 10000, settle: 20, cliLoopMax: 1000 },
   quick: { n1: 20, n2: 20, n3: 200, settle: 2, cliLoopMax: 20 },

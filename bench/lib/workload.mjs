@@ -1,46 +1,39 @@
-// The reference workload (/work/shared/bench) and the files derived from it: migration folders
-// holding the first K migrations, psql scripts for untimed setup and for the floors.
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// The benchmark workload (lib/workload-migrations.mjs) written out as files, and the scripts
+// derived from it: migration folders holding the first K migrations, psql scripts for untimed
+// setup and for the floors.
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createDatabase, dropDatabase, quoteIdent, schemaCounts, withClient } from './pg.mjs';
+import { migrationFileBase, migrations } from './workload-migrations.mjs';
 
-/** shared/bench, next to the repository (override: TENANTCTL_SHARED_BENCH). */
-export function sharedBenchDir() {
-  const dir = process.env.TENANTCTL_SHARED_BENCH ?? fileURLToPath(new URL('../../../shared/bench/', import.meta.url));
-  if (!existsSync(join(dir, 'gen-workload.mjs'))) {
-    throw new Error(`reference workload not found in ${dir}: set TENANTCTL_SHARED_BENCH to the folder holding gen-workload.mjs`);
-  }
-  return dir;
-}
-
-// Schema names: the alternatives use the shared scripts' names (t_00001), tenantctl gets ids t00001
-// and makes schemas tenant_t00001 from them.
+// Schema names: the alternatives use t_00001, tenantctl gets ids t00001 and makes schemas
+// tenant_t00001 from them.
 export const npmSchema = (i) => `t_${String(i).padStart(5, '0')}`;
 export const NPM_SCHEMA_RE = '^t_[0-9]{5,}$';
 export const tenantId = (i) => `t${String(i).padStart(5, '0')}`;
 export const TENANTCTL_PREFIX = 'tenant_';
 export const TENANTCTL_SCHEMA_RE = '^tenant_t[0-9]{5,}$';
 
+const statements = (list) => list.map((s) => `${s};\n`).join('');
+
 /**
- * Writes the workload into workDir/workload (tenant scripts for floor-psql.sh only when
- * floorTenants > 0) and returns its layout.
+ * Writes the workload as node-pg-migrate SQL migrations (-- Up / -- Down Migration) into
+ * workDir/workload/node-pg-migrate, usable as a tenant migrations folder as they are, and
+ * returns its layout.
  */
-export function generateWorkload(workDir, floorTenants) {
-  const shared = sharedBenchDir();
-  const out = join(workDir, 'workload');
-  const args = [join(shared, 'gen-workload.mjs'), '--out', out];
-  if (floorTenants > 0) args.push('--tenants', String(floorTenants));
-  execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  const files = readdirSync(join(out, 'node-pg-migrate')).filter((f) => f.endsWith('.sql')).sort();
+export function generateWorkload(workDir) {
+  const npmDir = join(workDir, 'workload', 'node-pg-migrate');
+  rmSync(npmDir, { recursive: true, force: true });
+  mkdirSync(npmDir, { recursive: true });
+  const files = migrations.map((m, i) => {
+    const file = `${migrationFileBase(i)}.sql`;
+    writeFileSync(join(npmDir, file), `-- Up Migration\n${statements(m.up)}\n-- Down Migration\n${statements(m.down)}`);
+    return file;
+  });
   const emptyShared = join(workDir, 'shared-migrations-empty');
   mkdirSync(emptyShared, { recursive: true });
   return {
-    shared,
-    dir: out,
-    sqlDir: join(out, 'sql'),
-    npmDir: join(out, 'node-pg-migrate'),
+    npmDir,
     files,
     names: files.map((f) => f.replace(/\.sql$/, '')),
     emptyShared,
@@ -59,7 +52,7 @@ export function migrationsDir(wl, k) {
 
 /** The plain up-DDL of migrations [from, to) as one text. */
 export function ddl(wl, from, to) {
-  return wl.files.slice(from, to).map((f) => `-- ${f}\n${readFileSync(join(wl.sqlDir, f), 'utf8')}`).join('');
+  return migrations.slice(from, to).map((m, j) => `-- ${wl.files[from + j]}\n${statements(m.up)}`).join('');
 }
 
 const PGMIGRATIONS_DDL = 'CREATE TABLE pgmigrations (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);\n';
@@ -83,6 +76,19 @@ export function writeNpmSetupScripts(wl, n, k, jobs) {
     writeFileSync(file, parts.join(''));
     return file;
   });
+}
+
+/** Scenario 1's floor: every migration for tenants 1..n, one transaction each, one psql session. */
+export function writeFloorFreshScript(wl, n) {
+  const body = ddl(wl, 0, wl.files.length);
+  const parts = [];
+  for (let i = 1; i <= n; i++) {
+    const s = npmSchema(i);
+    parts.push(`BEGIN;\nCREATE SCHEMA ${s};\nSET LOCAL search_path TO ${s};\n${body}COMMIT;\n`);
+  }
+  const file = join(wl.workDir, `floor-fresh-n${n}.sql`);
+  writeFileSync(file, parts.join(''));
+  return file;
 }
 
 /** Scenario 2's floor: migrations [from, to) for tenants 1..n, one transaction each, one psql session. */

@@ -1,11 +1,10 @@
 // The psql floor and the node-pg-migrate alternatives. They share one setup ("npm" family):
 // schemas t_00001.. at the scenario's starting migration, each with node-pg-migrate's pgmigrations.
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { checkPgmigrations, checkSchemas } from '../check.mjs';
 import { psqlFiles } from '../measure.mjs';
 import {
-  migrationsDir, npmSchema, NPM_SCHEMA_RE, writeCliLoopScript, writeFloorDeltaScript, writeFloorNoopScript,
+  migrationsDir, npmSchema, NPM_SCHEMA_RE, writeCliLoopScript, writeFloorDeltaScript, writeFloorFreshScript, writeFloorNoopScript,
   writeNpmSetupScripts,
 } from '../workload.mjs';
 
@@ -44,14 +43,12 @@ export const floor = {
   id: 'floor',
   family: 'npm',
   label(sc) {
-    if (sc.from === 0) return 'floor: psql, one session, one transaction per tenant (floor-psql.sh)';
+    if (sc.from === 0) return 'floor: psql, one session, one transaction per tenant';
     if (sc.from < sc.to) return `floor: psql, one session, migration${sc.to - sc.from > 1 ? 's' : ''} ${sc.from + 1}${sc.to - sc.from > 1 ? `-${sc.to}` : ''} only, one transaction per tenant`;
     return 'floor: nothing to do; psql `SELECT 1` per tenant, one session';
   },
   command(ctx, sc, url) {
-    if (sc.from === 0 && sc.to === ctx.wl.files.length) {
-      return { cmd: join(ctx.wl.shared, 'floor-psql.sh'), args: [ctx.wl.dir, String(sc.n), url] };
-    }
+    if (sc.from === 0 && sc.to === ctx.wl.files.length) return psql(url, writeFloorFreshScript(ctx.wl, sc.n));
     if (sc.from < sc.to) return psql(url, writeFloorDeltaScript(ctx.wl, sc.n, sc.from, sc.to));
     return psql(url, writeFloorNoopScript(ctx.wl, sc.n));
   },
