@@ -25,3 +25,4 @@ export { TenantctlError, InputError, DatabaseError, toTenantctlError, type ExitC
 export { ident, qualified, literal } from './util/quote.js';
 export * from './copy/index.js';
 export * from './verify/index.js';
+export * from './lint/index.js';
