@@ -61,12 +61,12 @@ export const RULES = {
   'constraint-missing-not-valid': {
     level: 'error',
     summary: 'adding a CHECK or FOREIGN KEY to a table that existed before the migration scans it while holding a lock that blocks writes',
-    fix: 'add it NOT VALID, then VALIDATE CONSTRAINT in a later migration (validation takes a lock that lets reads and writes go on)',
+    fix: 'add it NOT VALID, then VALIDATE CONSTRAINT in a migration of a later release (tenantctl applies the pending migrations of one run in one transaction) or one that calls pgm.noTransaction(): validation takes a lock that lets reads and writes go on',
   },
   'validate-in-same-transaction': {
     level: 'error',
     summary: 'VALIDATE CONSTRAINT in the same transaction that added it NOT VALID still scans under the lock the ADD took',
-    fix: 'validate it in a later migration, which runs in its own transaction',
+    fix: 'validate it in a migration of a later release (tenantctl applies the pending migrations of one run in one transaction) or one that calls pgm.noTransaction()',
   },
   'disallowed-unique-constraint': {
     level: 'error',
@@ -76,7 +76,7 @@ export const RULES = {
   'setting-not-null': {
     level: 'error',
     summary: 'SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock unless a validated CHECK (col IS NOT NULL) already proves it',
-    fix: 'ADD CONSTRAINT ... CHECK (col IS NOT NULL) NOT VALID, VALIDATE it in a later migration, then SET NOT NULL (and drop the check)',
+    fix: 'ADD CONSTRAINT ... CHECK (col IS NOT NULL) NOT VALID, VALIDATE it in a migration of a later release (tenantctl applies the pending migrations of one run in one transaction) or one that calls pgm.noTransaction(), then SET NOT NULL (and drop the check)',
   },
   'renaming-column': {
     level: 'error',

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { migrate, migrateDown, migrateStatus, newMigration } from '../../index.js';
+import { migrate, migrateDown, migrateStatus, newMigration, parseFailOn } from '../../index.js';
+import { lintBeforeMigrate } from './migrate-lint.js';
 import { fleetExitCode } from '../outcome.js';
 import { collectList, positiveInt } from '../parse.js';
 import { idsPrecheck, type RunFn as Run } from '../run.js';
@@ -20,10 +21,14 @@ export function registerMigrateCommands(program: Command, run: Run): void {
       .option('--canary <n>', 'migrate n tenants first; stop before the rest if any fails', positiveInt('--canary'))
       .option('--max-failures <k>', 'start no more tenants after k failures', positiveInt('--max-failures'))
       .option('--wait', 'wait for tenants another run holds instead of skipping them')
+      .option('--lint', 'lint the pending migrations first; migrate nothing when a finding is at or above --fail-on')
+      .option('--fail-on <level>', 'with --lint: the lowest level that refuses the run, error (default) or warn')
       .action((opts, cmd: Command) =>
         run(
           cmd,
           async (tc, env) => {
+            const refused = opts.lint ? await lintBeforeMigrate(tc, env, { tenants: opts.tenant, failOn: opts.failOn }) : undefined;
+            if (refused) return refused;
             env.progress.start('migrating');
             const r = await migrate(tc, {
               tenants: opts.tenant,
@@ -63,7 +68,7 @@ export function registerMigrateCommands(program: Command, run: Run): void {
             };
           },
           { concurrency: opts.concurrency },
-          idsPrecheck(opts.tenant),
+          () => (idsPrecheck(opts.tenant)(), parseFailOn(opts.failOn)),
         ),
       );
 
