@@ -26,6 +26,16 @@ export class SourceText {
     return at;
   }
 
+  /** Its length in bytes. */
+  get length(): number {
+    return this.bytes.length;
+  }
+
+  /** The text between two byte offsets. */
+  slice(from: number, to: number): string {
+    return this.bytes.subarray(from, to).toString('utf8');
+  }
+
   /** The statement, whitespace collapsed, cut at `max` characters. */
   excerpt(offset: number, length: number, max = 160): string {
     const text = this.bytes.subarray(offset, offset + length).toString('utf8').replace(/\s+/g, ' ').trim();
