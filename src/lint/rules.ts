@@ -60,7 +60,7 @@ export const RULES = {
   },
   'constraint-missing-not-valid': {
     level: 'error',
-    summary: 'adding a CHECK or FOREIGN KEY to a table that existed before the migration scans it while holding a lock that blocks writes',
+    summary: 'adding a CHECK or FOREIGN KEY to a table that existed before the migration scans it while holding a lock that blocks writes (a CHECK: reads too)',
     fix: 'add it NOT VALID, then VALIDATE CONSTRAINT in a migration of a later release (tenantctl applies the pending migrations of one run in one transaction) or one that calls pgm.noTransaction(): validation takes a lock that lets reads and writes go on',
   },
   'validate-in-same-transaction': {

@@ -18,7 +18,11 @@ export function constraintOnExistingTable(c: Constraint, table: string, ctx: Che
   if (!kind) return;
   const how = column !== undefined ? `ADD COLUMN ${column} with ${kind}` : c.conname ? `ADD CONSTRAINT ${c.conname} (${kind})` : `ADD ${kind}`;
   if ((c.contype === 'CONSTR_CHECK' || c.contype === 'CONSTR_FOREIGN') && !c.skip_validation) {
-    ctx.report('constraint-missing-not-valid', `${how} on ${table} without NOT VALID: it scans the whole table while holding a lock that blocks writes`, { at: c.location });
+    const lock =
+      c.contype === 'CONSTR_FOREIGN'
+        ? `a SHARE ROW EXCLUSIVE lock that blocks writes to ${table} and to ${c.pktable?.relname ?? 'the referenced table'}`
+        : 'an ACCESS EXCLUSIVE lock that blocks reads and writes';
+    ctx.report('constraint-missing-not-valid', `${how} on ${table} without NOT VALID: it scans the whole table while holding ${lock}`, { at: c.location });
   }
   if ((c.contype === 'CONSTR_UNIQUE' || c.contype === 'CONSTR_PRIMARY' || c.contype === 'CONSTR_EXCLUSION') && !c.indexname) {
     ctx.report('disallowed-unique-constraint', `${how} on ${table}: it builds its index under an ACCESS EXCLUSIVE lock, blocking reads and writes`, { at: c.location });
