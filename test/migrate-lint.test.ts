@@ -114,6 +114,7 @@ describe('tenantctl migrate lint', () => {
     expect(missing.code).toBe(2);
     expect(missing.json()).toMatchObject({ version: 1, error: { code: 'file_not_found' } });
     expect((await cli(['migrate', 'lint', 'package.json'])).code).toBe(2);
+    expect((await cli(['migrate', 'lint', 'migrations/tenant/1700000001000_create_customers.js', '--tenant', 'acme'])).code).toBe(2);
     expect((await cli(['migrate', 'lint', '--fail-on', 'nope'])).code).toBe(2);
     expect((await cli(['migrate', '--lint', '--fail-on', 'nope'])).code).toBe(2);
     // The pending lint needs the database: unreachable is exit 3.

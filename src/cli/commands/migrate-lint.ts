@@ -1,7 +1,7 @@
 // migrate lint [FILE...]: the lint's CLI adapter (files need no database), and the gate `migrate --lint` runs first.
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { fails, lintFiles, lintPending, parseFailOn, validateLintFiles, type LintFinding, type LintResult, type Tenantctl } from '../../index.js';
+import { fails, InputError, lintFiles, lintPending, parseFailOn, validateLintFiles, type LintFinding, type LintResult, type Tenantctl } from '../../index.js';
 import { colours, line, type GlobalFlags, type Io } from '../io.js';
 import type { Outcome } from '../outcome.js';
 import { collectList } from '../parse.js';
@@ -22,7 +22,11 @@ export function registerMigrateLintCommand(program: Command, run: Run, io: Io, f
     .action((files: string[], opts, cmd: Command) => {
       if (files.length > 0) {
         const lint = async () => lintOutcome(await lintFiles({ files, cwd: io.cwd, failOn: opts.failOn }), io, colours(io));
-        return runWithoutDatabase(io, flagsOf(cmd), lint, () => validateLintFiles({ files, cwd: io.cwd, failOn: opts.failOn })).then(setExitCode);
+        const precheck = () => {
+          if (opts.tenant) throw new InputError('usage', '--tenant picks pending migrations; it cannot go with FILE arguments');
+          validateLintFiles({ files, cwd: io.cwd, failOn: opts.failOn });
+        };
+        return runWithoutDatabase(io, flagsOf(cmd), lint, precheck).then(setExitCode);
       }
       return run(cmd, async (tc, env) => lintOutcome(await lintPending(tc, { tenants: opts.tenant, failOn: opts.failOn }), io, env.c), {}, () => {
         idsPrecheck(opts.tenant)();
