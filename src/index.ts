@@ -26,3 +26,4 @@ export { TenantctlError, InputError, DatabaseError, RunFailure, toTenantctlError
 export { ident, qualified, literal } from './util/quote.js';
 export * from './copy/index.js';
 export * from './verify/index.js';
+export * from './lint/index.js';

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { InputError } from '../index.js';
 import { registerCopyCommands } from './commands/copy.js';
 import { registerMigrateCommands } from './commands/migrate.js';
+import { registerMigrateLintCommand } from './commands/migrate-lint.js';
 import { registerOtherCommands } from './commands/init-exec.js';
 import { registerTenantCommands } from './commands/tenant.js';
 import { registerVerifyCommands } from './commands/verify.js';
@@ -47,6 +48,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   };
   registerTenantCommands(program, run, io, flagsOf);
   registerMigrateCommands(program, run, runOff);
+  registerMigrateLintCommand(program, run, runOff, io);
   registerOtherCommands(program, run);
   registerCopyCommands(program, run);
   registerVerifyCommands(program, run);

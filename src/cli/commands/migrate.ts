@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { migrate, migrateDown, migrateStatus, newMigration, validateDownOptions, validateMigrateOptions, validateNewMigrationOptions, validateStatusOptions, type MigrateOptions } from '../../index.js';
+import { migrate, migrateDown, migrateStatus, newMigration, validateDownOptions, validateMigrateOptions, validateNewMigrationOptions, validateStatusOptions, parseFailOn, type MigrateOptions } from '../../index.js';
+import { lintBeforeMigrate } from './migrate-lint.js';
 import { fleetExitCode } from '../outcome.js';
 import { listOf, positiveInt } from '../parse.js';
 import type { RunFn as Run, RunOfflineFn } from '../run.js';
@@ -20,6 +21,8 @@ export function registerMigrateCommands(program: Command, run: Run, runOffline: 
       .option('--canary <n>', 'migrate n tenants first; stop before the rest if any fails', positiveInt('--canary'))
       .option('--max-failures <k>', 'start no more tenants after k failures', positiveInt('--max-failures'))
       .option('--wait', 'wait for tenants another run holds instead of skipping them')
+      .option('--lint', 'lint the pending migrations first; migrate nothing when a finding is at or above --fail-on')
+      .option('--fail-on <level>', 'with --lint: the lowest level that refuses the run, error (default) or warn')
       .action((opts, cmd: Command) => {
         const options: MigrateOptions = {
           tenants: opts.tenant,
@@ -34,6 +37,8 @@ export function registerMigrateCommands(program: Command, run: Run, runOffline: 
         return run(
           cmd,
           async (tc, env) => {
+            const refused = opts.lint ? await lintBeforeMigrate(tc, env, { tenants: opts.tenant, failOn: opts.failOn }) : undefined;
+            if (refused) return refused;
             env.progress.start('migrating');
             const r = await migrate(tc, options);
             const s = r.summary;
@@ -63,7 +68,7 @@ export function registerMigrateCommands(program: Command, run: Run, runOffline: 
               exitCode: r.dryRun ? 0 : fleetExitCode(r.tenants),
             };
           },
-          { validate: () => validateMigrateOptions(options) },
+          { validate: () => (validateMigrateOptions(options), void parseFailOn(opts.failOn)) },
         );
       });
 
