@@ -101,5 +101,5 @@ export function describeError(err: unknown): string {
 
 /** Folds a multi-line message onto one line. */
 export function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, '; ').trim();
+  return text.trim().replace(/\s*\n\s*/g, '; ');
 }
