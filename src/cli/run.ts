@@ -1,4 +1,4 @@
-import { assertTenantId, InputError, openTenantctl, toTenantctlError, type Logger, type RawConfig, type Tenantctl } from '../index.js';
+import { assertTenantId, openTenantctl, toTenantctlError, type Logger, type RawConfig, type Tenantctl } from '../index.js';
 import { colours, line, type GlobalFlags, type Io } from './io.js';
 import type { Outcome } from './outcome.js';
 import { Progress } from './progress.js';
@@ -66,10 +66,6 @@ export function reportError(io: Io, flags: GlobalFlags, err: unknown): number {
   line(io.stderr, `${colours({ ...io, stdout: io.stderr }).red('error:')} ${e.message}`);
   if (flags.verbose && err instanceof Error && err.stack) line(io.stderr, err.stack);
   return e.exitCode;
-}
-
-export function usageError(message: string): InputError {
-  return new InputError('usage', message);
 }
 
 /** How command modules run their body: main binds io and records the exit code. */
