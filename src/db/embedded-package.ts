@@ -19,7 +19,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DatabaseError } from '../errors.js';
 
@@ -63,7 +63,7 @@ interface Located {
 
 /** `.../node_modules/<name>` from a file resolved inside that package. */
 function packageDir(file: string, name: string): string {
-  const marker = `/node_modules/${name}/`;
+  const marker = `${sep}node_modules${sep}${name.split('/').join(sep)}${sep}`;
   const at = file.lastIndexOf(marker);
   if (at < 0) throw new Error(`cannot tell the folder of ${name} from ${file}`);
   return file.slice(0, at + marker.length - 1);
