@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { insertOrder, withAncestors, withDescendants } from '../src/copy/graph.js';
+import { insertOrder, withAncestors, withDescendants } from '../../src/copy/graph.js';
 
 const e = (child: string, parent: string) => ({ child, parent });
 
