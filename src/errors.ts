@@ -86,7 +86,7 @@ export function toTenantctlError(err: unknown): TenantctlError {
     case 'statement':
       // The server refused a statement (a permission, a constraint, a timeout): it ran and failed.
       return new RunFailure('sql_error', `${message} (SQLSTATE ${code}); nothing was changed`);
-    default:
+    case 'bug':
       return new TenantctlError('internal_error', `internal error: ${message}; rerun with --verbose and report it`, 4);
   }
 }

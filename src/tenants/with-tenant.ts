@@ -58,7 +58,7 @@ export async function withTenant<T>(pool: TenantPool, id: string, fn: (client: P
     } catch (err) {
       if (isConnectionLoss(err)) throw err;
       // fn swallowed an error: the server rolled the transaction back instead of committing it.
-      throw new Error(`withTenant("${id}"): the transaction failed inside fn and was rolled back; nothing was committed`);
+      throw new Error(`withTenant("${id}"): the transaction failed inside fn and was rolled back; nothing was committed`, { cause: err });
     }
     return result;
   } catch (err) {
