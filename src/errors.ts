@@ -1,4 +1,4 @@
-import { classify, sqlstateOf } from './db/sqlstate.js';
+import { classify, sqlstateOf } from './sqlstate.js';
 
 /**
  * Errors that are not per-tenant results. Each carries a stable snake_case code

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { ident, literal } from '../util/quote.js';
-import { isConnectionLoss } from './sqlstate.js';
+import { isConnectionLoss } from '../sqlstate.js';
 import { controlLockKeys, tenantLockKeys } from './locks.js';
 import type { Pool, PoolClient, Queryable } from './types.js';
 

@@ -2,7 +2,7 @@ import { RunFailure, TenantctlError, describeError, toTenantctlError } from '../
 import { controlVersion } from '../control/ensure.js';
 import { readSharedJournal, recordShared } from '../control/journal.js';
 import { runTransaction, withSession } from '../db/session.js';
-import { classify } from '../db/sqlstate.js';
+import { classify } from '../sqlstate.js';
 import { MigrationFailure, runMigrationActions } from '../migrations/builder.js';
 import { planUp } from '../migrations/plan.js';
 import { databaseOid, sharedRoleName } from '../roles/names.js';

@@ -3,7 +3,7 @@ import { roleExists, schemaExists, tenantExists, keyTaken } from '../errors.js';
 import { findClashes, insertTenantSql, type NewTenant } from '../control/tenants.js';
 import { recordAppliedSql } from '../control/journal.js';
 import { asTenantSql } from '../db/session.js';
-import { SQLSTATE, sqlstateOf } from '../db/sqlstate.js';
+import { SQLSTATE, sqlstateOf } from '../sqlstate.js';
 import type { Queryable } from '../db/types.js';
 import { runMigrationActions, type Batch } from '../migrations/builder.js';
 import type { LoadedMigration } from '../migrations/types.js';

@@ -1,7 +1,7 @@
 import { InputError } from '../errors.js';
 import { enterTenantSql } from '../control/tenants.js';
 import { begin, commit, isBroken, markBroken, releaseClean, rollback, type SessionSettings } from '../db/session.js';
-import { isConnectionLoss } from '../db/sqlstate.js';
+import { isConnectionLoss } from '../sqlstate.js';
 import type { PoolClient } from '../db/types.js';
 import { assertTenantId } from '../runtime/ids.js';
 

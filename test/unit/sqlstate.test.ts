@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classify, isConnectionLoss, isRetryable, SQLSTATE } from '../../src/db/sqlstate.js';
+import { classify, isConnectionLoss, isRetryable, SQLSTATE } from '../../src/sqlstate.js';
 import { DatabaseError, InputError, RunFailure, TenantctlError, toTenantctlError, oneLine, tenantArchived, tenantLocked } from '../../src/errors.js';
 
 const pgError = (code: string, message = 'boom') => Object.assign(new Error(message), { code });

@@ -1,4 +1,4 @@
-import { isConnectionLoss } from '../../db/sqlstate.js';
+import { isConnectionLoss } from '../../sqlstate.js';
 import type { Queryable } from '../../db/types.js';
 import { mapLimit } from '../../util/map-limit.js';
 import { isSmall, offendersSql, probeMode, probeSql, type ProbeMode } from './probe-sql.js';
