@@ -14,7 +14,8 @@ afterAll(async () => {
 describe('tenant keys are one per tenant', () => {
   it('tenant create --key refuses a key another tenant has (exit 2, nothing made)', async () => {
     const cli = cliOn(db.url);
-    expect((await cli(['tenant', 'create', 'keya', '--key', 'k-100'])).code).toBe(0);
+    const first = await cli(['tenant', 'create', 'keya', '--key', 'k-100']);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
     const before = await snapshot(db.pool);
     const r = await cli(['tenant', 'create', 'keyb', '--key', 'k-100', '--json']);
     expect(r.code).toBe(2);
@@ -22,7 +23,8 @@ describe('tenant keys are one per tenant', () => {
     expect(r.stderr).toMatch(/key "k-100" already belongs to tenant "keya"/);
     expect(await snapshot(db.pool)).toBe(before);
     // A key equal to another tenant's id (its default key) is taken too.
-    const byId = await cli(['tenant', 'create', 'keyc', '--key', 'keya']);
+    expect((await cli(['tenant', 'create', 'keyd'])).code).toBe(0);
+    const byId = await cli(['tenant', 'create', 'keyc', '--key', 'keyd']);
     expect(byId.code).toBe(2);
   });
 });

@@ -9,9 +9,12 @@ import { withSession } from '../db/session.js';
  * deparse then qualifies names the same way). Both are reset before the
  * connection goes back to the pool (the session's reset).
  */
+/** What a catalog session sets; a transaction on it that resets the session sets it again. */
+export const CATALOG_SESSION_SETTINGS = 'SET jit = off; SET search_path = pg_catalog';
+
 export async function withCatalogSession<T>(ctx: Context, fn: (db: PoolClient) => Promise<T>): Promise<T> {
   return withSession(ctx.pool, async (client) => {
-    await client.query('SET jit = off; SET search_path = pg_catalog');
+    await client.query(CATALOG_SESSION_SETTINGS);
     return fn(client);
   });
 }

@@ -56,7 +56,7 @@ export const driftCheck: CheckDefinition = {
       if (present.length === 0) continue;
       let reference: Reference;
       try {
-        reference = await buildReference(ctx, v.files);
+        reference = await buildReference(ctx, scope.db, v.files);
       } catch (err) {
         for (const t of present) {
           findings.push({

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../../context.js';
 import { runMigrationActions } from '../../migrations/builder.js';
-import { asTenant, runTransaction, withSession } from '../../db/session.js';
+import { asTenant, runTransaction } from '../../db/session.js';
+import type { Queryable } from '../../db/types.js';
+import { CATALOG_SESSION_SETTINGS } from '../catalog-session.js';
 import type { LoadedMigration } from '../../migrations/types.js';
 import { ident } from '../../util/quote.js';
 import type { Entry } from './snapshot.js';
@@ -18,12 +20,13 @@ const SCRATCH = `SELECT oid, nspname FROM pg_namespace WHERE nspname = $1`;
  * The structure the migrations produce: they are applied to a scratch schema
  * (a name no tenant can have: it holds a $) inside a transaction that is
  * always rolled back, so nothing is left behind, whatever happens. The shared
- * schema is second on the search_path, as for a tenant (a connection of its own, with the configured timeouts); the structure is read
+ * schema is second on the search_path, as for a tenant (with the configured timeouts); the structure is read
  * with search_path = pg_catalog, as the tenants' is.
  */
-export async function buildReference(ctx: Context, files: readonly LoadedMigration[]): Promise<Reference> {
+export async function buildReference(ctx: Context, client: Queryable, files: readonly LoadedMigration[]): Promise<Reference> {
   const scratch = `tenantctl$verify_${randomBytes(6).toString('hex')}`;
-  return withSession(ctx.pool, (client) => runTransaction(client, ctx.config, {}, async (tx) => {
+  try {
+    return await runTransaction(client, ctx.config, {}, async (tx) => {
     tx.rollbackOnly();
     await client.query(`CREATE SCHEMA ${ident(scratch)}`);
     await asTenant(client, ctx.config, { schema: scratch });
@@ -32,5 +35,9 @@ export async function buildReference(ctx: Context, files: readonly LoadedMigrati
     const d = await client.query<{ digest: string | null }>(digestsSql(SCRATCH), [scratch]);
     const e = await client.query<Entry>(entriesSql(SCRATCH, 2), [scratch, [scratch]]);
     return { digest: d.rows[0]?.digest ?? null, entries: e.rows.map(({ kind, name, def }) => ({ kind, name, def })) };
-  }));
+    });
+  } finally {
+    // The transaction's end reset the session (whatever the migrations set is gone): the catalog session's settings come back.
+    await client.query(CATALOG_SESSION_SETTINGS);
+  }
 }
