@@ -53,15 +53,21 @@ describe('embedded Postgres', () => {
     for (let i = 0; i < 600 && !existsSync(pidFile); i++) await sleep(50);
     // The command is inside its statement once the server shows it running.
     const port = Number(readFileSync(pidFile, 'utf8').split('\n')[3]);
-    const watcher = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: 'tenantctl', database: 'postgres' });
-    await watcher.connect();
     let running = false;
     for (let i = 0; i < 1200 && !running; i++) {
-      const r = await watcher.query(`SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()`);
-      running = (r.rowCount ?? 0) > 0;
+      // The pid file appears before the server accepts connections: try again until it does.
+      const watcher = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: 'tenantctl', database: 'postgres' });
+      try {
+        await watcher.connect();
+        const r = await watcher.query(`SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()`);
+        running = (r.rowCount ?? 0) > 0;
+      } catch {
+        running = false;
+      } finally {
+        await watcher.end().catch(() => undefined);
+      }
       if (!running) await sleep(50);
     }
-    await watcher.end();
     expect(running).toBe(true);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
