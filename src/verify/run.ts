@@ -1,3 +1,4 @@
+// verify(): selects the checks and tenants, runs the checks in two lanes, gathers the result.
 import { readTenants } from '../control/tenants.js';
 import type { Context } from '../context.js';
 import { findTenants, validateIds } from '../runtime/lookup.js';
@@ -6,51 +7,7 @@ import { databaseOid } from '../roles/names.js';
 import { withCatalogSession } from './catalog-session.js';
 import { CHECKS, CHECKS_BY_ID } from './checks/index.js';
 import { runCheck, tenantVerdicts } from './run-check.js';
-import { CHECK_IDS, type CheckDefinition, type CheckId, type FailOn, type Level, type Note, type Violation } from './types.js';
-
-export interface VerifyOptions {
-  /** Only these tenants (each must exist); default every registered tenant. */
-  tenants?: string[];
-  /** Only these checks (ids); default all. */
-  checks?: string[];
-  /** The lowest level that fails the run: error (default) or warn. */
-  failOn?: string;
-}
-
-export interface CheckResult {
-  name: CheckId;
-  /** No violation at or above failOn. */
-  ok: boolean;
-  /** How many violations (every level). */
-  violations: number;
-  /** How many notes (not violations). */
-  notes: number;
-  level: Level;
-  description: string;
-  catalog: boolean;
-  /** Statements this check sent, and its wall time. */
-  roundTrips: number;
-  seconds: number;
-}
-
-export interface TenantVerdict {
-  id: string;
-  status: string;
-  ok: boolean;
-  violations: number;
-}
-
-export interface VerifyResult {
-  /** No violation at or above failOn, in any check. */
-  ok: boolean;
-  failOn: FailOn;
-  tenants: TenantVerdict[];
-  checks: CheckResult[];
-  violations: Violation[];
-  /** Worth knowing, not violations: e.g. tables verified by a full scan for want of an index. */
-  notes: Note[];
-  stats: { roundTrips: number; seconds: number };
-}
+import { CHECK_IDS, type CheckDefinition, type CheckId, type FailOn, type VerifyOptions, type VerifyResult } from './types.js';
 
 export function parseFailOn(value: string | undefined): FailOn {
   if (value === undefined) return 'error';

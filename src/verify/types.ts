@@ -1,3 +1,4 @@
+// The shapes verify works with: checks, findings, violations, options and the result.
 import type { TenantWithJournal } from '../control/tenants.js';
 import type { Context } from '../context.js';
 import type { Queryable } from '../db/types.js';
@@ -76,4 +77,48 @@ export interface CheckDefinition {
   /** Runs on its own session, side by side with the catalog checks (its work is reading tables, not the catalog). */
   ownLane?: boolean;
   run(scope: VerifyScope): Promise<Finding[]>;
+}
+
+export interface VerifyOptions {
+  /** Only these tenants (each must exist); default every registered tenant. */
+  tenants?: string[];
+  /** Only these checks (ids); default all. */
+  checks?: string[];
+  /** The lowest level that fails the run: error (default) or warn. */
+  failOn?: string;
+}
+
+export interface CheckResult {
+  name: CheckId;
+  /** No violation at or above failOn. */
+  ok: boolean;
+  /** How many violations (every level). */
+  violations: number;
+  /** How many notes (not violations). */
+  notes: number;
+  level: Level;
+  description: string;
+  catalog: boolean;
+  /** Statements this check sent, and its wall time. */
+  roundTrips: number;
+  seconds: number;
+}
+
+export interface TenantVerdict {
+  id: string;
+  status: string;
+  ok: boolean;
+  violations: number;
+}
+
+export interface VerifyResult {
+  /** No violation at or above failOn, in any check. */
+  ok: boolean;
+  failOn: FailOn;
+  tenants: TenantVerdict[];
+  checks: CheckResult[];
+  violations: Violation[];
+  /** Worth knowing, not violations: e.g. tables verified by a full scan for want of an index. */
+  notes: Note[];
+  stats: { roundTrips: number; seconds: number };
 }
