@@ -145,7 +145,7 @@ async function measureState(opts, url, name, files, expected) {
 
 /** Server time only: the ownership probe of the big tenant's largest table, against the scan of it, as planned and from the heap. */
 async function probePlan(url) {
-  const { probeSql } = await import('../dist/src/verify/ownership/probe-sql.js');
+  const { probeSql } = await import('../dist/src/verify/checks/ownership/probe-sql.js');
   const table = { tenant: BIG, schema: `tenant_${BIG}`, table: 'tasks', column: 'tenant_id', kind: 'r', hasColumn: true, typeSchema: 'pg_catalog', typeName: 'text', typeLabel: 'text', indexed: true, othersHave: false, pages: 1e6, tuples: 6e6 };
   const scan = `SELECT count(*) FROM "tenant_${BIG}".tasks WHERE tenant_id <> $1`;
   return withClient(url, async (c) => {

@@ -1,3 +1,4 @@
+// The catalog session: one connection set up for the catalog queries.
 import type { Context } from '../context.js';
 import type { PoolClient } from '../db/types.js';
 import { withClient } from '../db/with.js';

@@ -1,3 +1,4 @@
+// The fleet as SQL CTEs, and the builder that numbers each query's parameters.
 import { sharedRoleName, tenantRoleName } from '../roles/names.js';
 import type { VerifyScope } from './types.js';
 

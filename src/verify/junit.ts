@@ -1,3 +1,4 @@
+// JUnit XML of a verify result.
 import { fails, type Violation, type VerifyResult } from './types.js';
 
 /** Text fit for XML: the five entities escaped, characters XML 1.0 forbids dropped. */

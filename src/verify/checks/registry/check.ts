@@ -1,7 +1,8 @@
-import { tenantMigrations } from '../../runtime/migration-files.js';
-import { fleetParams, sharedRole } from '../fleet-sql.js';
-import type { CheckDefinition, Finding, Level } from '../types.js';
-import { REGISTRY_SQL } from './registry-sql.js';
+// The registry check: the registry and journal against the catalog and the disk.
+import { tenantMigrations } from '../../../runtime/migration-files.js';
+import { fleetParams, sharedRole } from '../../fleet-sql.js';
+import type { CheckDefinition, Finding, Level } from '../../types.js';
+import { REGISTRY_SQL } from './sql.js';
 
 const KINDS: Record<string, { level: Level; remediation: string }> = {
   orphan: { level: 'warn', remediation: 'drop the schema if it is left over, or re-register it; verify checks only registered tenants' },

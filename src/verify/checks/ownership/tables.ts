@@ -1,5 +1,6 @@
-import { FLEET_CTE, fleetParams } from '../fleet-sql.js';
-import type { VerifyScope } from '../types.js';
+// The tables of the selected tenants, with their ownership column, type and index: one catalog query.
+import { FLEET_CTE, fleetParams } from '../../fleet-sql.js';
+import type { VerifyScope } from '../../types.js';
 
 /** One table of one tenant, as the ownership check sees it. */
 export interface OwnedTable {

@@ -1,6 +1,7 @@
-import { fleetParams } from '../fleet-sql.js';
-import type { CheckDefinition, Finding } from '../types.js';
-import { REFERENCES_SQL } from './references-sql.js';
+// The references check: objects that point into another tenant's schema.
+import { fleetParams } from '../../fleet-sql.js';
+import type { CheckDefinition, Finding } from '../../types.js';
+import { REFERENCES_SQL } from './sql.js';
 
 const REMEDIATION =
   "point the object at its own schema's objects (or the shared schema) with a migration; a default on another tenant's sequence is a clone bug: recreate the sequence in the tenant's schema and ALTER the default";

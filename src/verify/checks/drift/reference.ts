@@ -1,10 +1,11 @@
+// The reference structure: the tenant migrations replayed on a scratch schema, always rolled back.
 import { randomBytes } from 'node:crypto';
-import type { Context } from '../../context.js';
-import type { Queryable } from '../../db/types.js';
-import { runMigrationActions } from '../../migrations/builder.js';
-import { setTenantSearchPath } from '../../migrations/tenant-tx.js';
-import type { LoadedMigration } from '../../migrations/types.js';
-import { ident, literal } from '../../util/quote.js';
+import type { Context } from '../../../context.js';
+import type { Queryable } from '../../../db/types.js';
+import { runMigrationActions } from '../../../migrations/builder.js';
+import { setTenantSearchPath } from '../../../migrations/tenant-tx.js';
+import type { LoadedMigration } from '../../../migrations/types.js';
+import { ident, literal } from '../../../util/quote.js';
 import type { Entry } from './snapshot.js';
 import { digestsSql, entriesSql } from './structure-sql.js';
 

@@ -1,4 +1,5 @@
-import { FLEET_CTE } from '../fleet-sql.js';
+// The privileges check's catalog query.
+import { FLEET_CTE } from '../../fleet-sql.js';
 
 const RELKIND = `CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
   WHEN 'f' THEN 'foreign table' ELSE 'table' END`;

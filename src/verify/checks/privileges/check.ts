@@ -1,6 +1,7 @@
-import { fleetParams, sharedRole } from '../fleet-sql.js';
-import type { CheckDefinition, Finding } from '../types.js';
-import { PRIVILEGES_SQL } from './privileges-sql.js';
+// The privileges check: who else can reach a tenant's objects.
+import { fleetParams, sharedRole } from '../../fleet-sql.js';
+import type { CheckDefinition, Finding } from '../../types.js';
+import { PRIVILEGES_SQL } from './sql.js';
 
 const REMEDIATIONS: Record<string, string> = {
   grant: 'REVOKE the privilege (REVOKE ... FROM PUBLIC / FROM the role); a tenant\'s objects are for its own role only',

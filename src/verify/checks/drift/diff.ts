@@ -1,4 +1,5 @@
-import type { Finding } from '../types.js';
+// Compares a tenant's structure entries with its reference: missing, changed and extra objects.
+import type { Finding } from '../../types.js';
 import type { Entry } from './snapshot.js';
 
 const SHOWN = 160;

@@ -1,5 +1,6 @@
-import type { CheckDefinition, Finding } from '../types.js';
-import { policyLeaks, type PolicyRow } from './rls-policy.js';
+// The rls check: row level security of the shared tables that hold every tenant's rows.
+import type { CheckDefinition, Finding } from '../../types.js';
+import { policyLeaks, type PolicyRow } from './policy.js';
 
 const SQL = `
 SELECT c.relname AS "table", c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,

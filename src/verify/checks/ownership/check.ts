@@ -1,7 +1,8 @@
-import { mapLimit } from '../../util/map-limit.js';
-import { countOffenders, probeJobs, runProbes, type Offenders, type ProbeOutcome } from '../ownership/probes.js';
-import { ownedTables } from '../ownership/tables.js';
-import type { CheckDefinition, Finding } from '../types.js';
+// The ownership check: rows whose ownership column is not their tenant's key.
+import { mapLimit } from '../../../util/map-limit.js';
+import { countOffenders, probeJobs, runProbes, type Offenders, type ProbeOutcome } from './probes.js';
+import { ownedTables } from './tables.js';
+import type { CheckDefinition, Finding } from '../../types.js';
 
 const REMEDIATION =
   "move the rows to the tenant they belong to (`tenantctl move`) or delete them, then fix the code path that wrote them (use withTenant(): the column's default is the tenant key)";

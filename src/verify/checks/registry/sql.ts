@@ -1,4 +1,5 @@
-import { FLEET_CTE } from '../fleet-sql.js';
+// The registry check's catalog query.
+import { FLEET_CTE } from '../../fleet-sql.js';
 
 /**
  * The registry against the catalog, in one query. Parameters: the fleet's

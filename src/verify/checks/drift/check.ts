@@ -1,13 +1,14 @@
-import type { TenantWithJournal } from '../../control/tenants.js';
-import { describeError } from '../../errors.js';
-import { tenantMigrations } from '../../runtime/migration-files.js';
-import type { LoadedMigration } from '../../migrations/types.js';
-import { diffStructure } from '../drift/diff.js';
-import { buildReference, type Reference } from '../drift/reference.js';
-import type { Digest, Entry } from '../drift/snapshot.js';
-import { digestsSql, entriesSql } from '../drift/structure-sql.js';
-import { FLEET_CTE, fleetParams } from '../fleet-sql.js';
-import type { CheckDefinition, Finding, VerifyScope } from '../types.js';
+// The drift check: each tenant's structure and trigger states against a replay of its migrations.
+import type { TenantWithJournal } from '../../../control/tenants.js';
+import { describeError } from '../../../errors.js';
+import { tenantMigrations } from '../../../runtime/migration-files.js';
+import type { LoadedMigration } from '../../../migrations/types.js';
+import { diffStructure } from './diff.js';
+import { buildReference, type Reference } from './reference.js';
+import type { Digest, Entry } from './snapshot.js';
+import { digestsSql, entriesSql } from './structure-sql.js';
+import { FLEET_CTE, fleetParams } from '../../fleet-sql.js';
+import type { CheckDefinition, Finding, VerifyScope } from '../../types.js';
 
 const TENANT_SCHEMAS = 'SELECT oid, nspname FROM tn WHERE selected AND registered';
 

@@ -1,3 +1,4 @@
+// Reads a policy's expressions: does it confine rows to the current tenant?
 /** A policy as the catalog holds it. */
 export interface PolicyRow {
   name: string;

@@ -1,4 +1,5 @@
-import { FLEET_CTE } from '../fleet-sql.js';
+// The references check's catalog query.
+import { FLEET_CTE } from '../../fleet-sql.js';
 
 /** `kind label` of a relation, from its relkind. */
 const RELKIND = `CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
