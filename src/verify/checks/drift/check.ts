@@ -7,7 +7,7 @@ import { diffStructure } from './diff.js';
 import { buildReference, type Reference } from './reference.js';
 import type { Digest, Entry } from './snapshot.js';
 import { digestsSql, entriesSql } from './structure-sql.js';
-import { FLEET_CTE, fleetParams } from '../../fleet-sql.js';
+import { fleetSql } from '../../fleet-sql.js';
 import type { CheckDefinition, Finding, VerifyScope } from '../../types.js';
 
 const TENANT_SCHEMAS = 'SELECT oid, nspname FROM tn WHERE selected AND registered';
@@ -85,13 +85,16 @@ export const driftCheck: CheckDefinition = {
 
 /** One digest per existing schema of the selected tenants: one query for the fleet. */
 async function tenantDigests(scope: VerifyScope): Promise<Map<string, Digest>> {
-  const r = await scope.db.query<Digest>(digestsSql(TENANT_SCHEMAS, FLEET_CTE), fleetParams(scope));
+  const f = fleetSql(scope);
+  const r = await scope.db.query<Digest>(digestsSql(TENANT_SCHEMAS, f.cte), f.params.values);
   return new Map(r.rows.map((d) => [d.schema, d]));
 }
 
 /** The entries of the schemas whose digest differs from their reference: one query. */
 async function tenantEntries(scope: VerifyScope, schemas: string[]): Promise<Map<string, Entry[]>> {
-  const r = await scope.db.query<Entry & { schema: string }>(entriesSql(TENANT_SCHEMAS, 10, FLEET_CTE), [...fleetParams(scope), schemas]);
+  const f = fleetSql(scope);
+  const sql = entriesSql(TENANT_SCHEMAS, f.params.add(schemas, 'text[]'), f.cte);
+  const r = await scope.db.query<Entry & { schema: string }>(sql, f.params.values);
   const out = new Map<string, Entry[]>();
   for (const { schema, kind, name, def } of r.rows) {
     const list = out.get(schema) ?? [];

@@ -6,6 +6,7 @@ import { runMigrationActions } from '../../../migrations/builder.js';
 import { setTenantSearchPath } from '../../../migrations/tenant-tx.js';
 import type { LoadedMigration } from '../../../migrations/types.js';
 import { ident, literal } from '../../../util/quote.js';
+import { SqlParams } from '../../fleet-sql.js';
 import type { Entry } from './snapshot.js';
 import { digestsSql, entriesSql } from './structure-sql.js';
 
@@ -14,7 +15,6 @@ export interface Reference {
   entries: Entry[];
 }
 
-const SCRATCH = `SELECT oid, nspname FROM pg_namespace WHERE nspname = $1`;
 
 /**
  * The structure the migrations produce: they are applied to a scratch schema
@@ -33,10 +33,17 @@ export async function buildReference(ctx: Context, client: Queryable, files: rea
     await setTenantSearchPath(client, ctx, scratch);
     await runMigrationActions(client, files, 'up', ctx.log);
     await client.query('SET LOCAL search_path = pg_catalog');
-    const d = await client.query<{ digest: string | null }>(digestsSql(SCRATCH), [scratch]);
-    const e = await client.query<Entry>(entriesSql(SCRATCH, 2), [scratch, [scratch]]);
+    const d = await client.query<{ digest: string | null }>(...scratchQuery(scratch, (s) => digestsSql(s)));
+    const e = await client.query<Entry>(...scratchQuery(scratch, (s, p) => entriesSql(s, p.add([scratch], 'text[]'))));
     return { digest: d.rows[0]?.digest ?? null, entries: e.rows.map(({ kind, name, def }) => ({ kind, name, def })) };
   } finally {
     await client.query('ROLLBACK').catch(() => undefined);
   }
+}
+
+/** A query over the scratch schema alone: its text and values. */
+function scratchQuery(scratch: string, build: (targets: string, p: SqlParams) => string): [string, unknown[]] {
+  const p = new SqlParams();
+  const targets = `SELECT oid, nspname FROM pg_namespace WHERE nspname = ${p.add(scratch, 'name')}`;
+  return [build(targets, p), p.values];
 }

@@ -65,8 +65,8 @@ SELECT s.nspname AS schema, d.digest, coalesce(d.n, 0)::int AS n
   ) d ON d.schema = s.nspname`;
 }
 
-/** Every entry of the target schemas named in parameter $<param> (text[]). */
-export function entriesSql(targets: string, param: number, ctes = ''): string {
+/** Every entry of the target schemas named in `schemas` (a text[] placeholder). */
+export function entriesSql(targets: string, schemas: string, ctes = ''): string {
   return `WITH ${ctes ? `${ctes},` : ''} ${entriesCte(targets)}
-SELECT schema, kind, name, def FROM e WHERE schema = ANY($${param}::text[]) ORDER BY schema, kind COLLATE "C", name COLLATE "C"`;
+SELECT schema, kind, name, def FROM e WHERE schema = ANY(${schemas}) ORDER BY schema, kind COLLATE "C", name COLLATE "C"`;
 }

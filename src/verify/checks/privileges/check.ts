@@ -1,7 +1,7 @@
 // The privileges check: who else can reach a tenant's objects.
-import { fleetParams, sharedRole } from '../../fleet-sql.js';
+import { fleetSql } from '../../fleet-sql.js';
 import type { CheckDefinition, Finding } from '../../types.js';
-import { PRIVILEGES_SQL } from './sql.js';
+import { privilegesSql } from './sql.js';
 
 const REMEDIATIONS: Record<string, string> = {
   grant: 'REVOKE the privilege (REVOKE ... FROM PUBLIC / FROM the role); a tenant\'s objects are for its own role only',
@@ -20,11 +20,9 @@ export const privilegesCheck: CheckDefinition = {
   remediation: REMEDIATIONS.grant!,
   catalog: true,
   async run(scope) {
-    const r = await scope.db.query<{ tenant: string | null; object: string; detail: string; kind: string }>(PRIVILEGES_SQL, [
-      ...fleetParams(scope),
-      scope.ctx.config.roles,
-      sharedRole(scope),
-    ]);
+    const f = fleetSql(scope);
+    const sql = privilegesSql(f, f.params.add(scope.ctx.config.roles));
+    const r = await scope.db.query<{ tenant: string | null; object: string; detail: string; kind: string }>(sql, f.params.values);
     return r.rows.map((row): Finding => ({ tenant: row.tenant, object: row.object, detail: row.detail, remediation: REMEDIATIONS[row.kind] }));
   },
 };

@@ -1,7 +1,7 @@
 // The references check: objects that point into another tenant's schema.
-import { fleetParams } from '../../fleet-sql.js';
+import { fleetSql } from '../../fleet-sql.js';
 import type { CheckDefinition, Finding } from '../../types.js';
-import { REFERENCES_SQL } from './sql.js';
+import { referencesSql } from './sql.js';
 
 const REMEDIATION =
   "point the object at its own schema's objects (or the shared schema) with a migration; a default on another tenant's sequence is a clone bug: recreate the sequence in the tenant's schema and ALTER the default";
@@ -16,9 +16,10 @@ export const referencesCheck: CheckDefinition = {
   remediation: REMEDIATION,
   catalog: true,
   async run(scope) {
+    const f = fleetSql(scope);
     const r = await scope.db.query<{ tenant: string; object: string; detail: string; kind: string; target: string | null }>(
-      REFERENCES_SQL,
-      fleetParams(scope),
+      referencesSql(f),
+      f.params.values,
     );
     // One finding per object and other schema: a dependency on a table says more than one on its index or a mention in text.
     const rank = (row: { kind: string; detail: string }) => (row.kind === 'text' ? 2 : row.detail.startsWith('depends on index') ? 1 : 0);

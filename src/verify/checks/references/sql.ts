@@ -1,5 +1,5 @@
 // The references check's catalog query.
-import { FLEET_CTE } from '../../fleet-sql.js';
+import type { Fleet } from '../../fleet-sql.js';
 
 /** `kind label` of a relation, from its relkind. */
 const RELKIND = `CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
@@ -57,8 +57,8 @@ function objects(schemas: string, withOwned: boolean): string {
  * leaving their pg_depend rows out early keeps the join small. Labels are
  * computed for the reported rows only.
  */
-export const REFERENCES_SQL = `
-WITH ${FLEET_CTE},
+export const referencesSql = (f: Fleet): string => `
+WITH ${f.cte},
 sel AS (SELECT * FROM tn WHERE selected),
 dep AS (
   ${objects('sel', true)}

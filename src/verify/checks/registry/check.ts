@@ -1,8 +1,8 @@
 // The registry check: the registry and journal against the catalog and the disk.
 import { tenantMigrations } from '../../../runtime/migration-files.js';
-import { fleetParams, sharedRole } from '../../fleet-sql.js';
+import { fleetSql } from '../../fleet-sql.js';
 import type { CheckDefinition, Finding, Level } from '../../types.js';
-import { REGISTRY_SQL } from './sql.js';
+import { registrySql } from './sql.js';
 
 const KINDS: Record<string, { level: Level; remediation: string }> = {
   orphan: { level: 'warn', remediation: 'drop the schema if it is left over, or re-register it; verify checks only registered tenants' },
@@ -20,11 +20,9 @@ export const registryCheck: CheckDefinition = {
   remediation: KINDS.missing!.remediation,
   catalog: true,
   async run(scope) {
-    const r = await scope.db.query<{ tenant: string; object: string; detail: string; kind: string }>(REGISTRY_SQL, [
-      ...fleetParams(scope),
-      sharedRole(scope),
-      scope.narrowed,
-    ]);
+    const f = fleetSql(scope);
+    const sql = registrySql(f, f.params.add(scope.narrowed));
+    const r = await scope.db.query<{ tenant: string; object: string; detail: string; kind: string }>(sql, f.params.values);
     const findings: Finding[] = r.rows.map((row) => ({ tenant: row.tenant, object: row.object, detail: row.detail, ...KINDS[row.kind] }));
     const files = await tenantMigrations(scope.ctx);
     for (const t of scope.tenants) {

@@ -1,16 +1,17 @@
 // The rls check: row level security of the shared tables that hold every tenant's rows.
+import { SqlParams } from '../../fleet-sql.js';
 import type { CheckDefinition, Finding } from '../../types.js';
 import { policyLeaks, type PolicyRow } from './policy.js';
 
-const SQL = `
+const rlsSql = (schema: string, column: string): string => `
 SELECT c.relname AS "table", c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
        coalesce((SELECT json_agg(json_build_object('name', p.polname, 'cmd', p.polcmd, 'permissive', p.polpermissive,
                    'using', pg_get_expr(p.polqual, p.polrelid), 'check', pg_get_expr(p.polwithcheck, p.polrelid)) ORDER BY p.polname)
                  FROM pg_policy p WHERE p.polrelid = c.oid), '[]'::json) AS policies
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
-  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped
- WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = ${column} AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE n.nspname = ${schema} AND c.relkind IN ('r', 'p') AND NOT c.relispartition
  ORDER BY c.relname`;
 
 export const rlsCheck: CheckDefinition = {
@@ -23,10 +24,9 @@ export const rlsCheck: CheckDefinition = {
   catalog: true,
   async run(scope) {
     const { config } = scope.ctx;
-    const r = await scope.db.query<{ table: string; enabled: boolean; forced: boolean; policies: PolicyRow[] }>(SQL, [
-      config.sharedSchema,
-      config.ownershipColumn,
-    ]);
+    const p = new SqlParams();
+    const sql = rlsSql(p.add(config.sharedSchema, 'name'), p.add(config.ownershipColumn, 'name'));
+    const r = await scope.db.query<{ table: string; enabled: boolean; forced: boolean; policies: PolicyRow[] }>(sql, p.values);
     const findings: Finding[] = [];
     for (const t of r.rows) {
       const object = `${config.sharedSchema}.${t.table}`;
