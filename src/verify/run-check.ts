@@ -21,6 +21,7 @@ export async function runCheck(check: CheckDefinition, shared: Omit<VerifyScope,
     .map(
       (f): Violation => ({
         check: check.id,
+        rule: f.rule ?? check.id,
         tenant: f.tenant,
         object: f.object,
         detail: f.detail,

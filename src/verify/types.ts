@@ -20,6 +20,8 @@ export function fails(level: Level, failOn: FailOn): boolean {
 
 /** What a check finds: one object of one tenant (null: the fleet or the shared schema). */
 export interface Finding {
+  /** The stable id of this kind of finding (`shared-bridge`, `predefined-role`...); defaults to the check's id. */
+  rule?: string;
   tenant: string | null;
   /** The object, named inside the tenant's schema: `invoices`, `view customer_totals`, `role tc1_acme`. */
   object: string;
@@ -42,6 +44,8 @@ export interface Note {
 
 export interface Violation {
   check: CheckId;
+  /** The stable id of this kind of violation within its check (docs/verify.md lists them). */
+  rule: string;
   tenant: string | null;
   object: string;
   detail: string;
