@@ -22,7 +22,7 @@ export const driftCheck: CheckDefinition = {
   id: 'drift',
   level: 'error',
   description:
-    "each tenant schema's structure (tables, columns and types, indexes, constraints, views, functions, triggers, sequences, enum and domain types) against what the migrations produce at that tenant's version; missing, changed (error) and extra (warn) objects",
+    "each tenant schema's structure and behaviour (tables and their row level security, columns and types, indexes, constraints, views, functions, triggers and whether they are enabled, rules, policies, sequences, enum and domain types) against what the migrations produce at that tenant's version; missing, changed or disabled (error) and extra (warn) objects",
   remediation:
     'a missing or changed object: write a migration that fixes the tenant (or `tenantctl migrate down` and up again); an extra object made by hand: drop it, or add it to the migrations',
   catalog: true,
@@ -35,6 +35,7 @@ export const driftCheck: CheckDefinition = {
       const gone = t.journal.filter((j) => !files.byName.has(j.name));
       if (gone.length > 0) {
         findings.push({
+          rule: 'not-compared',
           tenant: t.id,
           object: `schema ${t.schema}`,
           detail: `not compared: its journal names ${gone.length} migration(s) not on disk (see the registry check)`,
@@ -61,6 +62,7 @@ export const driftCheck: CheckDefinition = {
       } catch (err) {
         for (const t of present) {
           findings.push({
+            rule: 'not-replayable',
             tenant: t.id,
             object: `schema ${t.schema}`,
             detail: `not compared: the migrations up to ${v.label} fail on a scratch schema: ${describeError(err)}`,
