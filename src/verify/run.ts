@@ -40,8 +40,9 @@ export async function verify(ctx: Context, options: VerifyOptions = {}): Promise
   const tenants = await findTenants(ctx, narrowed ? ids : undefined);
   const registry = narrowed ? await readTenants(ctx.pool, ctx) : tenants;
   const oid = await databaseOid(ctx.pool, ctx);
-  // Two lanes side by side, each on its own catalog session: the ownership check (reading tables)
-  // and the catalog checks one after another.
+  // Lanes side by side, each on its own catalog session: each check with a lane of its own (the
+  // ownership check, reading tables; drift, replaying the migrations), and the other catalog checks
+  // one after another.
   const lane = (list: CheckDefinition[]) =>
     list.length === 0
       ? Promise.resolve([])
@@ -50,7 +51,7 @@ export async function verify(ctx: Context, options: VerifyOptions = {}): Promise
           for (const check of list) done.push(await runCheck(check, { ctx, db, tenants, registry, narrowed, databaseOid: oid }, failOn));
           return done;
         });
-  const lanes = await Promise.all([lane(checks.filter((c) => c.ownLane)), lane(checks.filter((c) => !c.ownLane))]);
+  const lanes = await Promise.all([...checks.filter((c) => c.ownLane).map((c) => lane([c])), lane(checks.filter((c) => !c.ownLane))]);
   const order = new Map(checks.map((c, i) => [c.id, i]));
   const outcomes = lanes.flat().sort((a, b) => order.get(a.result.name)! - order.get(b.result.name)!);
   const results = outcomes.map((o) => o.result);

@@ -78,7 +78,7 @@ export interface CheckDefinition {
   remediation: string;
   /** A catalog check costs the same number of queries whatever the fleet size. */
   catalog: boolean;
-  /** Runs on its own session, side by side with the catalog checks (its work is reading tables, not the catalog). */
+  /** Runs on its own session, side by side with the other checks (its work is long: reading tables, replaying migrations). */
   ownLane?: boolean;
   run(scope: VerifyScope): Promise<Finding[]>;
 }

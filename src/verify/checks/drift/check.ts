@@ -26,6 +26,7 @@ export const driftCheck: CheckDefinition = {
   remediation:
     'a missing or changed object: write a migration that fixes the tenant (or `tenantctl migrate down` and up again); an extra object made by hand: drop it, or add it to the migrations',
   catalog: true,
+  ownLane: true,
   async run(scope) {
     const { ctx } = scope;
     const files = await tenantMigrations(ctx);
