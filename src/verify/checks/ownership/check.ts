@@ -22,6 +22,7 @@ export const ownershipCheck: CheckDefinition = {
     const findings: Finding[] = tables
       .filter((t) => !t.hasColumn && t.othersHave)
       .map((t) => ({
+        rule: 'no-column',
         tenant: t.tenant,
         object: t.table,
         detail: `has no ${column} column, while the same table of other tenants has one`,
@@ -56,6 +57,7 @@ function badRows(o: ProbeOutcome, found: Offenders): Finding {
   const values = found.top.map((v) => `${shown(v.value)} (${v.rows})`).join(', ');
   const more = found.total > found.top.reduce((n, v) => n + v.rows, 0) ? ', ...' : '';
   return {
+    rule: 'wrong-owner',
     tenant: o.table.tenant,
     object: o.table.table,
     detail: `${found.total} row${found.total === 1 ? '' : 's'} whose ${column} is not the tenant key '${o.key}': ${values}${more}`,
@@ -64,6 +66,7 @@ function badRows(o: ProbeOutcome, found: Offenders): Finding {
 
 function unprobeable(o: ProbeOutcome): Finding {
   return {
+    rule: 'key-type',
     tenant: o.table.tenant,
     object: `${o.table.table}.${o.table.column}`,
     detail: `cannot compare with the tenant key '${o.key}' as ${o.table.typeLabel}: ${o.error!.message}`,
