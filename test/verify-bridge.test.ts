@@ -26,6 +26,10 @@ beforeAll(async () => {
     CREATE FUNCTION public.admin_only() RETURNS bigint LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS 'SELECT count(*) FROM public.notes';
     REVOKE EXECUTE ON FUNCTION public.admin_only() FROM PUBLIC;
     CREATE FUNCTION public.tenant_id_of(text) RETURNS text LANGUAGE sql AS 'SELECT $1 || ''tenant_id''';
+    -- a tenant's own table with row level security, and a view of it in its schema: that tenant's rows only
+    ALTER TABLE tenant_clean.customers ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+    CREATE POLICY tenant ON tenant_clean.customers USING (tenant_id = current_setting('tenantctl.tenant_key', true));
+    CREATE VIEW tenant_clean.customer_names AS SELECT id, name FROM tenant_clean.customers;
 
     -- a SECURITY DEFINER function in the shared schema that reads a tenant (and anyone may execute it)
     CREATE FUNCTION public.peek_acme() RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog

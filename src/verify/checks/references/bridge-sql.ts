@@ -19,7 +19,9 @@ import { FUNC, label, objects } from './sql.js';
  *   tenant schema): whatever it reads, it reads with those rights.
  * - owner-view: a view that reads a table with row level security with its
  *   owner's rights (not security_invoker), or a materialized view of one (its
- *   rows are whatever the owner saw), in any schema.
+ *   rows are whatever the owner saw): outside the tenant schemas, or in a
+ *   tenant's schema over a table outside them (a tenant's view over its own
+ *   table sees that tenant's rows only).
  * Rows: tenant, object, detail, rule.
  */
 export const bridgeSql = (f: Fleet, prefix: string): string => `
@@ -86,7 +88,7 @@ owner_reach AS MATERIALIZED (
     FROM pg_roles ro WHERE ro.oid IN (SELECT proowner FROM ofunc WHERE prosecdef)
 ),
 rls_view AS (
-  SELECT v.oid, v.relname, v.relkind, v.relnamespace, t.relname AS base, bn.nspname AS base_schema
+  SELECT v.oid, v.relname, v.relkind, v.relnamespace, t.relname AS base, bn.nspname AS base_schema, t.relnamespace AS base_nsp
     FROM pg_class t
     JOIN pg_depend d ON d.refclassid = 'pg_class'::regclass AND d.refobjid = t.oid AND d.classid = 'pg_rewrite'::regclass
     JOIN pg_rewrite rw ON rw.oid = d.objid
@@ -120,5 +122,5 @@ SELECT DISTINCT t.tenant, CASE v.relkind WHEN 'm' THEN 'materialized view ' ELSE
        CASE v.relkind WHEN 'm' THEN 'and holds the rows its owner saw when refreshed'
             ELSE 'with its owner''s rights (not security_invoker): the owner''s view of the rows, not the reader''s' END, 'owner-view'
   FROM rls_view v JOIN pg_namespace n ON n.oid = v.relnamespace LEFT JOIN tn t ON t.oid = v.relnamespace
- WHERE t.oid IS NULL OR t.selected
+ WHERE t.oid IS NULL OR (t.selected AND v.base_nsp NOT IN (SELECT oid FROM tn))
 ORDER BY 1 NULLS FIRST, 2, 3`;
