@@ -4,6 +4,8 @@ import type { Context } from '../context.js';
 import { findTenants, validateIds } from '../runtime/lookup.js';
 import { InputError } from '../errors.js';
 import { databaseOid } from '../roles/names.js';
+import { tenantMigrations } from '../runtime/migration-files.js';
+import type { LoadedMigrations } from '../migrations/types.js';
 import { withCatalogSession } from './catalog-session.js';
 import { CHECKS, CHECKS_BY_ID } from './checks/index.js';
 import { runCheck, tenantVerdicts } from './run-check.js';
@@ -35,6 +37,11 @@ export async function verify(ctx: Context, options: VerifyOptions = {}): Promise
   const trips = ctx.stats.roundTrips;
   const failOn = parseFailOn(options.failOn);
   const checks = selectChecks(options.checks);
+  // Loading the migration files (drift and registry read them) takes a while: it starts now, and runs
+  // while the registry is read and the other checks wait on the server.
+  let files: Promise<LoadedMigrations> | undefined;
+  const migrations = () => (files ??= tenantMigrations(ctx));
+  if (checks.some((c) => c.id === 'drift' || c.id === 'registry')) migrations().catch(() => undefined);
   const ids = validateIds(options.tenants);
   const narrowed = ids !== undefined && ids.length > 0;
   const tenants = await findTenants(ctx, narrowed ? ids : undefined);
@@ -48,7 +55,7 @@ export async function verify(ctx: Context, options: VerifyOptions = {}): Promise
       ? Promise.resolve([])
       : withCatalogSession(ctx, async (db) => {
           const done = [];
-          for (const check of list) done.push(await runCheck(check, { ctx, db, tenants, registry, narrowed, databaseOid: oid }, failOn));
+          for (const check of list) done.push(await runCheck(check, { ctx, db, tenants, registry, narrowed, databaseOid: oid, migrations }, failOn));
           return done;
         });
   const lanes = await Promise.all([...checks.filter((c) => c.ownLane).map((c) => lane([c])), lane(checks.filter((c) => !c.ownLane))]);

@@ -2,6 +2,7 @@
 import type { TenantWithJournal } from '../control/tenants.js';
 import type { Context } from '../context.js';
 import type { Queryable } from '../db/types.js';
+import type { LoadedMigrations } from '../migrations/types.js';
 
 /** The stable ids of the checks, in the order they run. */
 export const CHECK_IDS = ['ownership', 'references', 'privileges', 'rls', 'drift', 'registry'] as const;
@@ -68,6 +69,8 @@ export interface VerifyScope {
   narrowed: boolean;
   /** The database oid that tenant role names carry (tc<oid>_<id>). */
   databaseOid: number;
+  /** The tenant migration files, loaded once per run (started early: loading them takes a while). */
+  migrations(): Promise<LoadedMigrations>;
 }
 
 export interface CheckDefinition {

@@ -1,7 +1,6 @@
 // The drift check: each tenant's structure and trigger states against a replay of its migrations.
 import type { TenantWithJournal } from '../../../control/tenants.js';
 import { describeError } from '../../../errors.js';
-import { tenantMigrations } from '../../../runtime/migration-files.js';
 import type { LoadedMigration } from '../../../migrations/types.js';
 import { diffStructure } from './diff.js';
 import { buildReference, type Reference } from './reference.js';
@@ -29,7 +28,7 @@ export const driftCheck: CheckDefinition = {
   ownLane: true,
   async run(scope) {
     const { ctx } = scope;
-    const files = await tenantMigrations(ctx);
+    const files = await scope.migrations();
     const findings: Finding[] = [];
     const versions = new Map<string, Version>();
     for (const t of scope.tenants) {

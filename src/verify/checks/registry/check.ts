@@ -1,5 +1,4 @@
 // The registry check: the registry and journal against the catalog and the disk.
-import { tenantMigrations } from '../../../runtime/migration-files.js';
 import { fleetSql } from '../../fleet-sql.js';
 import type { TenantWithJournal } from '../../../control/tenants.js';
 import type { CheckDefinition, Finding, Level } from '../../types.js';
@@ -26,7 +25,7 @@ export const registryCheck: CheckDefinition = {
     const r = await scope.db.query<{ tenant: string; object: string; detail: string; kind: string }>(sql, f.params.values);
     const findings: Finding[] = r.rows.map((row) => ({ rule: row.kind, tenant: row.tenant, object: row.object, detail: row.detail, ...KINDS[row.kind] }));
     findings.push(...sharedKeys(scope.registry, scope.tenants));
-    const files = await tenantMigrations(scope.ctx);
+    const files = await scope.migrations();
     for (const t of scope.tenants) {
       for (const j of t.journal) {
         if (files.byName.has(j.name)) continue;
