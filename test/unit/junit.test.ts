@@ -15,6 +15,7 @@ const check = (name: CheckResult['name'], seconds: number): CheckResult => ({
 });
 
 const violation = (v: Partial<Violation> & Pick<Violation, 'check' | 'tenant' | 'level'>): Violation => ({
+  rule: 'test-rule',
   object: 'invoices',
   detail: 'a row of another tenant',
   remediation: 'fix the rows',

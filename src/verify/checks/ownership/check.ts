@@ -1,7 +1,8 @@
-import { mapLimit } from '../../util/map-limit.js';
-import { countOffenders, probeJobs, runProbes, type Offenders, type ProbeOutcome } from '../ownership/probes.js';
-import { ownedTables } from '../ownership/tables.js';
-import type { CheckDefinition, Finding } from '../types.js';
+// The ownership check: rows whose ownership column is not their tenant's key.
+import { mapLimit } from '../../../util/map-limit.js';
+import { countOffenders, probeJobs, runProbes, type Offenders, type ProbeOutcome } from './probes.js';
+import { ownedTables } from './tables.js';
+import type { CheckDefinition, Finding } from '../../types.js';
 
 const REMEDIATION =
   "move the rows to the tenant they belong to (`tenantctl move`) or delete them, then fix the code path that wrote them (use withTenant(): the column's default is the tenant key)";
@@ -21,6 +22,7 @@ export const ownershipCheck: CheckDefinition = {
     const findings: Finding[] = tables
       .filter((t) => !t.hasColumn && t.othersHave)
       .map((t) => ({
+        rule: 'no-column',
         tenant: t.tenant,
         object: t.table,
         detail: `has no ${column} column, while the same table of other tenants has one`,
@@ -55,6 +57,7 @@ function badRows(o: ProbeOutcome, found: Offenders): Finding {
   const values = found.top.map((v) => `${shown(v.value)} (${v.rows})`).join(', ');
   const more = found.total > found.top.reduce((n, v) => n + v.rows, 0) ? ', ...' : '';
   return {
+    rule: 'wrong-owner',
     tenant: o.table.tenant,
     object: o.table.table,
     detail: `${found.total} row${found.total === 1 ? '' : 's'} whose ${column} is not the tenant key '${o.key}': ${values}${more}`,
@@ -63,6 +66,7 @@ function badRows(o: ProbeOutcome, found: Offenders): Finding {
 
 function unprobeable(o: ProbeOutcome): Finding {
   return {
+    rule: 'key-type',
     tenant: o.table.tenant,
     object: `${o.table.table}.${o.table.column}`,
     detail: `cannot compare with the tenant key '${o.key}' as ${o.table.typeLabel}: ${o.error!.message}`,

@@ -2,7 +2,9 @@
  * A schema's structure as rows (schema, kind, name, def), from the catalog.
  * `def` is what must match: the catalog's own deparse (pg_get_indexdef,
  * pg_get_constraintdef, pg_get_viewdef, pg_get_functiondef,
- * pg_get_triggerdef, column types and defaults), with the schema's own name
+ * pg_get_triggerdef, column types and defaults; a trigger's or rule's enabled
+ * state, a table's row level security and its policies: behaviour, not only
+ * shape), with the schema's own name
  * replaced by "@" so that two schemas built by the same migrations compare
  * equal. Run it with search_path = pg_catalog so that every deparse qualifies
  * names the same way.
@@ -15,7 +17,9 @@ export function entriesCte(targets: string): string {
   return `s AS (${targets}),
 e AS (
   SELECT s.nspname AS schema, 'table' AS kind, c.relname::text AS name,
-         c.relkind::text || ' ' || c.relpersistence::text || coalesce(' ' || ${norm('pg_get_partkeydef(c.oid)')}, '') AS def
+         c.relkind::text || ' ' || c.relpersistence::text || coalesce(' ' || ${norm('pg_get_partkeydef(c.oid)')}, '')
+         || CASE WHEN c.relrowsecurity THEN ' row level security' ELSE '' END
+         || CASE WHEN c.relforcerowsecurity THEN ' forced' ELSE '' END AS def
     FROM pg_class c JOIN s ON s.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'f')
   UNION ALL
   SELECT s.nspname, 'column', c.relname || '.' || a.attname,
@@ -46,8 +50,20 @@ e AS (
          CASE WHEN p.prokind IN ('f', 'p') THEN ${norm('pg_get_functiondef(p.oid)')} ELSE p.prokind::text END
     FROM pg_proc p JOIN s ON s.oid = p.pronamespace
   UNION ALL
-  SELECT s.nspname, 'trigger', c.relname || '.' || tg.tgname, ${norm('pg_get_triggerdef(tg.oid)')}
+  SELECT s.nspname, 'trigger', c.relname || '.' || tg.tgname,
+         ${norm('pg_get_triggerdef(tg.oid)')}
+         || CASE tg.tgenabled WHEN 'D' THEN ' (disabled)' WHEN 'R' THEN ' (enabled on replicas only)' WHEN 'A' THEN ' (enabled always)' ELSE '' END
     FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid JOIN s ON s.oid = c.relnamespace WHERE NOT tg.tgisinternal
+  UNION ALL
+  SELECT s.nspname, 'policy', c.relname || '.' || po.polname,
+         CASE WHEN po.polpermissive THEN 'permissive ' ELSE 'restrictive ' END || po.polcmd::text
+         || coalesce(' using ' || ${norm('pg_get_expr(po.polqual, po.polrelid)')}, '')
+         || coalesce(' check ' || ${norm('pg_get_expr(po.polwithcheck, po.polrelid)')}, '')
+    FROM pg_policy po JOIN pg_class c ON c.oid = po.polrelid JOIN s ON s.oid = c.relnamespace
+  UNION ALL
+  SELECT s.nspname, 'rule', c.relname || '.' || rw.rulename, ${norm('pg_get_ruledef(rw.oid)')}
+         || CASE rw.ev_enabled WHEN 'D' THEN ' (disabled)' WHEN 'R' THEN ' (enabled on replicas only)' WHEN 'A' THEN ' (enabled always)' ELSE '' END
+    FROM pg_rewrite rw JOIN pg_class c ON c.oid = rw.ev_class JOIN s ON s.oid = c.relnamespace WHERE rw.rulename <> '_RETURN'
   UNION ALL
   SELECT s.nspname, 'type', t.typname::text,
          t.typtype::text || ' ' || coalesce((SELECT string_agg(quote_literal(en.enumlabel), ', ' ORDER BY en.enumsortorder) FROM pg_enum en WHERE en.enumtypid = t.oid), '')
@@ -65,8 +81,8 @@ SELECT s.nspname AS schema, d.digest, coalesce(d.n, 0)::int AS n
   ) d ON d.schema = s.nspname`;
 }
 
-/** Every entry of the target schemas named in parameter $<param> (text[]). */
-export function entriesSql(targets: string, param: number, ctes = ''): string {
+/** Every entry of the target schemas named in `schemas` (a text[] placeholder). */
+export function entriesSql(targets: string, schemas: string, ctes = ''): string {
   return `WITH ${ctes ? `${ctes},` : ''} ${entriesCte(targets)}
-SELECT schema, kind, name, def FROM e WHERE schema = ANY($${param}::text[]) ORDER BY schema, kind COLLATE "C", name COLLATE "C"`;
+SELECT schema, kind, name, def FROM e WHERE schema = ANY(${schemas}) ORDER BY schema, kind COLLATE "C", name COLLATE "C"`;
 }

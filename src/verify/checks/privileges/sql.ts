@@ -1,4 +1,5 @@
-import { FLEET_CTE } from '../fleet-sql.js';
+// The privileges check's catalog query.
+import type { Fleet } from '../../fleet-sql.js';
 
 const RELKIND = `CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
   WHEN 'f' THEN 'foreign table' ELSE 'table' END`;
@@ -7,15 +8,15 @@ const OBJTYPE = `CASE d.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequ
   WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas' ELSE d.defaclobjtype::text END`;
 
 /**
- * Who can reach a selected tenant's objects, in one query. Parameters: the
- * fleet's nine, then $10 roles on (functions with no ACL are then executable by
- * PUBLIC, which tenantctl revokes), $11 the shared role's name.
+ * Who can reach a selected tenant's objects, in one query. `rolesOn`: the
+ * placeholder of per-tenant roles on (functions with no ACL are then
+ * executable by PUBLIC, which tenantctl revokes).
  * Rows: tenant, object, detail, kind (grant, owner, role, member, default, create).
  */
-export const PRIVILEGES_SQL = `
-WITH RECURSIVE ${FLEET_CTE},
+export const privilegesSql = (f: Fleet, rolesOn: string): string => `
+WITH RECURSIVE ${f.cte},
 sel AS (SELECT * FROM tn WHERE selected),
-shared_role AS (SELECT oid FROM pg_roles WHERE rolname = $11),
+shared_role AS (SELECT oid FROM pg_roles WHERE rolname = ${f.sharedRole}),
 obj AS (
   SELECT sel.tenant, 'schema ' || n.nspname AS label, n.nspacl AS acl, n.nspowner AS owner
     FROM sel JOIN pg_namespace n ON n.oid = sel.oid
@@ -28,7 +29,7 @@ obj AS (
     WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
   UNION ALL
   SELECT sel.tenant, 'function ' || ${FUNC},
-         CASE WHEN p.proacl IS NULL AND $10::boolean THEN acldefault('f', p.proowner) ELSE p.proacl END, p.proowner
+         CASE WHEN p.proacl IS NULL AND ${rolesOn}::boolean THEN acldefault('f', p.proowner) ELSE p.proacl END, p.proowner
     FROM pg_proc p JOIN sel ON sel.oid = p.pronamespace
 ),
 grants AS (
@@ -37,7 +38,7 @@ grants AS (
    GROUP BY 1, 2, 3
 ),
 up(member, tenant, roleid) AS (
-  SELECT tr.oid, tr.tenant, m.roleid FROM tr JOIN pg_auth_members m ON m.member = tr.oid WHERE tr.tenant = ANY($5::text[])
+  SELECT tr.oid, tr.tenant, m.roleid FROM tr JOIN pg_auth_members m ON m.member = tr.oid WHERE tr.tenant = ANY(${f.selected})
   UNION
   SELECT up.member, up.tenant, m.roleid FROM up JOIN pg_auth_members m ON m.member = up.roleid
 ),
@@ -49,7 +50,7 @@ dacl AS (
 )
 SELECT g.tenant, g.label AS object,
        CASE WHEN g.grantee = 0 THEN 'PUBLIC has ' || g.privs
-            WHEN g.grantee IN (SELECT oid FROM shared_role) THEN 'the shared role ' || $11 || ' (every tenant) has ' || g.privs
+            WHEN g.grantee IN (SELECT oid FROM shared_role) THEN 'the shared role ' || ${f.sharedRole} || ' (every tenant) has ' || g.privs
             ELSE 'role ' || o.rolname || ' of tenant ' || o.tenant || ' has ' || g.privs END AS detail,
        'grant' AS kind
   FROM grants g LEFT JOIN tr o ON o.oid = g.grantee
@@ -61,7 +62,7 @@ UNION ALL
 SELECT tr.tenant, 'role ' || tr.rolname,
        concat_ws(' and ', CASE WHEN ro.rolsuper THEN 'is a superuser' END, CASE WHEN ro.rolbypassrls THEN 'bypasses row level security' END), 'role'
   FROM tr JOIN pg_roles ro ON ro.oid = tr.oid
- WHERE tr.tenant = ANY($5::text[]) AND (ro.rolsuper OR ro.rolbypassrls)
+ WHERE tr.tenant = ANY(${f.selected}) AND (ro.rolsuper OR ro.rolbypassrls)
 UNION ALL
 SELECT DISTINCT up.tenant, 'role ' || me.rolname, 'is a member of ' || o.rolname || ' of tenant ' || o.tenant, 'member'
   FROM up JOIN tr o ON o.oid = up.roleid JOIN pg_roles me ON me.oid = up.member WHERE o.tenant <> up.tenant
@@ -69,18 +70,18 @@ UNION ALL
 SELECT sel.tenant, 'default privileges of ' || dacl.creator || ' on ' || dacl.objtype,
        'future ' || dacl.objtype || ' in schema ' || sel.nspname || ' will grant ' || dacl.privs || ' to ' ||
        CASE WHEN dacl.grantee = 0 THEN 'PUBLIC'
-            WHEN dacl.grantee IN (SELECT oid FROM shared_role) THEN 'the shared role ' || $11 || ' (every tenant)'
+            WHEN dacl.grantee IN (SELECT oid FROM shared_role) THEN 'the shared role ' || ${f.sharedRole} || ' (every tenant)'
             ELSE 'role ' || o.rolname || ' of tenant ' || o.tenant END, 'default'
   FROM dacl JOIN sel ON sel.oid = dacl.nsp LEFT JOIN tr o ON o.oid = dacl.grantee
  WHERE dacl.grantee = 0 OR dacl.grantee IN (SELECT oid FROM shared_role) OR (o.oid IS NOT NULL AND o.tenant <> sel.tenant)
 UNION ALL
 SELECT o.tenant, 'default privileges of ' || dacl.creator || ' on ' || dacl.objtype,
        'future ' || dacl.objtype || ' that ' || dacl.creator || ' creates in any schema (other tenants'' too) will grant ' || dacl.privs || ' to role ' || o.rolname, 'default'
-  FROM dacl JOIN tr o ON o.oid = dacl.grantee WHERE dacl.nsp = 0 AND o.tenant = ANY($5::text[])
+  FROM dacl JOIN tr o ON o.oid = dacl.grantee WHERE dacl.nsp = 0 AND o.tenant = ANY(${f.selected})
 UNION ALL
 SELECT tr.tenant, 'role ' || tr.rolname, 'can CREATE in the shared schema ' || sh.nspname, 'create'
-  FROM tr JOIN pg_namespace sh ON sh.nspname = $7
- WHERE tr.tenant = ANY($5::text[]) AND has_schema_privilege(tr.oid, sh.oid, 'CREATE')
+  FROM tr JOIN pg_namespace sh ON sh.nspname = ${f.sharedSchema}
+ WHERE tr.tenant = ANY(${f.selected}) AND has_schema_privilege(tr.oid, sh.oid, 'CREATE')
 UNION ALL
 SELECT NULL, 'default privileges of ' || dacl.creator || ' on ' || dacl.objtype,
        'future ' || dacl.objtype || ' that ' || dacl.creator || ' creates in any schema will grant ' || dacl.privs || ' to PUBLIC', 'default'

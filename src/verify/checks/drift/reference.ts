@@ -1,11 +1,13 @@
+// The reference structure: the tenant migrations replayed on a scratch schema, always rolled back.
 import { randomBytes } from 'node:crypto';
-import type { Context } from '../../context.js';
-import { runMigrationActions } from '../../migrations/builder.js';
-import { asTenant, runTransaction } from '../../db/session.js';
-import type { Queryable } from '../../db/types.js';
-import { CATALOG_SESSION_SETTINGS } from '../catalog-session.js';
-import type { LoadedMigration } from '../../migrations/types.js';
-import { ident } from '../../util/quote.js';
+import type { Context } from '../../../context.js';
+import type { Queryable } from '../../../db/types.js';
+import { runMigrationActions } from '../../../migrations/builder.js';
+import { asTenant, runTransaction } from '../../../db/session.js';
+import { CATALOG_SESSION_SETTINGS } from '../../catalog-session.js';
+import type { LoadedMigration } from '../../../migrations/types.js';
+import { ident } from '../../../util/quote.js';
+import { SqlParams } from '../../fleet-sql.js';
 import type { Entry } from './snapshot.js';
 import { digestsSql, entriesSql } from './structure-sql.js';
 
@@ -14,7 +16,6 @@ export interface Reference {
   entries: Entry[];
 }
 
-const SCRATCH = `SELECT oid, nspname FROM pg_namespace WHERE nspname = $1`;
 
 /**
  * The structure the migrations produce: they are applied to a scratch schema
@@ -32,12 +33,19 @@ export async function buildReference(ctx: Context, client: Queryable, files: rea
     await asTenant(client, ctx.config, { schema: scratch });
     await runMigrationActions(client, files, 'up', ctx.log);
     await client.query('SET LOCAL search_path = pg_catalog');
-    const d = await client.query<{ digest: string | null }>(digestsSql(SCRATCH), [scratch]);
-    const e = await client.query<Entry>(entriesSql(SCRATCH, 2), [scratch, [scratch]]);
+    const d = await client.query<{ digest: string | null }>(...scratchQuery(scratch, (s) => digestsSql(s)));
+    const e = await client.query<Entry>(...scratchQuery(scratch, (s, p) => entriesSql(s, p.add([scratch], 'text[]'))));
     return { digest: d.rows[0]?.digest ?? null, entries: e.rows.map(({ kind, name, def }) => ({ kind, name, def })) };
     });
   } finally {
     // The transaction's end reset the session (whatever the migrations set is gone): the catalog session's settings come back.
     await client.query(CATALOG_SESSION_SETTINGS);
   }
+}
+
+/** A query over the scratch schema alone: its text and values. */
+function scratchQuery(scratch: string, build: (targets: string, p: SqlParams) => string): [string, unknown[]] {
+  const p = new SqlParams();
+  const targets = `SELECT oid, nspname FROM pg_namespace WHERE nspname = ${p.add(scratch, 'name')}`;
+  return [build(targets, p), p.values];
 }

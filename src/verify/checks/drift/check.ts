@@ -1,13 +1,13 @@
-import type { TenantWithJournal } from '../../control/tenants.js';
-import { describeError } from '../../errors.js';
-import { tenantMigrations } from '../../runtime/migration-files.js';
-import type { LoadedMigration } from '../../migrations/types.js';
-import { diffStructure } from '../drift/diff.js';
-import { buildReference, type Reference } from '../drift/reference.js';
-import type { Digest, Entry } from '../drift/snapshot.js';
-import { digestsSql, entriesSql } from '../drift/structure-sql.js';
-import { FLEET_CTE, fleetParams } from '../fleet-sql.js';
-import type { CheckDefinition, Finding, VerifyScope } from '../types.js';
+// The drift check: each tenant's structure and trigger states against a replay of its migrations.
+import type { TenantWithJournal } from '../../../control/tenants.js';
+import { describeError } from '../../../errors.js';
+import type { LoadedMigration } from '../../../migrations/types.js';
+import { diffStructure } from './diff.js';
+import { buildReference, type Reference } from './reference.js';
+import type { Digest, Entry } from './snapshot.js';
+import { digestsSql, entriesSql } from './structure-sql.js';
+import { fleetSql } from '../../fleet-sql.js';
+import type { CheckDefinition, Finding, VerifyScope } from '../../types.js';
 
 const TENANT_SCHEMAS = 'SELECT oid, nspname FROM tn WHERE selected AND registered';
 
@@ -21,19 +21,21 @@ export const driftCheck: CheckDefinition = {
   id: 'drift',
   level: 'error',
   description:
-    "each tenant schema's structure (tables, columns and types, indexes, constraints, views, functions, triggers, sequences, enum and domain types) against what the migrations produce at that tenant's version; missing, changed (error) and extra (warn) objects",
+    "each tenant schema's structure and behaviour (tables and their row level security, columns and types, indexes, constraints, views, functions, triggers and whether they are enabled, rules, policies, sequences, enum and domain types) against what the migrations produce at that tenant's version; missing, changed or disabled (error) and extra (warn) objects",
   remediation:
     'a missing or changed object: write a migration that fixes the tenant (or `tenantctl migrate down` and up again); an extra object made by hand: drop it, or add it to the migrations',
   catalog: true,
+  ownLane: true,
   async run(scope) {
     const { ctx } = scope;
-    const files = await tenantMigrations(ctx);
+    const files = await scope.migrations();
     const findings: Finding[] = [];
     const versions = new Map<string, Version>();
     for (const t of scope.tenants) {
       const gone = t.journal.filter((j) => !files.byName.has(j.name));
       if (gone.length > 0) {
         findings.push({
+          rule: 'not-compared',
           tenant: t.id,
           object: `schema ${t.schema}`,
           detail: `not compared: its journal names ${gone.length} migration(s) not on disk (see the registry check)`,
@@ -60,6 +62,7 @@ export const driftCheck: CheckDefinition = {
       } catch (err) {
         for (const t of present) {
           findings.push({
+            rule: 'not-replayable',
             tenant: t.id,
             object: `schema ${t.schema}`,
             detail: `not compared: the migrations up to ${v.label} fail on a scratch schema: ${describeError(err)}`,
@@ -84,13 +87,16 @@ export const driftCheck: CheckDefinition = {
 
 /** One digest per existing schema of the selected tenants: one query for the fleet. */
 async function tenantDigests(scope: VerifyScope): Promise<Map<string, Digest>> {
-  const r = await scope.db.query<Digest>(digestsSql(TENANT_SCHEMAS, FLEET_CTE), fleetParams(scope));
+  const f = fleetSql(scope);
+  const r = await scope.db.query<Digest>(digestsSql(TENANT_SCHEMAS, f.cte), f.params.values);
   return new Map(r.rows.map((d) => [d.schema, d]));
 }
 
 /** The entries of the schemas whose digest differs from their reference: one query. */
 async function tenantEntries(scope: VerifyScope, schemas: string[]): Promise<Map<string, Entry[]>> {
-  const r = await scope.db.query<Entry & { schema: string }>(entriesSql(TENANT_SCHEMAS, 10, FLEET_CTE), [...fleetParams(scope), schemas]);
+  const f = fleetSql(scope);
+  const sql = entriesSql(TENANT_SCHEMAS, f.params.add(schemas, 'text[]'), f.cte);
+  const r = await scope.db.query<Entry & { schema: string }>(sql, f.params.values);
   const out = new Map<string, Entry[]>();
   for (const { schema, kind, name, def } of r.rows) {
     const list = out.get(schema) ?? [];

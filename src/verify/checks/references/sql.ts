@@ -1,14 +1,19 @@
-import { FLEET_CTE } from '../fleet-sql.js';
+// The references check's catalog query.
+import type { Fleet } from '../../fleet-sql.js';
 
 /** `kind label` of a relation, from its relkind. */
 const RELKIND = `CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
   WHEN 'i' THEN 'index' WHEN 'I' THEN 'index' WHEN 'c' THEN 'type' WHEN 'f' THEN 'foreign table' ELSE 'table' END`;
 
-const FUNC = `p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'`;
+export const FUNC = `p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'`;
 
 /** A readable name for the object (classid, objid), computed only for the rows reported. */
-function label(classid: string, objid: string): string {
-  return `CASE ${classid}
+export function label(classid: string, objid: string, subid?: string): string {
+  const column = subid
+    ? `WHEN ${classid} = 'pg_class'::regclass AND ${subid} > 0 THEN (SELECT 'column ' || c.relname || '.' || a.attname FROM pg_class c
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ${subid} WHERE c.oid = ${objid})`
+    : '';
+  return `CASE ${column ? `${column} ELSE CASE ` : ''}${classid}
     WHEN 'pg_class'::regclass THEN (SELECT ${RELKIND} || ' ' || c.relname FROM pg_class c WHERE c.oid = ${objid})
     WHEN 'pg_rewrite'::regclass THEN (SELECT ${RELKIND} || ' ' || c.relname FROM pg_rewrite rw JOIN pg_class c ON c.oid = rw.ev_class WHERE rw.oid = ${objid})
     WHEN 'pg_constraint'::regclass THEN (SELECT CASE co.contype WHEN 'f' THEN 'foreign key ' ELSE 'constraint ' END || coalesce(c.relname || '.', '') || co.conname
@@ -18,16 +23,24 @@ function label(classid: string, objid: string): string {
     WHEN 'pg_trigger'::regclass THEN (SELECT 'trigger ' || c.relname || '.' || tg.tgname FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid WHERE tg.oid = ${objid})
     WHEN 'pg_policy'::regclass THEN (SELECT 'policy ' || c.relname || '.' || po.polname FROM pg_policy po JOIN pg_class c ON c.oid = po.polrelid WHERE po.oid = ${objid})
     WHEN 'pg_proc'::regclass THEN (SELECT 'function ' || ${FUNC} FROM pg_proc p WHERE p.oid = ${objid})
-    WHEN 'pg_type'::regclass THEN (SELECT 'type ' || t.typname FROM pg_type t WHERE t.oid = ${objid})
-  END`;
+    WHEN 'pg_type'::regclass THEN (SELECT CASE WHEN t.typtype = 'c' AND t.typrelid <> 0 THEN 'row type ' ELSE 'type ' END
+                                          || CASE WHEN t.typcategory = 'A' THEN (SELECT e.typname || '[]' FROM pg_type e WHERE e.oid = t.typelem) ELSE t.typname END
+                                     FROM pg_type t WHERE t.oid = ${objid})
+  END${column ? ' END' : ''}`;
 }
 
-/** The objects of the schemas in `schemas` (a CTE with oid) that can depend or be depended on: (classid, objid, nsp). */
-function objects(schemas: string, withOwned: boolean): string {
+/**
+ * The objects of the schemas in `schemas` (a CTE with oid) that can depend or
+ * be depended on: (classid, objid, nsp). On the depending side only types that
+ * can hold a reference (domains, enums, ranges); on the referenced side every
+ * type: a column of another tenant's row type (composite), or an array of any
+ * of its types, depends on that type.
+ */
+export function objects(schemas: string, withOwned: boolean): string {
   const rows = [
     `SELECT 'pg_class'::regclass::oid AS classid, c.oid AS objid, c.relnamespace AS nsp FROM pg_class c JOIN ${schemas} x ON x.oid = c.relnamespace`,
     `SELECT 'pg_proc'::regclass::oid, p.oid, p.pronamespace FROM pg_proc p JOIN ${schemas} x ON x.oid = p.pronamespace`,
-    `SELECT 'pg_type'::regclass::oid, t.oid, t.typnamespace FROM pg_type t JOIN ${schemas} x ON x.oid = t.typnamespace WHERE t.typtype IN ('d', 'e', 'r', 'm')`,
+    `SELECT 'pg_type'::regclass::oid, t.oid, t.typnamespace FROM pg_type t JOIN ${schemas} x ON x.oid = t.typnamespace${withOwned ? ` WHERE t.typtype IN ('d', 'e', 'r', 'm')` : ''}`,
   ];
   if (withOwned) {
     rows.push(
@@ -56,8 +69,8 @@ function objects(schemas: string, withOwned: boolean): string {
  * leaving their pg_depend rows out early keeps the join small. Labels are
  * computed for the reported rows only.
  */
-export const REFERENCES_SQL = `
-WITH ${FLEET_CTE},
+export const referencesSql = (f: Fleet): string => `
+WITH ${f.cte},
 sel AS (SELECT * FROM tn WHERE selected),
 dep AS (
   ${objects('sel', true)}
@@ -66,7 +79,7 @@ ref AS (
   ${objects('tn', false)}
 ),
 edge AS (
-  SELECT DISTINCT dt.tenant, d.classid, d.objid, d.refclassid, d.refobjid, rt.nspname AS target, rt.tenant AS target_tenant
+  SELECT DISTINCT dt.tenant, d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, rt.nspname AS target, rt.tenant AS target_tenant
     FROM pg_depend d
     JOIN dep ON dep.classid = d.classid AND dep.objid = d.objid
     JOIN ref ON ref.classid = d.refclassid AND ref.objid = d.refobjid
@@ -83,7 +96,7 @@ word AS (
   SELECT DISTINCT txt.tenant, txt.nsp, txt.oid, lower(m[1]) AS word
   FROM txt, regexp_matches(txt.body, '([A-Za-z_][A-Za-z0-9_$]*)', 'g') AS m
 )
-SELECT e.tenant, ${label('e.classid', 'e.objid')} AS object,
+SELECT e.tenant, ${label('e.classid', 'e.objid', 'e.objsubid')} AS object,
        'depends on ' || ${label('e.refclassid', 'e.refobjid')} || ' in schema ' || e.target || ' (tenant ' || e.target_tenant || ')' AS detail,
        'dependency' AS kind, e.target
   FROM edge e

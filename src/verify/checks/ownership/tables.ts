@@ -1,5 +1,6 @@
-import { FLEET_CTE, fleetParams } from '../fleet-sql.js';
-import type { VerifyScope } from '../types.js';
+// The tables of the selected tenants, with their ownership column, type and index: one catalog query.
+import { fleetSql, type Fleet } from '../../fleet-sql.js';
+import type { VerifyScope } from '../../types.js';
 
 /** One table of one tenant, as the ownership check sees it. */
 export interface OwnedTable {
@@ -25,14 +26,14 @@ export interface OwnedTable {
   tuples: number;
 }
 
-/** Parameters: the fleet's nine, then $10 the ownership column. */
-export const OWNED_TABLES_SQL = `WITH ${FLEET_CTE},
+/** `column`: the placeholder of the ownership column's name. */
+export const ownedTablesSql = (f: Fleet, column: string): string => `WITH ${f.cte},
      tbl AS (
        SELECT tn.tenant, tn.nspname AS schema, c.oid, c.relname, c.relkind, c.relnamespace, c.relpages, c.reltuples
        FROM pg_class c JOIN tn ON tn.oid = c.relnamespace
        WHERE tn.selected AND c.relkind IN ('r', 'p') AND NOT c.relispartition
      )
-     SELECT t.tenant, t.schema, t.relname AS "table", $10 AS "column", t.relkind::text AS kind,
+     SELECT t.tenant, t.schema, t.relname AS "table", ${column} AS "column", t.relkind::text AS kind,
             a.attnum IS NOT NULL AS "hasColumn",
             tyn.nspname AS "typeSchema", ty.typname AS "typeName",
             format_type(a.atttypid, a.atttypmod) AS "typeLabel",
@@ -48,12 +49,12 @@ export const OWNED_TABLES_SQL = `WITH ${FLEET_CTE},
             a.attnum IS NULL AND EXISTS (
               SELECT 1 FROM pg_class c2
               JOIN tn t2 ON t2.oid = c2.relnamespace
-              JOIN pg_attribute a2 ON a2.attrelid = c2.oid AND a2.attname = $10 AND a2.attnum > 0 AND NOT a2.attisdropped
+              JOIN pg_attribute a2 ON a2.attrelid = c2.oid AND a2.attname = ${column} AND a2.attnum > 0 AND NOT a2.attisdropped
               WHERE c2.relname = t.relname AND c2.relkind IN ('r', 'p') AND t2.oid <> t.relnamespace
             ) AS "othersHave",
             t.relpages AS pages, t.reltuples::float8 AS tuples
      FROM tbl t
-     LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = $10 AND a.attnum > 0 AND NOT a.attisdropped
+     LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = ${column} AND a.attnum > 0 AND NOT a.attisdropped
      LEFT JOIN pg_type ty ON ty.oid = a.atttypid
      LEFT JOIN pg_namespace tyn ON tyn.oid = ty.typnamespace
      ORDER BY t.tenant, t.relname`;
@@ -63,9 +64,8 @@ export const OWNED_TABLES_SQL = `WITH ${FLEET_CTE},
  * query for the whole fleet.
  */
 export async function ownedTables(scope: VerifyScope): Promise<OwnedTable[]> {
-  const r = await scope.db.query<OwnedTable>(
-    OWNED_TABLES_SQL,
-    [...fleetParams(scope), scope.ctx.config.ownershipColumn],
-  );
+  const f = fleetSql(scope);
+  const sql = ownedTablesSql(f, f.params.add(scope.ctx.config.ownershipColumn, 'name'));
+  const r = await scope.db.query<OwnedTable>(sql, f.params.values);
   return r.rows;
 }

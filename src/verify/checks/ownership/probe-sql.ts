@@ -1,4 +1,5 @@
-import { ident, qualified } from '../../util/quote.js';
+// The SQL of one ownership probe, and of the count of a bad table's rows.
+import { ident, qualified } from '../../../util/quote.js';
 import type { OwnedTable } from './tables.js';
 
 /**

@@ -1,6 +1,7 @@
-import { isConnectionLoss } from '../../sqlstate.js';
-import type { Queryable } from '../../db/types.js';
-import { mapLimit } from '../../util/map-limit.js';
+// Runs the ownership probes in batches, side by side, and counts the offenders of bad tables.
+import { isConnectionLoss } from '../../../sqlstate.js';
+import type { Queryable } from '../../../db/types.js';
+import { mapLimit } from '../../../util/map-limit.js';
 import { isSmall, offendersSql, probeMode, probeSql, type ProbeMode } from './probe-sql.js';
 import type { OwnedTable } from './tables.js';
 
