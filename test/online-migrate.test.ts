@@ -194,6 +194,19 @@ describe('non-transactional migrations', () => {
     expect(await f.journal('d1', '1700000011000_detach')).toBe(1);
   });
 
+  it('a tenant created after a non-transactional migration is made at the head in one transaction, and matches the migrated ones', async () => {
+    const f = await fleet('newt', ['n1']);
+    f.js('1700000010000_idx', "  pgm.noTransaction();\n  pgm.createIndex('customers', 'email', { concurrently: true, name: 'customers_email_n' });");
+    expect((await f.cli(['migrate'])).code).toBe(0);
+    const created = await f.cli(['tenant', 'create', 'n2', '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    expect(await f.index('newt_n2', 'customers_email_n')).toBe(true);
+    expect(await f.journal('n2', '1700000010000_idx')).toBe(1);
+    const drift = await f.cli(['verify', '--check', 'drift', '--json']);
+    expect(drift.code, drift.stdout).toBe(0);
+    expect(drift.json<{ ok: boolean }>().ok).toBe(true);
+  });
+
   it("holds the tenant's lock for the whole step: a tenant another run holds is skipped (exit 3), or waited for with --wait", async () => {
     const f = await fleet('lock', ['l1', 'l2']);
     f.js('1700000010000_idx', "  pgm.noTransaction();\n  pgm.createIndex('customers', 'email', { concurrently: true, name: 'customers_email_l' });");

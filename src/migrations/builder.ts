@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.js';
 import type { Queryable } from '../db/types.js';
 import type { LoadedMigration } from './types.js';
+import { withoutConcurrently } from './inline-concurrently.js';
 
 export type Direction = 'up' | 'down';
 
@@ -25,6 +26,12 @@ export interface RunOptions {
   deferLast?: boolean;
   /** One flush per migration (to find which one fails when the server does not say where). */
   flushEach?: boolean;
+  /**
+   * The transaction creates the schema the migrations build in, so no one else
+   * sees into it before it commits: a migration that calls pgm.noTransaction()
+   * runs in it too, its CONCURRENTLY statements in their plain forms.
+   */
+  inlineNonTransactional?: boolean;
 }
 
 /** A statement of the batch failed; `migration` names the file when it can be told. */
@@ -94,15 +101,19 @@ export async function runMigrationActions(
     } catch (err) {
       throw err instanceof MigrationFailure ? err : new MigrationFailure(migration.name, err);
     }
+    let sql = pgm.getSqlSteps().join('\n');
     if (!pgm.isUsingTransaction()) {
-      throw new MigrationFailure(
-        migration.name,
-        new Error(
-          `migration ${migration.name} called pgm.noTransaction() only after querying the database (pgm.db), inside a transaction; call pgm.noTransaction() first`,
-        ),
-      );
+      if (!options.inlineNonTransactional) {
+        throw new MigrationFailure(
+          migration.name,
+          new Error(
+            `migration ${migration.name} calls pgm.noTransaction() but runs here inside a transaction (shared migrations run in one; a tenant migration that queries pgm.db before calling pgm.noTransaction() is not seen as non-transactional in time); call pgm.noTransaction() first, and keep such statements out of shared migrations`,
+          ),
+        );
+      }
+      sql = await withoutConcurrently(sql);
     }
-    parts.push({ name: migration.name, sql: pgm.getSqlSteps().join('\n') });
+    parts.push({ name: migration.name, sql });
     if (options.flushEach) await flush();
   }
   if (options.epilogue) parts.push({ name: undefined, sql: options.epilogue });

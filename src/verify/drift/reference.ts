@@ -27,7 +27,7 @@ export async function buildReference(ctx: Context, files: readonly LoadedMigrati
     tx.rollbackOnly();
     await client.query(`CREATE SCHEMA ${ident(scratch)}`);
     await asTenant(client, ctx.config, { schema: scratch });
-    await runMigrationActions(client, files, 'up', ctx.log);
+    await runMigrationActions(client, files, 'up', ctx.log, { inlineNonTransactional: true });
     await client.query('SET LOCAL search_path = pg_catalog');
     const d = await client.query<{ digest: string | null }>(digestsSql(SCRATCH), [scratch]);
     const e = await client.query<Entry>(entriesSql(SCRATCH, 2), [scratch, [scratch]]);
