@@ -68,6 +68,11 @@ CREATE INDEX bench_rows_payload_tx ON bench_rows (payload, n);
   pgm.createIndex('bench_rows', ['payload', 'n'], { concurrently: true, ifNotExists: true, name: 'bench_rows_payload_cc' });
 };
 `,
+  '1700000002500_index_concurrently_one_at_a_time.js': `export const up = (pgm) => {
+  pgm.noTransaction();
+  pgm.createIndex('bench_rows', ['payload', 'n'], { concurrently: true, ifNotExists: true, name: 'bench_rows_payload_cc1' });
+};
+`,
   '1700000003000_add_column.sql': `-- Up Migration
 ALTER TABLE bench_rows ADD COLUMN flag int;
 `,
@@ -115,6 +120,7 @@ function startWriters(url, tenants, perTenant, rows) {
   let stop = false;
   const clients = [];
   const loops = [];
+  const started = performance.now();
   for (const id of tenants) {
     for (let w = 0; w < perTenant; w++) {
       const client = new pg.Client({ connectionString: url, application_name: 'bench-writer' });
@@ -144,7 +150,7 @@ function startWriters(url, tenants, perTenant, rows) {
     async stop() {
       stop = true;
       await Promise.all(loops);
-      return { ...summary(latencies, errors), firstError };
+      return { ...summary(latencies, errors), firstError, seconds: (performance.now() - started) / 1000 };
     },
   };
 }
@@ -170,7 +176,7 @@ async function setup(url, opts) {
     await c.query(`DELETE FROM tenantctl.tenant_migrations WHERE name <> '1700000000000_bench_rows'`);
     for (const id of ids(opts.tenants)) {
       const schema = quoteIdent(`tenant_${id}`);
-      await c.query(`DROP INDEX ${schema}.bench_rows_payload_tx; DROP INDEX ${schema}.bench_rows_payload_cc; ALTER TABLE ${schema}.bench_rows DROP COLUMN flag, DROP COLUMN flag2`);
+      await c.query(`DROP INDEX ${schema}.bench_rows_payload_tx; DROP INDEX ${schema}.bench_rows_payload_cc; DROP INDEX ${schema}.bench_rows_payload_cc1; ALTER TABLE ${schema}.bench_rows DROP COLUMN flag, DROP COLUMN flag2`);
       log(`setup: ${id}: ${opts.rows} rows`);
       await c.query(`INSERT INTO ${schema}.bench_rows (tenant_id, n, payload) SELECT $1, g, md5(g::text) FROM generate_series(1, $2::int) g`, [id, opts.rows]);
     }
@@ -179,12 +185,19 @@ async function setup(url, opts) {
 }
 
 /** Writers during one migrate run (up to `to`); the writers start before it and stop when it ends. */
-async function during(url, opts, to) {
+async function during(url, opts, to, flags = []) {
   const writers = startWriters(url, ids(opts.tenants), opts.writers, opts.rows);
   await new Promise((r) => setTimeout(r, 1000)); // let the writers reach a steady state
-  const run = await tenantctl(url, ['migrate', '--to', to]);
+  const run = await tenantctl(url, ['migrate', '--to', to, ...flags]);
   const w = await writers.stop();
   return { ...w, migrate: run };
+}
+
+/** Untimed, between parts: the index the last part built goes, so every part's writers maintain the same indexes. */
+async function dropIndex(url, opts, name) {
+  await withClient(url, async (c) => {
+    for (const id of ids(opts.tenants)) await c.query(`DROP INDEX IF EXISTS ${quoteIdent(`tenant_${id}`)}.${quoteIdent(name)}`);
+  });
 }
 
 async function main() {
@@ -202,7 +215,12 @@ async function main() {
     log('part 1: writers during (a), CREATE INDEX in a transactional migration');
     const a = await during(url, opts, '1700000001000_index_in_transaction');
     log('part 1: writers during (b), CREATE INDEX CONCURRENTLY in a pgm.noTransaction() migration');
+    await dropIndex(url, opts, 'bench_rows_payload_tx');
     const b = await during(url, opts, '1700000002000_index_concurrently');
+    log('part 1: writers during (b) at --concurrency 1: one build at a time');
+    await dropIndex(url, opts, 'bench_rows_payload_cc');
+    const b1 = await during(url, opts, '1700000002500_index_concurrently_one_at_a_time', ['--concurrency', '1']);
+    await dropIndex(url, opts, 'bench_rows_payload_cc1');
 
     log(`part 2: an application transaction holds a lock on t001's table for ${opts.holdSeconds} s during migrate (lockTimeout 5s)`);
     const held = async (name, extra) =>
@@ -223,21 +241,26 @@ async function main() {
       ['no migration', none],
       ['(a) CREATE INDEX, transactional', a],
       ['(b) CREATE INDEX CONCURRENTLY', b],
+      ['(b) the same, --concurrency 1', b1],
     ];
     const lines = [];
     lines.push(`# online migrations, ${started.toISOString()}`);
     lines.push('');
     lines.push(`PostgreSQL ${server.version}; ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-    lines.push(`${opts.tenants} tenants x ${opts.rows} rows; ${opts.writers} writer connection(s) per tenant (INSERT / UPDATE by key, one statement each, autocommit); tenantctl concurrency 4`);
+    lines.push(`${opts.tenants} tenants x ${opts.rows} rows; ${opts.writers} writer connection(s) per tenant (INSERT / UPDATE by key, one statement each, autocommit); tenantctl concurrency 4 unless said`);
+    lines.push('Writers run 1 s before each migrate starts and stop when it exits (tenantctl start-up included); the index is on (payload, n), payload an md5 text.');
     lines.push('');
-    lines.push('| writers during | writes | p50 ms | p99 ms | max ms | errors | migrate s | exit |');
-    lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    lines.push('| writers during | writes | writes/s | p50 ms | p99 ms | max ms | errors | migrate s | exit |');
+    lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const [label, r] of rows) {
-      lines.push(`| ${label} | ${r.writes} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.errors} | ${r.migrate ? r.migrate.seconds.toFixed(1) : '-'} | ${r.migrate ? r.migrate.code : '-'} |`);
+      lines.push(`| ${label} | ${r.writes} | ${(r.writes / r.seconds).toFixed(0)} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.errors} | ${r.migrate ? r.migrate.seconds.toFixed(1) : '-'} | ${r.migrate ? r.migrate.code : '-'} |`);
     }
     lines.push('');
     for (const [label, r] of rows) if (r.firstError) lines.push(`${label}: first writer error: ${r.firstError}`);
-    lines.push(`p99 ratio to no migration: (a) ${ratio(a.p99, none.p99)}, (b) ${ratio(b.p99, none.p99)}; max ratio: (a) ${ratio(a.max, none.max)}, (b) ${ratio(b.max, none.max)}`);
+    lines.push(
+      `p99 ratio to no migration: (a) ${ratio(a.p99, none.p99)}, (b) ${ratio(b.p99, none.p99)}, (b) at concurrency 1 ${ratio(b1.p99, none.p99)}; ` +
+        `max ratio: (a) ${ratio(a.max, none.max)}, (b) ${ratio(b.max, none.max)}, (b) at concurrency 1 ${ratio(b1.max, none.max)}`,
+    );
     lines.push('');
     const t001 = (run) => run.json?.tenants?.find((t) => t.id === 't001');
     for (const [label, run] of [
