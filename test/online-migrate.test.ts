@@ -207,6 +207,21 @@ describe('non-transactional migrations', () => {
     expect(drift.json<{ ok: boolean }>().ok).toBe(true);
   });
 
+  it('migrate down reverts a non-transactional migration outside a transaction and removes it from the journal', async () => {
+    const f = await fleet('down', ['w1']);
+    f.js('1700000010000_idx', "  pgm.noTransaction();\n  pgm.createIndex('customers', 'email', { concurrently: true, name: 'customers_email_w' });");
+    expect((await f.cli(['migrate'])).code).toBe(0);
+    expect(await f.index('down_w1', 'customers_email_w')).toBe(true);
+    const r = await f.cli(['migrate', 'down', '--tenant', 'w1', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json<MigrateJson>().tenants[0]).toMatchObject({ id: 'w1', status: 'reverted', applied: ['1700000010000_idx'] });
+    expect(await f.index('down_w1', 'customers_email_w')).toBeUndefined();
+    expect(await f.journal('w1', '1700000010000_idx')).toBe(0);
+    const human = await f.cli(['migrate']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/migrated w1 \(1 migration\)/);
+  });
+
   it("holds the tenant's lock for the whole step: a tenant another run holds is skipped (exit 3), or waited for with --wait", async () => {
     const f = await fleet('lock', ['l1', 'l2']);
     f.js('1700000010000_idx', "  pgm.noTransaction();\n  pgm.createIndex('customers', 'email', { concurrently: true, name: 'customers_email_l' });");

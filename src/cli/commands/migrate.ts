@@ -61,6 +61,8 @@ export function registerMigrateCommands(program: Command, run: Run, runOffline: 
               : [
                   ...(r.shared.applied.length ? [`shared: applied ${r.shared.applied.join(', ')}`] : []),
                   ...fleetLines(env, r.tenants, 'migrated'),
+                  ...r.tenants.filter((t) => t.attempts).map((t) => env.c.dim(`         ${t.id}: ${t.attempts} attempts (lock timeout, deadlock or serialization failure)`)),
+                  ...r.tenants.filter((t) => t.repaired?.length).map((t) => env.c.dim(`         ${t.id}: cleared what an interrupted run left: ${t.repaired!.join(', ')}`)),
                   ...(r.stoppedBecause ? [env.c.yellow(`stopped early: ${r.stoppedBecause}`)] : []),
                   `${s.migrated} migrated, ${s.upToDate} up to date, ${s.failed} failed, ${s.skipped} skipped` +
                     (s.failed > 0 ? ' (the failed tenants stay at their previous version; fix and rerun)' : ''),
