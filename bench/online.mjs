@@ -20,11 +20,12 @@ const WORK = join(REPO, 'bench', '.work', 'online');
 const DB = 'bench_online';
 const log = (msg) => process.stderr.write(`${msg}\n`);
 
-const USAGE = `node bench/online.mjs [--database-url URL] [--tenants N] [--rows R] [--writers W] [--baseline-seconds S] [--hold-seconds H]
+const USAGE = `node bench/online.mjs [--database-url URL] [--tenants N] [--rows R] [--writers W] [--rate N] [--baseline-seconds S] [--hold-seconds H]
   --database-url   a server (default DATABASE_URL); the script creates and drops database ${DB} there
   --tenants        tenants (default 20)
   --rows           rows per tenant (default 500000)
   --writers        writer connections per tenant (default 1)
+  --rate           writes per second per writer (default 100; 0: as fast as it can, which measures capacity, not latency)
   --baseline-seconds  how long writers run with no migration (default 10)
   --hold-seconds   how long the lock is held on one tenant's table in the last part (default 10)`;
 
@@ -35,6 +36,7 @@ function options() {
       tenants: { type: 'string', default: '20' },
       rows: { type: 'string', default: '500000' },
       writers: { type: 'string', default: '1' },
+      rate: { type: 'string', default: '100' },
       'baseline-seconds': { type: 'string', default: '10' },
       'hold-seconds': { type: 'string', default: '10' },
       help: { type: 'boolean' },
@@ -51,7 +53,9 @@ function options() {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number of at least 1`);
     return n;
   };
-  return { url, tenants: int('tenants'), rows: int('rows'), writers: int('writers'), baselineSeconds: int('baseline-seconds'), holdSeconds: int('hold-seconds') };
+  const rate = Number(values.rate);
+  if (!Number.isInteger(rate) || rate < 0) throw new Error('--rate must be a whole number (0 or more)');
+  return { url, rate, tenants: int('tenants'), rows: int('rows'), writers: int('writers'), baselineSeconds: int('baseline-seconds'), holdSeconds: int('hold-seconds') };
 }
 
 const ids = (n) => Array.from({ length: n }, (_, i) => `t${String(i + 1).padStart(3, '0')}`);
@@ -113,7 +117,7 @@ function tenantctl(url, args) {
 }
 
 /** Writers: each loops over single-statement writes (an INSERT, then an UPDATE of a random row) on its tenant until stopped. */
-function startWriters(url, tenants, perTenant, rows) {
+function startWriters(url, tenants, perTenant, rows, rate) {
   const latencies = [];
   let errors = 0;
   let firstError;
@@ -130,7 +134,13 @@ function startWriters(url, tenants, perTenant, rows) {
           await client.connect();
           const table = `${quoteIdent(`tenant_${id}`)}.bench_rows`;
           let i = 0;
+          const first = performance.now();
           while (!stop) {
+            // Paced: the k-th write is due k/rate seconds after the first; a writer that fell behind writes at once.
+            const due = rate > 0 ? first + (i * 1000) / rate : 0;
+            const ahead = due - performance.now();
+            if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));
+            if (stop) break;
             const t0 = performance.now();
             try {
               if (i++ % 2 === 0) await client.query(`INSERT INTO ${table} (tenant_id, n, payload) VALUES ($1, $2, md5($3))`, [id, i, String(i)]);
@@ -186,7 +196,7 @@ async function setup(url, opts) {
 
 /** Writers during one migrate run (up to `to`); the writers start before it and stop when it ends. */
 async function during(url, opts, to, flags = []) {
-  const writers = startWriters(url, ids(opts.tenants), opts.writers, opts.rows);
+  const writers = startWriters(url, ids(opts.tenants), opts.writers, opts.rows, opts.rate);
   await new Promise((r) => setTimeout(r, 1000)); // let the writers reach a steady state
   const run = await tenantctl(url, ['migrate', '--to', to, ...flags]);
   const w = await writers.stop();
@@ -209,9 +219,11 @@ async function main() {
     await setup(url, opts);
 
     log(`part 1: writers alone for ${opts.baselineSeconds} s`);
-    const base = startWriters(url, ids(opts.tenants), opts.writers, opts.rows);
+    const base = startWriters(url, ids(opts.tenants), opts.writers, opts.rows, opts.rate);
     await new Promise((r) => setTimeout(r, opts.baselineSeconds * 1000));
     const none = { ...(await base.stop()), migrate: undefined };
+    log('part 1: writers during a migrate with nothing to do (tenantctl start-up alone)');
+    const idle = await during(url, opts, '1700000000000_bench_rows');
     log('part 1: writers during (a), CREATE INDEX in a transactional migration');
     const a = await during(url, opts, '1700000001000_index_in_transaction');
     log('part 1: writers during (b), CREATE INDEX CONCURRENTLY in a pgm.noTransaction() migration');
@@ -239,6 +251,7 @@ async function main() {
 
     const rows = [
       ['no migration', none],
+      ['migrate with nothing pending', idle],
       ['(a) CREATE INDEX, transactional', a],
       ['(b) CREATE INDEX CONCURRENTLY', b],
       ['(b) the same, --concurrency 1', b1],
@@ -247,7 +260,7 @@ async function main() {
     lines.push(`# online migrations, ${started.toISOString()}`);
     lines.push('');
     lines.push(`PostgreSQL ${server.version}; ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-    lines.push(`${opts.tenants} tenants x ${opts.rows} rows; ${opts.writers} writer connection(s) per tenant (INSERT / UPDATE by key, one statement each, autocommit); tenantctl concurrency 4 unless said`);
+    lines.push(`${opts.tenants} tenants x ${opts.rows} rows; ${opts.writers} writer connection(s) per tenant (INSERT / UPDATE by key, one statement each, autocommit), ${opts.rate ? `${opts.rate} writes/s each` : 'as fast as they can'}; tenantctl concurrency 4 unless said`);
     lines.push('Writers run 1 s before each migrate starts and stop when it exits (tenantctl start-up included); the index is on (payload, n), payload an md5 text.');
     lines.push('');
     lines.push('| writers during | writes | writes/s | p50 ms | p99 ms | max ms | errors | migrate s | exit |');
@@ -258,8 +271,12 @@ async function main() {
     lines.push('');
     for (const [label, r] of rows) if (r.firstError) lines.push(`${label}: first writer error: ${r.firstError}`);
     lines.push(
-      `p99 ratio to no migration: (a) ${ratio(a.p99, none.p99)}, (b) ${ratio(b.p99, none.p99)}, (b) at concurrency 1 ${ratio(b1.p99, none.p99)}; ` +
+      `p99 ratio to no migration: nothing pending ${ratio(idle.p99, none.p99)}, (a) ${ratio(a.p99, none.p99)}, (b) ${ratio(b.p99, none.p99)}, (b) at concurrency 1 ${ratio(b1.p99, none.p99)}; ` +
         `max ratio: (a) ${ratio(a.max, none.max)}, (b) ${ratio(b.max, none.max)}, (b) at concurrency 1 ${ratio(b1.max, none.max)}`,
+    );
+    lines.push(
+      `p99 ratio to migrate with nothing pending (the same tenantctl start-up on the same cores): (a) ${ratio(a.p99, idle.p99)}, (b) ${ratio(b.p99, idle.p99)}, (b) at concurrency 1 ${ratio(b1.p99, idle.p99)}; ` +
+        `max ratio: (a) ${ratio(a.max, idle.max)}, (b) ${ratio(b.max, idle.max)}, (b) at concurrency 1 ${ratio(b1.max, idle.max)}`,
     );
     lines.push('');
     const t001 = (run) => run.json?.tenants?.find((t) => t.id === 't001');
