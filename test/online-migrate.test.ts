@@ -207,6 +207,24 @@ describe('non-transactional migrations', () => {
     expect(drift.json<{ ok: boolean }>().ok).toBe(true);
   });
 
+  it('several statements in one pgm.sql run one at a time outside a transaction, and inside the creation transaction of a new tenant', async () => {
+    const f = await fleet('many', ['s1']);
+    f.js(
+      '1700000010000_two',
+      "  pgm.noTransaction();\n  pgm.sql(\"CREATE INDEX CONCURRENTLY customers_name_two ON customers (name);\\nCREATE INDEX CONCURRENTLY customers_email_two ON customers (email) WHERE name <> 'CONCURRENTLY'; -- built CONCURRENTLY\");",
+    );
+    const r = await f.cli(['migrate', '--json']);
+    expect(r.code, r.stdout).toBe(0);
+    const created = await f.cli(['tenant', 'create', 's2']);
+    expect(created.code, created.stderr).toBe(0);
+    for (const schema of ['many_s1', 'many_s2']) {
+      expect(await f.index(schema, 'customers_name_two')).toBe(true);
+      expect(await f.index(schema, 'customers_email_two')).toBe(true);
+    }
+    const def = await db.pool.query(`SELECT pg_get_indexdef('many_s2.customers_email_two'::regclass) AS d`);
+    expect(def.rows[0].d).toMatch(/WHERE \(name <> 'CONCURRENTLY'::text\)/);
+  });
+
   it('migrate down reverts a non-transactional migration outside a transaction and removes it from the journal', async () => {
     const f = await fleet('down', ['w1']);
     f.js('1700000010000_idx', "  pgm.noTransaction();\n  pgm.createIndex('customers', 'email', { concurrently: true, name: 'customers_email_w' });");

@@ -1,6 +1,6 @@
 // A non-transactional migration's SQL as single statements (outside a transaction each one must travel
 // alone), and what each one builds or changes that an interruption can leave half-done.
-import { parseSql } from '../lint/parse.js';
+import { parseStatements } from '../migrations/pg-parser.js';
 
 /** A name as written in the SQL: schema-qualified or resolved through the tenant's search_path. */
 export interface WrittenName {
@@ -26,13 +26,13 @@ export interface OnlineStatement {
 export async function splitStatements(steps: readonly string[]): Promise<OnlineStatement[]> {
   const out: OnlineStatement[] = [];
   for (const step of steps) {
-    const parsed = await parseSql(step);
-    if (!parsed.ok) {
+    const parsed = await parseStatements(step);
+    if (!parsed) {
       out.push({ sql: step });
       continue;
     }
     const bytes = Buffer.from(step, 'utf8');
-    for (const st of parsed.statements) {
+    for (const st of parsed) {
       const sql = bytes.subarray(st.offset, st.offset + st.length).toString('utf8').trim();
       const interruptible = classify(st.type, st.node);
       out.push(interruptible ? { sql, interruptible } : { sql });

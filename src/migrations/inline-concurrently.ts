@@ -1,17 +1,6 @@
 // A non-transactional migration's SQL made fit for a transaction that no one else can see into (a tenant
 // being created): the CONCURRENTLY of its index, reindex and detach statements is dropped, nothing else.
-type Parsed = { stmts?: { stmt?: Record<string, Record<string, unknown>>; stmt_location?: number; stmt_len?: number }[] };
-type Scanned = { tokens: { start: number; end: number; text: string; keywordName: string }[] };
-let pgQuery: { parseSync: (sql: string) => Parsed; scanSync: (sql: string) => Scanned } | undefined;
-
-async function load() {
-  if (!pgQuery) {
-    const mod = await import('libpg-query');
-    await mod.loadModule();
-    pgQuery = { parseSync: mod.parseSync as unknown as (sql: string) => Parsed, scanSync: mod.scanSync as unknown as (sql: string) => Scanned };
-  }
-  return pgQuery;
-}
+import { parseStatements, scanTokens } from './pg-parser.js';
 
 function concurrent(type: string, node: Record<string, unknown>): boolean {
   if (type === 'IndexStmt' || type === 'DropStmt') return node.concurrent === true;
@@ -33,24 +22,15 @@ function concurrent(type: string, node: Record<string, unknown>): boolean {
  */
 export async function withoutConcurrently(sql: string): Promise<string> {
   if (!/concurrently/i.test(sql)) return sql;
-  const { parseSync, scanSync } = await load();
-  let parsed: Parsed;
-  try {
-    parsed = parseSync(sql);
-  } catch {
-    return sql;
-  }
+  const statements = await parseStatements(sql);
+  if (!statements) return sql;
   const bytes = Buffer.from(sql, 'utf8');
   const cuts: { start: number; end: number }[] = [];
-  for (const raw of parsed.stmts ?? []) {
-    if (!raw.stmt) continue;
-    const [type, node] = Object.entries(raw.stmt)[0]!;
-    if (!concurrent(type, node)) continue;
-    const start = raw.stmt_location ?? 0;
-    const end = raw.stmt_len ? start + raw.stmt_len : bytes.length;
-    const text = bytes.subarray(start, end).toString('utf8');
-    const keyword = scanSync(text).tokens.find((t) => t.keywordName !== 'NO_KEYWORD' && t.text.toUpperCase() === 'CONCURRENTLY');
-    if (keyword) cuts.push({ start: start + keyword.start, end: start + keyword.end });
+  for (const st of statements) {
+    if (!concurrent(st.type, st.node)) continue;
+    const text = bytes.subarray(st.offset, st.offset + st.length).toString('utf8');
+    const keyword = (await scanTokens(text)).find((t) => t.keywordName !== 'NO_KEYWORD' && t.text.toUpperCase() === 'CONCURRENTLY');
+    if (keyword) cuts.push({ start: st.offset + keyword.start, end: st.offset + keyword.end });
   }
   let out = Buffer.alloc(0);
   let at = 0;
