@@ -120,6 +120,26 @@ describe('lock timeouts are retried', () => {
     expect(journal.rows[0].n).toBe(1);
   });
 
+  it('a deadlock with an application transaction is retried too', async () => {
+    const f = await fleet('dl', { lockTimeout: '30s' });
+    f.proj.add('1700000010000_both', '-- Up Migration\nALTER TABLE customers ADD COLUMN dl_a int;\nALTER TABLE projects ADD COLUMN dl_b int;\n');
+    // The application holds projects; the migration takes customers, then queues for projects; the application then reads customers.
+    const app = new pg.Client({ connectionString: db.url });
+    await app.connect();
+    await app.query('BEGIN');
+    await app.query('LOCK TABLE dl_dl2.projects IN SHARE MODE');
+    const run = f.cli(['migrate', '--concurrency', '1', '--json']);
+    await queuedTimes('dl_b', 1);
+    await app.query('SELECT count(*) FROM dl_dl2.customers');
+    await app.query('COMMIT');
+    await app.end();
+    const r = await run;
+    expect(r.code, r.stderr).toBe(0);
+    const dl2 = r.json<MigrateJson>().tenants.find((t) => t.id === 'dl2')!;
+    expect(dl2).toMatchObject({ status: 'migrated', attempts: 2 });
+    expect(r.stderr).toMatch(/dl2: failed on attempt 1/);
+  });
+
   it('bad values are refused with exit 2, naming the flag or key', async () => {
     const f = await fleet('rb');
     const flag = await f.cli(['migrate', '--lock-retries', 'many', '--json']);
