@@ -27,3 +27,4 @@ export { ident, qualified, literal } from './util/quote.js';
 export * from './copy/index.js';
 export * from './verify/index.js';
 export * from './lint/index.js';
+export * from './query/index.js';

@@ -5,6 +5,7 @@ import { registerCopyCommands } from './commands/copy.js';
 import { registerMigrateCommands } from './commands/migrate.js';
 import { registerMigrateLintCommand } from './commands/migrate-lint.js';
 import { registerOtherCommands } from './commands/init-exec.js';
+import { registerQueryCommand } from './commands/query.js';
 import { registerTenantCommands } from './commands/tenant.js';
 import { registerVerifyCommands } from './commands/verify.js';
 import type { GlobalFlags, Io } from './io.js';
@@ -50,6 +51,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   registerMigrateCommands(program, run, runOff);
   registerMigrateLintCommand(program, run, runOff, io);
   registerOtherCommands(program, run);
+  registerQueryCommand(program, run);
   registerCopyCommands(program, run);
   registerVerifyCommands(program, run);
   for (const cmd of allCommands(program)) {
