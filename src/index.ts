@@ -12,7 +12,8 @@ export { migrate, validateMigrateOptions, type MigrateOptions, type MigrateResul
 export { migrateDown, validateDownOptions, type MigrateDownOptions, type MigrateDownResult } from './migrate/down.js';
 export { migrateStatus, validateStatusOptions, type MigrateStatusResult, type TenantMigrationStatus } from './migrate/status.js';
 export { newMigration, validateNewMigrationOptions, type NewMigrationOptions } from './migrate/new.js';
-export { execAsTenant, validateExecOptions, type ExecOptions, type ExecStatementResult } from './tenants/exec.js';
+export { execAsTenant, validateExecOptions, validateExecSql, type ExecOptions, type ExecStatementResult } from './tenants/exec.js';
+export { execFleet, validateExecFleetOptions, type ExecFleetOptions, type ExecFleetResult, type ExecTenantResult } from './tenants/exec-fleet.js';
 export { withTenant, type WithTenantOptions, type TenantPool } from './tenants/with-tenant.js';
 export { readOperations, type OperationEntry } from './control/oplog.js';
 export { assertTenantId } from './runtime/ids.js';
