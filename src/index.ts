@@ -29,3 +29,6 @@ export * from './copy/index.js';
 export * from './verify/index.js';
 export * from './lint/index.js';
 export * from './query/index.js';
+export { exportTenant, validateExportOptions, type ExportOptions, type ExportResult } from './tenants/export.js';
+export { importTenant, validateImportOptions, type ImportOptions, type ImportResult } from './tenants/import.js';
+export { DATA_FORMATS, EXPORT_FORMAT_VERSION, readManifest, type DataFormat, type Manifest } from './tenants/archive-format.js';

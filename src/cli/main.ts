@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../index.js';
 import { registerCopyCommands } from './commands/copy.js';
+import { registerExportImportCommands } from './commands/export-import.js';
 import { registerMigrateCommands } from './commands/migrate.js';
 import { registerMigrateLintCommand } from './commands/migrate-lint.js';
 import { registerOtherCommands } from './commands/init-exec.js';
@@ -48,6 +49,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     exitCode = await runOffline(io, flagsOf(cmd), body, options);
   };
   registerTenantCommands(program, run, io, flagsOf);
+  registerExportImportCommands(program, run);
   registerMigrateCommands(program, run, runOff);
   registerMigrateLintCommand(program, run, runOff, io);
   registerOtherCommands(program, run);
