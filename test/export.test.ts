@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,16 @@ const owners = async (pool: TestDatabase['pool'], schema: string) =>
       `SELECT DISTINCT tenant_id FROM (SELECT tenant_id FROM "${schema}".customers UNION ALL SELECT tenant_id FROM "${schema}".projects UNION ALL SELECT tenant_id FROM "${schema}".tasks UNION ALL SELECT tenant_id FROM "${schema}".invoices) x ORDER BY 1`,
     )
   ).rows.map((r) => r.tenant_id);
+
+/** Every index and constraint of a schema by its definition, the schema's name taken out. */
+async function structure(schema: string): Promise<string[]> {
+  const r = await db.pool.query(
+    `SELECT c.relname || ': ' || pg_get_indexdef(i.indexrelid) AS d FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace = $1::regnamespace
+     UNION ALL SELECT conrelid::regclass::text || ' ' || conname || ': ' || pg_get_constraintdef(oid) || ' ' || convalidated FROM pg_constraint WHERE connamespace = $1::regnamespace`,
+    [schema],
+  );
+  return r.rows.map((row) => (row.d as string).split(schema).join('S')).sort();
+}
 
 beforeAll(async () => {
   [db, other] = await Promise.all([createTestDatabase(), createTestDatabase()]);
@@ -124,6 +135,8 @@ describe('tenant import', () => {
     expect(r.json()).toMatchObject({ tenant: 'dst', schema: 'tenant_dst', key: 'K-dst', rows: 142, applied: [] });
     expect(await rowsOf(db.pool, 'tenant_dst')).toEqual(await rowsOf(db.pool, 'tenant_src'));
     expect(await owners(db.pool, 'tenant_dst')).toEqual(['K-dst']);
+    // Foreign keys and indexes are made again after the rows: the same as the migrations make them.
+    expect(await structure('tenant_dst')).toEqual(await structure('tenant_src'));
     const show = (await cli(['tenant', 'show', 'dst', '--json'])).json<{ tenant: { name: string; key: string; config: Record<string, string>; pending: number } }>();
     expect(show.tenant).toMatchObject({ name: 'Source Co', key: 'K-dst', config: { tier: 'gold' }, pending: 0 });
     const next = await cli(['exec', '--tenant', 'dst', '--json', '-c', "INSERT INTO customers (name) VALUES ('new') RETURNING id; INSERT INTO invoices (customer_id, amount_cents) VALUES (1, 5) RETURNING number"]);
@@ -191,6 +204,27 @@ describe('tenant import', () => {
     const cut = await cli(['tenant', 'import', damaged, '--as', 'cut']);
     expect(cut.code).toBe(2);
     expect(cut.stderr).toMatch(/holds 100 bytes/);
+    expect(await snapshot(db.pool)).toBe(before);
+  });
+});
+
+describe('tenant import of rows that break a foreign key', () => {
+  it('fails (exit 1) when the keys are made again after the rows, and leaves nothing behind', async () => {
+    const before = await snapshot(db.pool);
+    const edited = join(scratch, 'orphan');
+    await copyFolder(native, edited);
+    const manifest = JSON.parse(readFileSync(join(edited, 'manifest.json'), 'utf8'));
+    const entry = manifest.tables.find((t: { name: string }) => t.name === 'tasks');
+    const file = join(edited, entry.file);
+    // The first task now points at a project that does not exist; the manifest is made to agree, as a careful forger would.
+    const text = readFileSync(file, 'utf8').replace(/^(\d+\tsrc\t)\d+\t/, '$199999\t');
+    writeFileSync(file, text);
+    entry.bytes = Buffer.byteLength(text);
+    entry.sha256 = createHash('sha256').update(text).digest('hex');
+    writeFileSync(join(edited, 'manifest.json'), JSON.stringify(manifest));
+    const r = await cli(['tenant', 'import', edited, '--as', 'orphan', '--json']);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.json<{ error: { message: string } }>().error.message).toMatch(/foreign key/);
     expect(await snapshot(db.pool)).toBe(before);
   });
 });

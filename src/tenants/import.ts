@@ -18,6 +18,7 @@ import { ident, qualified } from '../util/quote.js';
 import { readManifest, type Manifest } from './archive-format.js';
 import { setSequencesSql } from './export-catalog.js';
 import { copyInSql, copyTableIn, copyText, rewriteField } from './export-data.js';
+import { deferrable, dropSql, restoreSql } from './import-constraints.js';
 import { assertDataFiles, assertSameStructure, exportMigrations } from './import-check.js';
 import { buildTenant, checkAbsent, ensureSharedRoleOnce, provisioningMessage, registerSql, tenantSpecs, type TenantSpec } from './provision.js';
 
@@ -26,7 +27,8 @@ import { buildTenant, checkAbsent, ensureSharedRoleOnce, provisioningMessage, re
  * provisioned as create makes tenants, at the export's version (its migrations
  * must be on disk, unchanged); its rows are COPY-streamed in, parents first,
  * with the ownership column rewritten to the new key and every data file's
- * sha256 and row count checked; its sequences are set to the exported values
+ * sha256 and row count checked (foreign keys and plain indexes are made
+ * again after the rows, as pg_restore does); its sequences are set to the exported values
  * (and past the largest imported value); then the migrations after that
  * version bring it to the head. Any failure leaves nothing behind.
  */
@@ -84,8 +86,13 @@ export async function importTenant(ctx: Context, options: ImportOptions): Promis
       await asCatalog(client);
       const catalog = await readCatalog(client, spec!.schema);
       assertSameStructure(manifest, catalog);
+      const deferred = await deferrable(client, spec!.schema);
+      const drop = dropSql(spec!.schema, deferred);
+      if (drop) await client.query(drop);
       await client.query(asTenantSql(ctx.config, { schema: spec!.schema, id: spec!.id, key: spec!.key }));
       const tables = await loadRows(client, ctx, manifest, path, catalog, spec!);
+      const again = restoreSql(spec!.schema, deferred);
+      if (again) await client.query(again);
       const seq = setSequencesSql(spec!.schema, manifest.sequences);
       if (seq) await client.query(seq);
       await advancePastRows(client, catalog);
