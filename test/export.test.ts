@@ -200,6 +200,15 @@ describe('tenant import', () => {
     expect(d.code).toBe(2);
     expect(d.json<{ error: { code: string } }>().error.code).toBe('export_corrupt');
 
+    const elsewhere = join(scratch, 'elsewhere');
+    await copyFolder(native, elsewhere);
+    const forged = JSON.parse(readFileSync(join(elsewhere, 'manifest.json'), 'utf8'));
+    forged.tables[0].file = '../../native/manifest.json';
+    writeFileSync(join(elsewhere, 'manifest.json'), JSON.stringify(forged));
+    const away = await cli(['tenant', 'import', elsewhere, '--as', 'away', '--json']);
+    expect(away.code).toBe(2);
+    expect(away.json<{ error: { code: string } }>().error.code).toBe('export_invalid');
+
     writeFileSync(tasks, readFileSync(tasks, 'utf8').slice(0, 100));
     const cut = await cli(['tenant', 'import', damaged, '--as', 'cut']);
     expect(cut.code).toBe(2);

@@ -84,5 +84,11 @@ export function readManifest(path: string): Manifest {
   if (!Array.isArray(m.tables) || !Array.isArray(m.migrations) || !Array.isArray(m.sequences) || typeof m.tenant?.id !== 'string') {
     throw new InputError('export_invalid', `${join(path, MANIFEST)} is incomplete (tables, migrations, sequences or tenant missing)`, { path });
   }
+  for (const t of m.tables) {
+    // Data files live in data/ of the export: a manifest cannot point import at another file of the machine.
+    if (typeof t.file !== 'string' || !/^data\/[A-Za-z0-9_.-]+$/.test(t.file.replace(/\\/g, '/')) || t.file.includes('..')) {
+      throw new InputError('export_invalid', `${join(path, MANIFEST)} names data file ${JSON.stringify(t.file)} for table ${t.name}; data files are in data/`, { path });
+    }
+  }
   return m;
 }
