@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import { describeError } from '../errors.js';
-import { classify, SQLSTATE, sqlstateOf } from '../db/sqlstate.js';
+import { classify, SQLSTATE, sqlstateOf } from '../sqlstate.js';
 import { runFleet } from '../runtime/fleet.js';
 import { findTenants } from '../runtime/lookup.js';
 import { assertNotArchived } from '../runtime/usable-tenants.js';

@@ -3,7 +3,7 @@ import type { Context } from '../context.js';
 import { describeError, usage } from '../errors.js';
 import { enterTenantSql, type TenantWithJournal } from '../control/tenants.js';
 import { inTransaction, SwallowedFailure } from '../db/session.js';
-import { classify } from '../db/sqlstate.js';
+import { classify } from '../sqlstate.js';
 import type { PoolClient } from '../db/types.js';
 import { runFleet, validatePolicy, type FailurePolicy } from '../runtime/fleet.js';
 import { findTenants, validateIds } from '../runtime/lookup.js';

@@ -1,5 +1,5 @@
 import { InputError, RunFailure, TenantctlError, describeError, tenantArchived } from '../errors.js';
-import { classify } from '../db/sqlstate.js';
+import { classify } from '../sqlstate.js';
 import type { Context } from '../context.js';
 import { assertTenantId } from '../runtime/ids.js';
 import { findTenants } from '../runtime/lookup.js';

@@ -4,7 +4,7 @@ import type { Context } from '../context.js';
 import { InputError, tenantGoneMeanwhile, tenantLocked, usage } from '../errors.js';
 import { readTenants } from '../control/tenants.js';
 import { inTransaction, withSession } from '../db/session.js';
-import { readCatalog, writableColumns } from '../copy/catalog.js';
+import { readCatalog } from '../copy/catalog.js';
 import { assertTenantId } from '../runtime/ids.js';
 import { findTenants } from '../runtime/lookup.js';
 import { assertNotArchived } from '../runtime/usable-tenants.js';
@@ -79,7 +79,7 @@ export async function exportTenant(ctx: Context, options: ExportOptions): Promis
           const tables: ManifestTable[] = [];
           const list = [...catalog.tables.values()];
           for (const [i, table] of list.entries()) {
-            const dataColumns = (format === 'native' ? writableColumns(table) : table.columns).map((c) => c.name);
+            const dataColumns = (format === 'native' ? table.columns.filter((c) => !c.generated) : table.columns).map((c) => c.name);
             const file = dataFileName(table.name, i, format);
             const copied = await copyTableOut(client, copyOutSql(t.schema, table.name, dataColumns, format, partitioned.has(table.name)), join(partial, file));
             tables.push({

@@ -1,7 +1,7 @@
 import { InputError } from '../errors.js';
 import { enterTenantSql } from '../control/tenants.js';
 import { begin, commit, isBroken, markBroken, releaseClean, rollback, type SessionSettings } from '../db/session.js';
-import { isConnectionLoss } from '../db/sqlstate.js';
+import { isConnectionLoss } from '../sqlstate.js';
 import type { PoolClient } from '../db/types.js';
 import { assertTenantId } from '../runtime/ids.js';
 
@@ -58,7 +58,7 @@ export async function withTenant<T>(pool: TenantPool, id: string, fn: (client: P
     } catch (err) {
       if (isConnectionLoss(err)) throw err;
       // fn swallowed an error: the server rolled the transaction back instead of committing it.
-      throw new Error(`withTenant("${id}"): the transaction failed inside fn and was rolled back; nothing was committed`);
+      throw new Error(`withTenant("${id}"): the transaction failed inside fn and was rolled back; nothing was committed`, { cause: err });
     }
     return result;
   } catch (err) {
