@@ -42,7 +42,8 @@ function parse(argv) {
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
-  for (const k of ['rows', 'tenants', 'repeat', 'concurrency']) if (!Number.isInteger(o[k]) || o[k] < 1) throw new Error(`--${k} must be a whole number of at least 1`);
+  for (const k of ['rows', 'tenants', 'repeat', 'concurrency'])
+    if (!Number.isInteger(o[k]) || o[k] < 1) throw new Error(`--${k} must be a whole number of at least 1`);
   if (!o.databaseUrl) throw new Error('give --database-url (a server; the script makes and drops its own databases)');
   return o;
 }
@@ -74,14 +75,23 @@ async function exportImport(o, url, rows) {
     rmSync(dir, { recursive: true, force: true });
     rmSync(dump, { force: true });
     await checkpoint(o.databaseUrl);
-    runs.export.push(await leg('export', process.execPath, [BIN, '--database-url', url, 'tenant', 'export', 'src', '--out', dir, '--json', '--quiet'], { cwd: REPO_ROOT }));
+    runs.export.push(
+      await leg('export', process.execPath, [BIN, '--database-url', url, 'tenant', 'export', 'src', '--out', dir, '--json', '--quiet'], {
+        cwd: REPO_ROOT,
+      }),
+    );
     await checkpoint(o.databaseUrl);
-    runs.import.push(await leg('import', process.execPath, [BIN, '--database-url', url, 'tenant', 'import', dir, '--as', 'dst', '--json', '--quiet'], { cwd: REPO_ROOT }));
+    runs.import.push(
+      await leg('import', process.execPath, [BIN, '--database-url', url, 'tenant', 'import', dir, '--as', 'dst', '--json', '--quiet'], {
+        cwd: REPO_ROOT,
+      }),
+    );
     await withClient(url, async (c) => {
       const got = (await c.query(countSql('tenant_dst'))).rows[0];
       const sum = Object.values(got).reduce((a, b) => a + b, 0);
       const foreign = (await c.query(`SELECT count(*)::int AS k FROM tenant_dst.tasks WHERE tenant_id <> 'dst'`)).rows[0].k;
-      if (sum !== total || foreign !== 0) throw new Error(`import check: ${sum} rows (expected ${total}), ${foreign} tasks without dst's key`);
+      if (sum !== total || foreign !== 0)
+        throw new Error(`import check: ${sum} rows (expected ${total}), ${foreign} tasks without dst's key`);
     });
     await tenantctl('tenant', 'remove', 'dst', '--purge', '--yes');
     await checkpoint(o.databaseUrl);
@@ -89,7 +99,13 @@ async function exportImport(o, url, rows) {
     // pg_restore cannot rename a schema: the source steps aside, the restored schema is renamed, the source comes back.
     await withClient(url, (c) => c.query('ALTER SCHEMA tenant_src RENAME TO tenant_src_aside'));
     await checkpoint(o.databaseUrl);
-    const restore = await leg('pg_restore', 'bash', ['-c', `pg_restore -1 -d "$1" "$2" && psql -X -q "$1" -c 'ALTER SCHEMA tenant_src RENAME TO tenant_pgr'`, 'restore', url, dump]);
+    const restore = await leg('pg_restore', 'bash', [
+      '-c',
+      `pg_restore -1 -d "$1" "$2" && psql -X -q "$1" -c 'ALTER SCHEMA tenant_src RENAME TO tenant_pgr'`,
+      'restore',
+      url,
+      dump,
+    ]);
     runs.restore.push(restore);
     await withClient(url, async (c) => {
       await c.query('ALTER SCHEMA tenant_src_aside RENAME TO tenant_src');
@@ -105,16 +121,27 @@ async function exportImport(o, url, rows) {
 
 async function queryLeg(o, url) {
   const ids = Array.from({ length: o.tenants }, (_, i) => `q${String(i + 1).padStart(5, '0')}`);
-  for (let i = 0; i < ids.length; i += 200) await run(process.execPath, [BIN, '--database-url', url, 'tenant', 'create', ...ids.slice(i, i + 200), '--quiet'], { cwd: REPO_ROOT });
+  for (let i = 0; i < ids.length; i += 200)
+    await run(process.execPath, [BIN, '--database-url', url, 'tenant', 'create', ...ids.slice(i, i + 200), '--quiet'], { cwd: REPO_ROOT });
   await withClient(url, async (c) => {
-    for (const id of ids) await c.query(`INSERT INTO "tenant_${id}".customers (tenant_id, name) SELECT '${id}', 'c' || g FROM generate_series(1, 20) g`);
+    for (const id of ids)
+      await c.query(`INSERT INTO "tenant_${id}".customers (tenant_id, name) SELECT '${id}', 'c' || g FROM generate_series(1, 20) g`);
   });
   const statement = 'SELECT count(*) AS n, max(name) AS top FROM customers';
-  const union = ids.map((id) => `SELECT '${id}' AS tenant, count(*) AS n, max(name) AS top FROM "tenant_${id}".customers`).join(' UNION ALL ');
+  const union = ids
+    .map((id) => `SELECT '${id}' AS tenant, count(*) AS n, max(name) AS top FROM "tenant_${id}".customers`)
+    .join(' UNION ALL ');
   writeFileSync(join(WORK, 'union.sql'), `${union};\n`);
   const runs = { tenantctl: [], psql: [] };
   for (let r = 0; r < o.repeat; r++) {
-    runs.tenantctl.push(await leg('query', process.execPath, [BIN, '--database-url', url, 'query', '--format', 'csv', '--quiet', '--concurrency', String(o.concurrency), '-c', statement], { cwd: REPO_ROOT }));
+    runs.tenantctl.push(
+      await leg(
+        'query',
+        process.execPath,
+        [BIN, '--database-url', url, 'query', '--format', 'csv', '--quiet', '--concurrency', String(o.concurrency), '-c', statement],
+        { cwd: REPO_ROOT },
+      ),
+    );
     runs.psql.push(await leg('union', 'psql', ['-X', '-q', '-A', '-F', ',', '-v', 'ON_ERROR_STOP=1', url, '-f', join(WORK, 'union.sql')]));
   }
   const lines = readFileSync(join(WORK, 'query.stdout'), 'utf8').trim().split('\n').length - 1;

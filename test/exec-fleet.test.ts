@@ -7,12 +7,19 @@ let cli: ReturnType<typeof cliOn>;
 const ids = ['e1', 'e2', 'e3', 'e4'];
 
 interface Fleet {
-  tenants: { id: string; status: string; results?: { command: string; rowCount: number; rows: Record<string, unknown>[] }[]; error?: string; reason?: string }[];
+  tenants: {
+    id: string;
+    status: string;
+    results?: { command: string; rowCount: number; rows: Record<string, unknown>[] }[];
+    error?: string;
+    reason?: string;
+  }[];
   summary: { done: number; failed: number; skipped: number };
   stoppedBecause?: string;
 }
 
-const count = async (id: string, where = 'true') => (await db.pool.query(`SELECT count(*)::int AS n FROM "tenant_${id}".customers WHERE ${where}`)).rows[0].n as number;
+const count = async (id: string, where = 'true') =>
+  (await db.pool.query(`SELECT count(*)::int AS n FROM "tenant_${id}".customers WHERE ${where}`)).rows[0].n as number;
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -36,7 +43,13 @@ async function breakE2<T>(fn: () => Promise<T>): Promise<T> {
 
 describe('exec on several tenants', () => {
   it('--all writes as each active tenant, one transaction each, and gives a result per tenant', async () => {
-    const r = await cli(['exec', '--all', '--json', '-c', "INSERT INTO customers (name) VALUES ('all'); SELECT tenant_id, current_user AS who FROM customers WHERE name = 'all'"]);
+    const r = await cli([
+      'exec',
+      '--all',
+      '--json',
+      '-c',
+      "INSERT INTO customers (name) VALUES ('all'); SELECT tenant_id, current_user AS who FROM customers WHERE name = 'all'",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const body = r.json<Fleet>();
     expect(body.summary).toEqual({ done: 4, failed: 0, skipped: 0 });
@@ -49,14 +62,34 @@ describe('exec on several tenants', () => {
     }
     expect(await count('esusp', "name = 'all'")).toBe(0);
     // Named tenants may be suspended, as with exec on one tenant.
-    const named = await cli(['exec', '--tenant', 'esusp', '--tenant', 'e1', '--json', '-c', "INSERT INTO customers (name) VALUES ('named')"]);
+    const named = await cli([
+      'exec',
+      '--tenant',
+      'esusp',
+      '--tenant',
+      'e1',
+      '--json',
+      '-c',
+      "INSERT INTO customers (name) VALUES ('named')",
+    ]);
     expect(named.code, named.stderr).toBe(0);
-    expect(named.json<Fleet>().tenants.map((t) => [t.id, t.status])).toEqual([['e1', 'done'], ['esusp', 'done']]);
+    expect(named.json<Fleet>().tenants.map((t) => [t.id, t.status])).toEqual([
+      ['e1', 'done'],
+      ['esusp', 'done'],
+    ]);
     expect(await count('esusp', "name = 'named'")).toBe(1);
   });
 
   it('a tenant whose SQL fails is rolled back whole; the others are committed (exit 1)', async () => {
-    const r = await breakE2(() => cli(['exec', '--all', '--json', '-c', "INSERT INTO customers (name) VALUES ('half'); UPDATE customers SET email = 'x' WHERE name = 'half'"]));
+    const r = await breakE2(() =>
+      cli([
+        'exec',
+        '--all',
+        '--json',
+        '-c',
+        "INSERT INTO customers (name) VALUES ('half'); UPDATE customers SET email = 'x' WHERE name = 'half'",
+      ]),
+    );
     expect(r.code).toBe(1);
     const body = r.json<Fleet>();
     expect(body.summary).toEqual({ done: 3, failed: 1, skipped: 0 });

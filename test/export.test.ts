@@ -73,7 +73,11 @@ describe('tenant export', () => {
     const m = JSON.parse(readFileSync(join(native, 'manifest.json'), 'utf8'));
     expect(m).toMatchObject({ format: 'tenantctl-export', formatVersion: 1, dataFormat: 'native', ownershipColumn: 'tenant_id' });
     expect(m.tenant).toMatchObject({ id: 'src', key: 'src', name: 'Source Co', config: { tier: 'gold' }, schema: 'tenant_src' });
-    expect(m.migrations.map((x: { name: string }) => x.name)).toEqual(readdirSync('migrations/tenant').map((f) => f.replace(/\.(js|sql)$/, '')).sort());
+    expect(m.migrations.map((x: { name: string }) => x.name)).toEqual(
+      readdirSync('migrations/tenant')
+        .map((f) => f.replace(/\.(js|sql)$/, ''))
+        .sort(),
+    );
     const counts = Object.fromEntries(m.tables.map((t: { name: string; rows: number }) => [t.name, t.rows]));
     expect(counts).toEqual({ customers: 39, projects: 39, tasks: 39, invoices: 25 });
     expect(m.rows).toBe(142);
@@ -96,7 +100,10 @@ describe('tenant export', () => {
     expect(lines).toHaveLength(26);
     const jm = JSON.parse(readFileSync(join(jsonl, 'manifest.json'), 'utf8'));
     const cfile = jm.tables.find((t: { name: string }) => t.name === 'customers').file as string;
-    const objects = readFileSync(join(jsonl, cfile), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const objects = readFileSync(join(jsonl, cfile), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(objects).toHaveLength(39);
     expect(objects.find((o) => o.id === 1)).toMatchObject({ tenant_id: 'src', name: 'c1\t\\ tab, "quote"\nline ✓', email: 'c1@x' });
     expect(objects.find((o) => o.id === 3).email).toBeNull();
@@ -137,9 +144,18 @@ describe('tenant import', () => {
     expect(await owners(db.pool, 'tenant_dst')).toEqual(['K-dst']);
     // Foreign keys and indexes are made again after the rows: the same as the migrations make them.
     expect(await structure('tenant_dst')).toEqual(await structure('tenant_src'));
-    const show = (await cli(['tenant', 'show', 'dst', '--json'])).json<{ tenant: { name: string; key: string; config: Record<string, string>; pending: number } }>();
+    const show = (await cli(['tenant', 'show', 'dst', '--json'])).json<{
+      tenant: { name: string; key: string; config: Record<string, string>; pending: number };
+    }>();
     expect(show.tenant).toMatchObject({ name: 'Source Co', key: 'K-dst', config: { tier: 'gold' }, pending: 0 });
-    const next = await cli(['exec', '--tenant', 'dst', '--json', '-c', "INSERT INTO customers (name) VALUES ('new') RETURNING id; INSERT INTO invoices (customer_id, amount_cents) VALUES (1, 5) RETURNING number"]);
+    const next = await cli([
+      'exec',
+      '--tenant',
+      'dst',
+      '--json',
+      '-c',
+      "INSERT INTO customers (name) VALUES ('new') RETURNING id; INSERT INTO invoices (customer_id, amount_cents) VALUES (1, 5) RETURNING number",
+    ]);
     expect(next.code, next.stderr).toBe(0);
     const results = next.json<{ results: { rows: Record<string, string>[] }[] }>().results;
     expect(results[0]!.rows[0]!.id).toBe('41');
@@ -159,16 +175,21 @@ describe('tenant import', () => {
     expect((await there(['verify', '--tenant', 'src'])).code).toBe(0);
   });
 
-  it('rebuilds at the export\'s version, loads the rows, then applies the migrations after it', async () => {
+  it("rebuilds at the export's version, loads the rows, then applies the migrations after it", async () => {
     const proj = scratchProject();
-    proj.add('1700000010000_customer_note', "ALTER TABLE customers ADD COLUMN note text NOT NULL DEFAULT 'none';\nUPDATE customers SET note = 'had ' || length(name)");
+    proj.add(
+      '1700000010000_customer_note',
+      "ALTER TABLE customers ADD COLUMN note text NOT NULL DEFAULT 'none';\nUPDATE customers SET note = 'had ' || length(name)",
+    );
     const later = cliOn(db.url, { cwd: proj.dir });
     const r = await later(['tenant', 'import', native, '--as', 'newer', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json<{ applied: string[] }>().applied).toEqual(['1700000010000_customer_note']);
     const notes = await db.pool.query(`SELECT count(*)::int AS n FROM tenant_newer.customers WHERE note LIKE 'had %'`);
     expect(notes.rows[0].n).toBe(39);
-    expect((await later(['migrate', 'status', '--tenant', 'newer', '--json'])).json<{ tenants: { pending: string[] }[] }>().tenants[0]!.pending).toEqual([]);
+    expect(
+      (await later(['migrate', 'status', '--tenant', 'newer', '--json'])).json<{ tenants: { pending: string[] }[] }>().tenants[0]!.pending,
+    ).toEqual([]);
     expect((await later(['verify', '--tenant', 'newer'])).code).toBe(0);
   });
 
@@ -182,10 +203,16 @@ describe('tenant import', () => {
     rmSync(join(missing.tenant, '1700000004000_create_invoices.js'));
     const m = await cliOn(db.url, { cwd: missing.dir })(['tenant', 'import', native, '--as', 'nomig', '--json']);
     expect(m.code).toBe(2);
-    expect(m.json<{ error: { code: string; message: string } }>().error).toMatchObject({ code: 'migration_missing', message: expect.stringMatching(/1700000004000_create_invoices/) });
+    expect(m.json<{ error: { code: string; message: string } }>().error).toMatchObject({
+      code: 'migration_missing',
+      message: expect.stringMatching(/1700000004000_create_invoices/),
+    });
 
     const changed = scratchProject();
-    writeFileSync(join(changed.tenant, '1700000002000_create_projects.sql'), readFileSync(join(changed.tenant, '1700000002000_create_projects.sql'), 'utf8') + '\n-- edited\n');
+    writeFileSync(
+      join(changed.tenant, '1700000002000_create_projects.sql'),
+      readFileSync(join(changed.tenant, '1700000002000_create_projects.sql'), 'utf8') + '\n-- edited\n',
+    );
     const c = await cliOn(db.url, { cwd: changed.dir })(['tenant', 'import', native, '--as', 'chg', '--json']);
     expect(c.code).toBe(2);
     expect(c.json<{ error: { code: string } }>().error.code).toBe('migration_changed');

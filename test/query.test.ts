@@ -15,7 +15,13 @@ beforeAll(async () => {
   cli = cliOn(db.url);
   expect((await cli(['tenant', 'create', ...ids, 'qsusp'])).code).toBe(0);
   for (const id of [...ids, 'qsusp']) {
-    const r = await cli(['exec', '--tenant', id, '-c', `INSERT INTO customers (name, email) SELECT '${id}-' || g, CASE WHEN g = 1 THEN 'a,"b"' END FROM generate_series(1, 3) g`]);
+    const r = await cli([
+      'exec',
+      '--tenant',
+      id,
+      '-c',
+      `INSERT INTO customers (name, email) SELECT '${id}-' || g, CASE WHEN g = 1 THEN 'a,"b"' END FROM generate_series(1, 3) g`,
+    ]);
     expect(r.code, r.stderr).toBe(0);
   }
   expect((await cli(['tenant', 'update', 'qsusp', '--status', 'suspended'])).code).toBe(0);
@@ -33,20 +39,34 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (c === '"') quoted = false;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(field), (field = '');
-    else if (c === '\n') row.push(field), rows.push(row), (row = []), (field = '');
-    else field += c;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
   }
   return rows;
 }
 
 describe('query across the fleet', () => {
   it('runs as each active tenant (its schema, its role, its key) and gives one CSV result set, tenant first', async () => {
-    const r = await cli(['query', '--format', 'csv', '-c', `SELECT name, email, current_user AS who, current_setting('tenantctl.tenant_key') AS key FROM customers ORDER BY id`]);
+    const r = await cli([
+      'query',
+      '--format',
+      'csv',
+      '-c',
+      `SELECT name, email, current_user AS who, current_setting('tenantctl.tenant_key') AS key FROM customers ORDER BY id`,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const [header, ...rows] = parseCsv(r.stdout);
     expect(header).toEqual(['tenant', 'name', 'email', 'who', 'key']);
@@ -64,7 +84,16 @@ describe('query across the fleet', () => {
   });
 
   it('gives one JSON document with --json and one object per line with --format json', async () => {
-    const doc = await cli(['query', '--json', '--tenant', 'q2', '--tenant', 'qsusp', '-c', 'SELECT count(*)::int AS n, 1.5::numeric AS x, NULL::text AS nothing FROM customers']);
+    const doc = await cli([
+      'query',
+      '--json',
+      '--tenant',
+      'q2',
+      '--tenant',
+      'qsusp',
+      '-c',
+      'SELECT count(*)::int AS n, 1.5::numeric AS x, NULL::text AS nothing FROM customers',
+    ]);
     expect(doc.code, doc.stderr).toBe(0);
     const body = doc.json<{ version: number; columns: string[]; rows: Record<string, unknown>[]; errors: unknown[] }>();
     expect(body.version).toBe(1);
@@ -76,7 +105,10 @@ describe('query across the fleet', () => {
     expect(body.errors).toEqual([]);
     const lines = await cli(['query', '--format', 'json', '--tenant', 'q1,q3', '-c', 'SELECT id FROM customers WHERE id = 1']);
     expect(lines.code, lines.stderr).toBe(0);
-    const parsed = lines.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const parsed = lines.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(parsed.sort((a, b) => String(a.tenant).localeCompare(String(b.tenant)))).toEqual([
       { tenant: 'q1', id: '1' },
       { tenant: 'q3', id: '1' },
@@ -106,7 +138,11 @@ describe('query across the fleet', () => {
 
   it('refuses writes: the transaction is read only, and nothing changes', async () => {
     const before = (await db.pool.query('SELECT count(*)::int AS n FROM tenant_q1.customers')).rows[0].n;
-    for (const sql of ["INSERT INTO customers (name) VALUES ('sneaky')", "SELECT nextval('invoice_number_seq')", 'CREATE TABLE sneaky (x int)']) {
+    for (const sql of [
+      "INSERT INTO customers (name) VALUES ('sneaky')",
+      "SELECT nextval('invoice_number_seq')",
+      'CREATE TABLE sneaky (x int)',
+    ]) {
       const r = await cli(['query', '--json', '--tenant', 'q1', '-c', sql]);
       expect(r.code, sql).toBe(1);
       expect(r.json<{ errors: { message: string }[] }>().errors[0]!.message).toMatch(/read-only transaction/);
@@ -140,7 +176,7 @@ describe('query across the fleet', () => {
     expect(unknown.stderr).toMatch(/unknown tenant "nobody"/);
   });
 
-  it('a column named like another, or tenant, is that tenant\'s error', async () => {
+  it("a column named like another, or tenant, is that tenant's error", async () => {
     const r = await cli(['query', '--tenant', 'q1', '-c', 'SELECT 1 AS a, 2 AS a']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/two columns named "a"/);
@@ -153,10 +189,14 @@ describe('query across the fleet', () => {
     const blocker = await db.pool.connect();
     await blocker.query('BEGIN');
     await blocker.query('LOCK TABLE tenant_q4.customers IN ACCESS EXCLUSIVE MODE');
-    const child = spawn(process.execPath, [BIN, '--database-url', db.url, 'query', '--format', 'csv', '--concurrency', '2', '-c', 'SELECT name FROM customers'], {
-      cwd: REPO,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, '--database-url', db.url, 'query', '--format', 'csv', '--concurrency', '2', '-c', 'SELECT name FROM customers'],
+      {
+        cwd: REPO,
+        env: { ...process.env, NO_COLOR: '1' },
+      },
+    );
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -164,7 +204,11 @@ describe('query across the fleet', () => {
       const deadline = Date.now() + 30_000;
       const seen = () => ['q1', 'q2', 'q3'].every((id) => stdout.includes(`${id},${id}-3`));
       const waiting = async () =>
-        (await db.pool.query(`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE NOT l.granted AND c.relname = 'customers'`)).rows[0].n > 0;
+        (
+          await db.pool.query(
+            `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE NOT l.granted AND c.relname = 'customers'`,
+          )
+        ).rows[0].n > 0;
       while (!(seen() && (await waiting()))) {
         expect(Date.now(), `stdout so far: ${stdout}`).toBeLessThan(deadline);
         await new Promise((r) => setImmediate(r));

@@ -57,7 +57,9 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   registerCopyCommands(program, run);
   registerVerifyCommands(program, run);
   for (const cmd of allCommands(program)) {
-    cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), outputError: () => undefined });
+    cmd
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), outputError: () => undefined });
   }
   const json = argv.includes('--json');
   try {
@@ -71,7 +73,10 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         return reportError(io, { json }, new InputError('usage', 'no command given; see tenantctl --help'));
       }
       // One line, keeping commander's "(Did you mean --concurrency?)" that follows on the next line.
-      const message = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim();
+      const message = err.message
+        .replace(/^error: /, '')
+        .replace(/\s*\n\s*/g, ' ')
+        .trim();
       return reportError(io, { json }, new InputError('usage', `${message}; see tenantctl --help`));
     }
     return reportError(io, { json }, err);

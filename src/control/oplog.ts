@@ -17,7 +17,12 @@ export async function logOperation(
 }
 
 /** The same entry as SQL text (values inlined as literals), to send with other statements. */
-export function logOperationSql(ctx: Pick<Context, 'config' | 'actor'>, operation: Operation, tenantId: string | null, detail: Record<string, unknown> = {}): string {
+export function logOperationSql(
+  ctx: Pick<Context, 'config' | 'actor'>,
+  operation: Operation,
+  tenantId: string | null,
+  detail: Record<string, unknown> = {},
+): string {
   return `INSERT INTO ${controlTable(ctx.config, 'operations')} (actor, operation, tenant_id, detail)
      VALUES (${literal(ctx.actor)} || '@' || current_user, ${literal(operation)}, ${tenantId === null ? 'NULL' : literal(tenantId)}, ${literal(JSON.stringify(detail))}::jsonb)`;
 }

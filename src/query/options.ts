@@ -25,15 +25,23 @@ export function validateQueryOptions(options: QueryOptions): ValidQuery {
   const tenants = validateIds(options.tenants);
   if (tenants && tenants.length === 0) throw usage('--tenant needs at least one tenant id');
   validatePolicy({ concurrency: options.concurrency });
-  const { sql, heads, source } = loadSql(options, 'query', (kind) => `query runs one read-only statement in a transaction of its own per tenant, and ${kind} would end that transaction or change its role`);
+  const { sql, heads, source } = loadSql(
+    options,
+    'query',
+    (kind) =>
+      `query runs one read-only statement in a transaction of its own per tenant, and ${kind} would end that transaction or change its role`,
+  );
   if (heads.length > 1) {
-    throw usage(`${source} holds ${heads.length} statements (line ${heads[1]!.line} starts the second); query runs exactly one, whose rows make the result set`);
+    throw usage(
+      `${source} holds ${heads.length} statements (line ${heads[1]!.line} starts the second); query runs exactly one, whose rows make the result set`,
+    );
   }
   return { sql, tenants, concurrency: options.concurrency };
 }
 
 export function validateQueryFormat(format: string | undefined): QueryFormat {
   if (format === undefined) return 'table';
-  if (!(QUERY_FORMATS as readonly string[]).includes(format)) throw usage(`--format must be one of ${QUERY_FORMATS.join(', ')}, got "${format}"`);
+  if (!(QUERY_FORMATS as readonly string[]).includes(format))
+    throw usage(`--format must be one of ${QUERY_FORMATS.join(', ')}, got "${format}"`);
   return format as QueryFormat;
 }

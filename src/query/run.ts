@@ -39,7 +39,11 @@ export interface QueryResult {
   rows: number;
 }
 
-export async function queryTenants(ctx: Context, options: QueryOptions, onRows: (batch: QueryRows) => void | Promise<void>): Promise<QueryResult> {
+export async function queryTenants(
+  ctx: Context,
+  options: QueryOptions,
+  onRows: (batch: QueryRows) => void | Promise<void>,
+): Promise<QueryResult> {
   const valid = validateQueryOptions(options);
   const tenants = await findTenants(ctx, valid.tenants, valid.tenants ? undefined : 'active');
   tenants.forEach(assertNotArchived);

@@ -13,7 +13,11 @@ export interface SqlSource {
   file?: string;
 }
 
-export function loadSql(options: SqlSource, command: string, refusal: (kind: string) => string): { sql: string; heads: StatementHead[]; source: string } {
+export function loadSql(
+  options: SqlSource,
+  command: string,
+  refusal: (kind: string) => string,
+): { sql: string; heads: StatementHead[]; source: string } {
   if ((options.sql === undefined) === (options.file === undefined)) throw usage(`${command} needs exactly one of -c SQL or -f FILE`);
   let sql = options.sql ?? '';
   if (options.file !== undefined) {
@@ -24,12 +28,14 @@ export function loadSql(options: SqlSource, command: string, refusal: (kind: str
     }
   }
   const source = options.file ?? '-c';
-  if (sql.includes('\u0000')) throw new InputError('invalid_sql', `${source} holds a NUL byte, which PostgreSQL does not accept in SQL text`);
+  if (sql.includes('\u0000'))
+    throw new InputError('invalid_sql', `${source} holds a NUL byte, which PostgreSQL does not accept in SQL text`);
   const heads = statementHeads(sql);
   if (heads.length === 0) throw usage(`${source} holds no SQL statement`);
   for (const head of heads) {
     const kind = escapingStatement(head);
-    if (kind) throw new InputError('transaction_control', `${source} line ${head.line}: ${kind} is not allowed in ${command}: ${refusal(kind)}`);
+    if (kind)
+      throw new InputError('transaction_control', `${source} line ${head.line}: ${kind} is not allowed in ${command}: ${refusal(kind)}`);
   }
   return { sql, heads, source };
 }

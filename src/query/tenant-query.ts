@@ -11,13 +11,16 @@ import { queryTypes } from './values.js';
  * order, a check that the statement left the role alone, and ROLLBACK with
  * the session reset. Three round trips; nothing the statement did survives.
  */
-export type TenantRows =
-  | { ok: true; columns: string[]; rows: unknown[][] }
-  | { ok: false; error: string };
+export type TenantRows = { ok: true; columns: string[]; rows: unknown[][] } | { ok: false; error: string };
 
 const WHO = 'SELECT current_user::text AS current, session_user::text AS session';
 
-export async function queryTenant(client: PoolClient, ctx: Context, tenant: { id: string; role: string | null }, sql: string): Promise<TenantRows> {
+export async function queryTenant(
+  client: PoolClient,
+  ctx: Context,
+  tenant: { id: string; role: string | null },
+  sql: string,
+): Promise<TenantRows> {
   const outcome = await inTransaction(
     client,
     ctx.config,
@@ -30,9 +33,14 @@ export async function queryTenant(client: PoolClient, ctx: Context, tenant: { id
       const results = (Array.isArray(raw) ? raw : [raw]) as pg.QueryResult<unknown[]>[];
       const who = results.at(-1)!.rows[0] as [string, string];
       const expected = tenant.role ?? who[1];
-      if (who[0] !== expected) return { ok: false, error: `the statement changed the role to "${who[0]}" (tenant "${tenant.id}" runs as "${expected}"); its rows are not shown` };
+      if (who[0] !== expected)
+        return {
+          ok: false,
+          error: `the statement changed the role to "${who[0]}" (tenant "${tenant.id}" runs as "${expected}"); its rows are not shown`,
+        };
       const first = results[0]!;
-      if (results.length !== 2 || !first.fields || first.fields.length === 0) return { ok: false, error: 'the statement returned no result set (query runs one statement that returns rows, such as SELECT)' };
+      if (results.length !== 2 || !first.fields || first.fields.length === 0)
+        return { ok: false, error: 'the statement returned no result set (query runs one statement that returns rows, such as SELECT)' };
       return { ok: true, columns: first.fields.map((f) => f.name), rows: first.rows };
     },
   );

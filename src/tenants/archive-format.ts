@@ -47,7 +47,15 @@ export interface Manifest {
   dataFormat: DataFormat;
   exportedAt: string;
   server: { version: string };
-  tenant: { id: string; key: string; name: string | null; status: string; config: Record<string, unknown>; schema: string; createdAt: string };
+  tenant: {
+    id: string;
+    key: string;
+    name: string | null;
+    status: string;
+    config: Record<string, unknown>;
+    schema: string;
+    createdAt: string;
+  };
   ownershipColumn: string;
   /** The journal: the tenant's version is its last entry. */
   migrations: { name: string; checksum: string }[];
@@ -64,30 +72,46 @@ export function dataFileName(table: string, index: number, format: DataFormat): 
 
 /** Reads and checks an export's manifest: exit 2 naming what is wrong. */
 export function readManifest(path: string): Manifest {
-  let isDir = false;
+  let isDir: boolean;
   try {
     isDir = statSync(path).isDirectory();
   } catch {
     throw new InputError('export_not_found', `${path} does not exist; give the folder \`tenantctl tenant export\` wrote`, { path });
   }
-  if (!isDir) throw new InputError('export_invalid', `${path} is not a folder; give the folder \`tenantctl tenant export\` wrote`, { path });
+  if (!isDir)
+    throw new InputError('export_invalid', `${path} is not a folder; give the folder \`tenantctl tenant export\` wrote`, { path });
   let m: Manifest;
   try {
     m = JSON.parse(readFileSync(join(path, MANIFEST), 'utf8')) as Manifest;
   } catch (err) {
-    throw new InputError('export_invalid', `cannot read ${join(path, MANIFEST)}: ${(err as Error).message}; is ${path} a tenantctl export?`, { path });
+    throw new InputError(
+      'export_invalid',
+      `cannot read ${join(path, MANIFEST)}: ${(err as Error).message}; is ${path} a tenantctl export?`,
+      { path },
+    );
   }
-  if (m?.format !== EXPORT_FORMAT) throw new InputError('export_invalid', `${join(path, MANIFEST)} is not a tenantctl export manifest`, { path });
+  if (m?.format !== EXPORT_FORMAT)
+    throw new InputError('export_invalid', `${join(path, MANIFEST)} is not a tenantctl export manifest`, { path });
   if (m.formatVersion !== EXPORT_FORMAT_VERSION) {
-    throw new InputError('export_unsupported', `${path} is export format version ${m.formatVersion}; this tenantctl reads version ${EXPORT_FORMAT_VERSION}`, { path });
+    throw new InputError(
+      'export_unsupported',
+      `${path} is export format version ${m.formatVersion}; this tenantctl reads version ${EXPORT_FORMAT_VERSION}`,
+      { path },
+    );
   }
   if (!Array.isArray(m.tables) || !Array.isArray(m.migrations) || !Array.isArray(m.sequences) || typeof m.tenant?.id !== 'string') {
-    throw new InputError('export_invalid', `${join(path, MANIFEST)} is incomplete (tables, migrations, sequences or tenant missing)`, { path });
+    throw new InputError('export_invalid', `${join(path, MANIFEST)} is incomplete (tables, migrations, sequences or tenant missing)`, {
+      path,
+    });
   }
   for (const t of m.tables) {
     // Data files live in data/ of the export: a manifest cannot point import at another file of the machine.
     if (typeof t.file !== 'string' || !/^data\/[A-Za-z0-9_.-]+$/.test(t.file.replace(/\\/g, '/')) || t.file.includes('..')) {
-      throw new InputError('export_invalid', `${join(path, MANIFEST)} names data file ${JSON.stringify(t.file)} for table ${t.name}; data files are in data/`, { path });
+      throw new InputError(
+        'export_invalid',
+        `${join(path, MANIFEST)} names data file ${JSON.stringify(t.file)} for table ${t.name}; data files are in data/`,
+        { path },
+      );
     }
   }
   return m;

@@ -69,31 +69,54 @@ export async function execFleet(ctx: Context, options: ExecFleetOptions): Promis
     (client, tenant) => execOne(client, ctx, tenant, valid.sql),
   );
   const list = tenants.map(
-    (t, i): ExecTenantResult => outcome.results[i] ?? { id: t.id, status: 'skipped', reason: 'stopped', error: `not run: ${outcome.stoppedBecause}` },
+    (t, i): ExecTenantResult =>
+      outcome.results[i] ?? { id: t.id, status: 'skipped', reason: 'stopped', error: `not run: ${outcome.stoppedBecause}` },
   );
   const count = (s: ExecTenantResult['status']) => list.filter((t) => t.status === s).length;
-  return { tenants: list, summary: { done: count('done'), failed: count('failed'), skipped: count('skipped') }, ...(outcome.stoppedBecause ? { stoppedBecause: outcome.stoppedBecause } : {}) };
+  return {
+    tenants: list,
+    summary: { done: count('done'), failed: count('failed'), skipped: count('skipped') },
+    ...(outcome.stoppedBecause ? { stoppedBecause: outcome.stoppedBecause } : {}),
+  };
 }
 
 /** One tenant: BEGIN as the tenant, the SQL, a check that the role is still the tenant's, COMMIT (or ROLLBACK) and the reset. */
 async function execOne(client: PoolClient, ctx: Context, tenant: TenantWithJournal, sql: string): Promise<ExecTenantResult> {
   try {
-    const outcome = await inTransaction(client, ctx.config, { prelude: [enterTenantSql(ctx, tenant.id, ['active', 'suspended'])] }, async (tx): Promise<ExecTenantResult> => {
-      if (tx.prelude[0]?.rowCount !== 1) {
-        tx.rollbackOnly();
-        return { id: tenant.id, status: 'failed', error: `tenant "${tenant.id}" was archived or removed meanwhile; nothing was changed` };
-      }
-      const raw = (await client.query(`${sql}\n;SELECT current_user::text AS tc_current, session_user::text AS tc_session`)) as unknown;
-      const list = (Array.isArray(raw) ? raw : [raw]) as pg.QueryResult[];
-      const who = list.pop()!.rows[0] as { tc_current: string; tc_session: string };
-      const expected = tenant.role ?? who.tc_session;
-      if (who.tc_current !== expected) {
-        tx.rollbackOnly();
-        return { id: tenant.id, status: 'failed', error: `the SQL changed the role to "${who.tc_current}" (tenant "${tenant.id}" runs as "${expected}"); rolled back, nothing was changed` };
-      }
-      const results = list.filter((r) => r.command !== null || (r.fields ?? []).length > 0);
-      return { id: tenant.id, status: 'done', results: results.map((r) => ({ command: r.command, rowCount: r.rowCount, fields: (r.fields ?? []).map((f) => f.name), rows: r.rows })) };
-    });
+    const outcome = await inTransaction(
+      client,
+      ctx.config,
+      { prelude: [enterTenantSql(ctx, tenant.id, ['active', 'suspended'])] },
+      async (tx): Promise<ExecTenantResult> => {
+        if (tx.prelude[0]?.rowCount !== 1) {
+          tx.rollbackOnly();
+          return { id: tenant.id, status: 'failed', error: `tenant "${tenant.id}" was archived or removed meanwhile; nothing was changed` };
+        }
+        const raw = (await client.query(`${sql}\n;SELECT current_user::text AS tc_current, session_user::text AS tc_session`)) as unknown;
+        const list = (Array.isArray(raw) ? raw : [raw]) as pg.QueryResult[];
+        const who = list.pop()!.rows[0] as { tc_current: string; tc_session: string };
+        const expected = tenant.role ?? who.tc_session;
+        if (who.tc_current !== expected) {
+          tx.rollbackOnly();
+          return {
+            id: tenant.id,
+            status: 'failed',
+            error: `the SQL changed the role to "${who.tc_current}" (tenant "${tenant.id}" runs as "${expected}"); rolled back, nothing was changed`,
+          };
+        }
+        const results = list.filter((r) => r.command !== null || (r.fields ?? []).length > 0);
+        return {
+          id: tenant.id,
+          status: 'done',
+          results: results.map((r) => ({
+            command: r.command,
+            rowCount: r.rowCount,
+            fields: (r.fields ?? []).map((f) => f.name),
+            rows: r.rows,
+          })),
+        };
+      },
+    );
     if (outcome.locked) throw new Error('unreachable: exec takes no lock');
     return outcome.value;
   } catch (err) {

@@ -35,7 +35,8 @@ export function validateExecSql(options: SqlSource): string {
   return loadSql(
     options,
     'exec',
-    (kind) => `exec runs all of its SQL in one transaction as the tenant, and ${kind} would end that transaction or change its role; remove it (the transaction is committed for you)`,
+    (kind) =>
+      `exec runs all of its SQL in one transaction as the tenant, and ${kind} would end that transaction or change its role; remove it (the transaction is committed for you)`,
   ).sql;
 }
 
@@ -51,12 +52,22 @@ export async function execAsTenant(ctx: Context, options: ExecOptions): Promise<
       async (client) => {
         const raw = (await client.query(sql)) as unknown;
         // What the lexer cannot see (a role changed through set_config or dynamic SQL) is caught before COMMIT.
-        const who = await client.query<{ current: string; session: string }>('SELECT current_user::text AS current, session_user::text AS session');
+        const who = await client.query<{ current: string; session: string }>(
+          'SELECT current_user::text AS current, session_user::text AS session',
+        );
         const expected = tenant!.role ?? who.rows[0]!.session;
         if (who.rows[0]!.current !== expected) {
-          throw new InputError('role_changed', `the SQL changed the role to "${who.rows[0]!.current}" (tenant "${options.tenant}" runs as "${expected}"); rolled back, nothing was changed`);
+          throw new InputError(
+            'role_changed',
+            `the SQL changed the role to "${who.rows[0]!.current}" (tenant "${options.tenant}" runs as "${expected}"); rolled back, nothing was changed`,
+          );
         }
-        const list = (Array.isArray(raw) ? raw : [raw]) as { command: string; rowCount: number | null; fields?: { name: string }[]; rows: Record<string, unknown>[] }[];
+        const list = (Array.isArray(raw) ? raw : [raw]) as {
+          command: string;
+          rowCount: number | null;
+          fields?: { name: string }[];
+          rows: Record<string, unknown>[];
+        }[];
         return list.map((r) => ({ command: r.command, rowCount: r.rowCount, fields: (r.fields ?? []).map((f) => f.name), rows: r.rows }));
       },
       { controlSchema: ctx.config.controlSchema, sharedSchema: ctx.config.sharedSchema, allowSuspended: true },

@@ -20,7 +20,11 @@ export async function sequenceValues(db: Queryable, schema: string): Promise<Man
   );
   if (names.rows.length === 0) return [];
   const r = await db.query<{ name: string; last: string; called: boolean }>(
-    names.rows.map((s) => `SELECT ${literal(s.name)}::text AS name, last_value::text AS last, is_called AS called FROM ${qualified(schema, s.name)}`).join(' UNION ALL '),
+    names.rows
+      .map(
+        (s) => `SELECT ${literal(s.name)}::text AS name, last_value::text AS last, is_called AS called FROM ${qualified(schema, s.name)}`,
+      )
+      .join(' UNION ALL '),
   );
   return r.rows.map((row) => ({ name: row.name, lastValue: row.last, isCalled: row.called }));
 }
@@ -29,6 +33,9 @@ export async function sequenceValues(db: Queryable, schema: string): Promise<Man
 export function setSequencesSql(schema: string, sequences: readonly ManifestSequence[]): string {
   if (sequences.length === 0) return '';
   return `SELECT ${sequences
-    .map((s) => `pg_catalog.setval(${literal(qualified(schema, s.name))}::regclass, ${literal(s.lastValue)}::bigint, ${s.isCalled ? 'true' : 'false'})`)
+    .map(
+      (s) =>
+        `pg_catalog.setval(${literal(qualified(schema, s.name))}::regclass, ${literal(s.lastValue)}::bigint, ${s.isCalled ? 'true' : 'false'})`,
+    )
     .join(', ')}`;
 }

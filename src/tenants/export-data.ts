@@ -41,7 +41,11 @@ function hashing(hash: ReturnType<typeof createHash>, count: { bytes: number }):
   });
 }
 
-export async function copyTableOut(client: PoolClient, sql: string, file: string): Promise<{ rows: number; bytes: number; sha256: string }> {
+export async function copyTableOut(
+  client: PoolClient,
+  sql: string,
+  file: string,
+): Promise<{ rows: number; bytes: number; sha256: string }> {
   const hash = createHash('sha256');
   const count = { bytes: 0 };
   const stream = client.query(copyTo(sql));
@@ -50,7 +54,12 @@ export async function copyTableOut(client: PoolClient, sql: string, file: string
 }
 
 /** Loads a COPY text file; the sha256 of the bytes read comes back for the caller to compare. */
-export async function copyTableIn(client: PoolClient, sql: string, file: string, rewrite?: Transform): Promise<{ rows: number; sha256: string }> {
+export async function copyTableIn(
+  client: PoolClient,
+  sql: string,
+  file: string,
+  rewrite?: Transform,
+): Promise<{ rows: number; sha256: string }> {
   const hash = createHash('sha256');
   const stream = client.query(copyFrom(sql));
   const stages: (Readable | Transform | Writable)[] = [createReadStream(file), hashing(hash, { bytes: 0 })];

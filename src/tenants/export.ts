@@ -8,7 +8,16 @@ import { readCatalog } from '../copy/catalog.js';
 import { assertTenantId } from '../runtime/ids.js';
 import { findTenants } from '../runtime/lookup.js';
 import { assertNotArchived } from '../runtime/usable-tenants.js';
-import { DATA_FORMATS, EXPORT_FORMAT, EXPORT_FORMAT_VERSION, MANIFEST, dataFileName, type DataFormat, type Manifest, type ManifestTable } from './archive-format.js';
+import {
+  DATA_FORMATS,
+  EXPORT_FORMAT,
+  EXPORT_FORMAT_VERSION,
+  MANIFEST,
+  dataFileName,
+  type DataFormat,
+  type Manifest,
+  type ManifestTable,
+} from './archive-format.js';
 import { partitionedTables, sequenceValues } from './export-catalog.js';
 import { copyOutSql, copyTableOut } from './export-data.js';
 
@@ -42,7 +51,8 @@ export function validateExportOptions(options: ExportOptions): { format: DataFor
   assertTenantId(options.tenant);
   if (!options.out || options.out.trim() === '') throw usage('tenant export needs --out PATH, a folder that does not exist yet');
   const format = options.format ?? 'native';
-  if (!(DATA_FORMATS as readonly string[]).includes(format)) throw usage(`--format must be one of ${DATA_FORMATS.join(', ')}, got "${format}"`);
+  if (!(DATA_FORMATS as readonly string[]).includes(format))
+    throw usage(`--format must be one of ${DATA_FORMATS.join(', ')}, got "${format}"`);
   const out = resolve(options.out);
   let exists = false;
   try {
@@ -51,7 +61,10 @@ export function validateExportOptions(options: ExportOptions): { format: DataFor
   } catch {
     // absent: what we want
   }
-  if (exists) throw new InputError('output_exists', `${options.out} already exists and is not an empty folder; pick a new path or remove it`, { path: options.out });
+  if (exists)
+    throw new InputError('output_exists', `${options.out} already exists and is not an empty folder; pick a new path or remove it`, {
+      path: options.out,
+    });
   return { format, out };
 }
 
@@ -68,7 +81,12 @@ export async function exportTenant(ctx: Context, options: ExportOptions): Promis
       const outcome = await inTransaction(
         client,
         ctx.config,
-        { isolation: 'repeatable read', readOnly: true, lock: { ids: [options.tenant], session: true }, prelude: ['SET LOCAL search_path = pg_catalog', 'SHOW server_version'] },
+        {
+          isolation: 'repeatable read',
+          readOnly: true,
+          lock: { ids: [options.tenant], session: true },
+          prelude: ['SET LOCAL search_path = pg_catalog', 'SHOW server_version'],
+        },
         async (tx): Promise<Manifest> => {
           tx.rollbackOnly();
           const [t] = await readTenants(client, ctx, { ids: [options.tenant] });
@@ -81,7 +99,11 @@ export async function exportTenant(ctx: Context, options: ExportOptions): Promis
           for (const [i, table] of list.entries()) {
             const dataColumns = (format === 'native' ? table.columns.filter((c) => !c.generated) : table.columns).map((c) => c.name);
             const file = dataFileName(table.name, i, format);
-            const copied = await copyTableOut(client, copyOutSql(t.schema, table.name, dataColumns, format, partitioned.has(table.name)), join(partial, file));
+            const copied = await copyTableOut(
+              client,
+              copyOutSql(t.schema, table.name, dataColumns, format, partitioned.has(table.name)),
+              join(partial, file),
+            );
             tables.push({
               name: table.name,
               columns: table.columns.map((c) => ({ name: c.name, type: c.type, generated: c.generated, identity: c.identity })),
@@ -97,7 +119,15 @@ export async function exportTenant(ctx: Context, options: ExportOptions): Promis
             dataFormat: format,
             exportedAt: new Date().toISOString(),
             server: { version: String(tx.prelude[1]?.rows[0]?.server_version ?? '') },
-            tenant: { id: t.id, key: t.key, name: t.name, status: t.status, config: t.config, schema: t.schema, createdAt: new Date(t.createdAt).toISOString() },
+            tenant: {
+              id: t.id,
+              key: t.key,
+              name: t.name,
+              status: t.status,
+              config: t.config,
+              schema: t.schema,
+              createdAt: new Date(t.createdAt).toISOString(),
+            },
             ownershipColumn: ctx.config.ownershipColumn,
             migrations: t.journal.map((j) => ({ name: j.name, checksum: j.checksum })),
             tables,

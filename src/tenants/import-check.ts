@@ -33,7 +33,10 @@ export function exportMigrations(manifest: Manifest, files: LoadedMigrations): {
   }
   const plan = planUp(files.list, manifest.migrations);
   if (plan.outOfOrder) {
-    throw new InputError('migration_out_of_order', `the export lacks ${plan.outOfOrder.pending}, which sorts before ${plan.outOfOrder.applied} that it has; import cannot place the tenant at one version`);
+    throw new InputError(
+      'migration_out_of_order',
+      `the export lacks ${plan.outOfOrder.pending}, which sorts before ${plan.outOfOrder.applied} that it has; import cannot place the tenant at one version`,
+    );
   }
   const applied = new Set(manifest.migrations.map((m) => m.name));
   return { restore: files.list.filter((f) => applied.has(f.name)), pending: plan.pending };
@@ -49,7 +52,11 @@ export function assertDataFiles(path: string, manifest: Manifest): void {
       // missing
     }
     if (size !== t.bytes) {
-      throw new InputError('export_incomplete', `${join(path, t.file)} (table ${t.name}) ${size < 0 ? 'is missing' : `holds ${size} bytes, the manifest says ${t.bytes}`}; copy the export again`, { table: t.name });
+      throw new InputError(
+        'export_incomplete',
+        `${join(path, t.file)} (table ${t.name}) ${size < 0 ? 'is missing' : `holds ${size} bytes, the manifest says ${t.bytes}`}; copy the export again`,
+        { table: t.name },
+      );
     }
   }
 }
@@ -68,17 +75,25 @@ export function assertSameStructure(manifest: Manifest, catalog: SchemaCatalog):
     for (const c of t.columns) {
       const m = cols.get(c.name);
       if (!m) problems.push(`${t.name}.${c.name} is missing`);
-      else if (sameSchema(m.type, catalog.schema) !== sameSchema(c.type, manifest.tenant.schema)) problems.push(`${t.name}.${c.name} is ${m.type}, the export has ${c.type}`);
+      else if (sameSchema(m.type, catalog.schema) !== sameSchema(c.type, manifest.tenant.schema))
+        problems.push(`${t.name}.${c.name} is ${m.type}, the export has ${c.type}`);
     }
     for (const c of mine.columns) if (!t.columns.some((x) => x.name === c.name)) problems.push(`${t.name}.${c.name} is not in the export`);
   }
   for (const name of catalog.tables.keys()) if (!exported.has(name)) problems.push(`table ${name} is not in the export`);
   if (problems.length > 0) {
-    throw new RunFailure('structure_differs', `the migrations rebuild a structure that differs from the export's: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}; nothing was changed`);
+    throw new RunFailure(
+      'structure_differs',
+      `the migrations rebuild a structure that differs from the export's: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}; nothing was changed`,
+    );
   }
 }
 
 /** A type of the tenant's own schema (an enum, a domain) names that schema: compare it without the name. */
 function sameSchema(type: string, schema: string): string {
-  return type.split(`"${schema.replace(/"/g, '""')}".`).join('@.').split(`${schema}.`).join('@.');
+  return type
+    .split(`"${schema.replace(/"/g, '""')}".`)
+    .join('@.')
+    .split(`${schema}.`)
+    .join('@.');
 }

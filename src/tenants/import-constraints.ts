@@ -42,5 +42,8 @@ export function dropSql(schema: string, d: Deferred): string {
 }
 
 export function restoreSql(schema: string, d: Deferred): string {
-  return [...d.indexes.map((i) => i.def), ...d.foreignKeys.map((f) => `ALTER TABLE ${qualified(schema, f.table)} ADD CONSTRAINT ${ident(f.name)} ${f.def}`)].join(';\n');
+  return [
+    ...d.indexes.map((i) => i.def),
+    ...d.foreignKeys.map((f) => `ALTER TABLE ${qualified(schema, f.table)} ADD CONSTRAINT ${ident(f.name)} ${f.def}`),
+  ].join(';\n');
 }

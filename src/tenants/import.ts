@@ -20,7 +20,15 @@ import { setSequencesSql } from './export-catalog.js';
 import { copyInSql, copyTableIn, copyText, rewriteField } from './export-data.js';
 import { deferrable, dropSql, restoreSql } from './import-constraints.js';
 import { assertDataFiles, assertSameStructure, exportMigrations } from './import-check.js';
-import { buildTenant, checkAbsent, ensureSharedRoleOnce, provisioningMessage, registerSql, tenantSpecs, type TenantSpec } from './provision.js';
+import {
+  buildTenant,
+  checkAbsent,
+  ensureSharedRoleOnce,
+  provisioningMessage,
+  registerSql,
+  tenantSpecs,
+  type TenantSpec,
+} from './provision.js';
 
 /**
  * `tenant import`: a new tenant from an export, in one transaction. It is
@@ -57,13 +65,16 @@ export interface ImportResult {
 /** Checks import's options and the export's manifest without a database: exit 2 for anything wrong. */
 export function validateImportOptions(options: ImportOptions): Manifest {
   if (!options.path) throw usage('tenant import needs the PATH of an export');
-  if (!options.as) throw usage('tenant import needs --as ID, the new tenant\'s id');
+  if (!options.as) throw usage("tenant import needs --as ID, the new tenant's id");
   assertTenantId(options.as);
   if (options.key !== undefined && options.key.trim().length === 0) throw usage('--key must not be empty');
   if (options.key !== undefined) assertText('--key', options.key);
   const manifest = readManifest(options.path);
   if (manifest.dataFormat !== 'native') {
-    throw new InputError('export_not_importable', `${options.path} was exported with --format ${manifest.dataFormat}, for people and other tools; import reads --format native exports`);
+    throw new InputError(
+      'export_not_importable',
+      `${options.path} was exported with --format ${manifest.dataFormat}, for people and other tools; import reads --format native exports`,
+    );
   }
   assertDataFiles(options.path, manifest);
   return manifest;
@@ -76,7 +87,11 @@ export async function importTenant(ctx: Context, options: ImportOptions): Promis
   const { restore, pending } = exportMigrations(manifest, await tenantMigrations(ctx));
   await ensureControlSchema(ctx);
   await migrateShared(ctx);
-  const [spec] = await tenantSpecs(ctx, [{ id: options.as, key: options.key, name: manifest.tenant.name, config: manifest.tenant.config ?? {} }], restore);
+  const [spec] = await tenantSpecs(
+    ctx,
+    [{ id: options.as, key: options.key, name: manifest.tenant.name, config: manifest.tenant.config ?? {} }],
+    restore,
+  );
   if ((await checkAbsent(ctx.pool, ctx, [spec!])).size > 0) throw tenantExists(options.as);
   await ensureSharedRoleOnce(ctx.pool, ctx);
   const loaded = await withSession(ctx.pool, (client) =>
@@ -135,7 +150,14 @@ async function provision(client: PoolClient, ctx: Context, spec: TenantSpec): Pr
 }
 
 /** Every table's rows, parents first; the data file's sha256 and row count must be the manifest's. */
-async function loadRows(client: PoolClient, ctx: Context, manifest: Manifest, path: string, catalog: SchemaCatalog, spec: TenantSpec): Promise<{ table: string; rows: number }[]> {
+async function loadRows(
+  client: PoolClient,
+  ctx: Context,
+  manifest: Manifest,
+  path: string,
+  catalog: SchemaCatalog,
+  spec: TenantSpec,
+): Promise<{ table: string; rows: number }[]> {
   const byName = new Map(manifest.tables.map((t) => [t.name, t]));
   const edges = [...catalog.tables.values()].flatMap((t) => t.foreignKeys.map((f) => ({ child: f.table, parent: f.refTable })));
   const order = insertOrder([...byName.keys()], edges).flatMap((g) => g.tables);
@@ -145,8 +167,18 @@ async function loadRows(client: PoolClient, ctx: Context, manifest: Manifest, pa
     const at = t.dataColumns.indexOf(ctx.config.ownershipColumn);
     const rewrite = at >= 0 ? rewriteField(at, copyText(spec.key)) : undefined;
     const r = await copyTableIn(client, copyInSql(spec.schema, t.name, t.dataColumns), join(path, t.file), rewrite);
-    if (r.sha256 !== t.sha256) throw new InputError('export_corrupt', `${join(path, t.file)} (table ${t.name}) does not match the manifest's sha256: the export is damaged; nothing was imported`, { table: t.name });
-    if (r.rows !== t.rows) throw new InputError('export_corrupt', `${join(path, t.file)} (table ${t.name}) loaded ${r.rows} rows, the manifest says ${t.rows}; nothing was imported`, { table: t.name });
+    if (r.sha256 !== t.sha256)
+      throw new InputError(
+        'export_corrupt',
+        `${join(path, t.file)} (table ${t.name}) does not match the manifest's sha256: the export is damaged; nothing was imported`,
+        { table: t.name },
+      );
+    if (r.rows !== t.rows)
+      throw new InputError(
+        'export_corrupt',
+        `${join(path, t.file)} (table ${t.name}) loaded ${r.rows} rows, the manifest says ${t.rows}; nothing was imported`,
+        { table: t.name },
+      );
     done.push({ table: t.name, rows: r.rows });
     ctx.onProgress?.({ id: t.name, status: `${r.rows} rows`, done: i + 1, failed: 0, total: order.length });
   }
@@ -178,7 +210,10 @@ async function bringToHead(client: PoolClient, ctx: Context, spec: TenantSpec, p
     });
   } catch (err) {
     const failure = err instanceof MigrationFailure ? err : new MigrationFailure(undefined, err);
-    throw new RunFailure('migration_failed', `the imported rows are at ${spec.migrations.at(-1)?.name ?? 'no migration'}; ${failure.migration ?? 'a later migration'} failed on them: ${(failure.cause as Error)?.message ?? failure.message}; nothing was imported`);
+    throw new RunFailure(
+      'migration_failed',
+      `the imported rows are at ${spec.migrations.at(-1)?.name ?? 'no migration'}; ${failure.migration ?? 'a later migration'} failed on them: ${(failure.cause as Error)?.message ?? failure.message}; nothing was imported`,
+    );
   }
   await client.query(recordAppliedSql(ctx, spec.id, pending));
 }

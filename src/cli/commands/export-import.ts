@@ -29,7 +29,9 @@ export function registerExportImportCommands(program: Command, run: Run): void {
           const r = await exportTenant(tc, options);
           return {
             json: { ...r },
-            human: [`exported ${r.tenant} at ${r.version ?? 'no migration'}: ${r.rows} rows in ${r.tables.length} tables (${size(r.bytes)}, ${r.format}) to ${r.path} in ${r.seconds}s`],
+            human: [
+              `exported ${r.tenant} at ${r.version ?? 'no migration'}: ${r.rows} rows in ${r.tables.length} tables (${size(r.bytes)}, ${r.format}) to ${r.path} in ${r.seconds}s`,
+            ],
             exitCode: 0,
           };
         },

@@ -1,5 +1,13 @@
 import type { Command } from 'commander';
-import { execAsTenant, execFleet, init, InputError, validateExecFleetOptions, validateExecOptions, type ExecFleetOptions } from '../../index.js';
+import {
+  execAsTenant,
+  execFleet,
+  init,
+  InputError,
+  validateExecFleetOptions,
+  validateExecOptions,
+  type ExecFleetOptions,
+} from '../../index.js';
 import { fleetExitCode } from '../outcome.js';
 import { listOf, positiveInt } from '../parse.js';
 import type { RunFn as Run } from '../run.js';
@@ -23,7 +31,9 @@ export function registerOtherCommands(program: Command, run: Run): void {
         return {
           json: { controlSchema: r.controlSchema, controlVersion: v.to, upgradedFrom: v.from, shared: r.shared },
           human: [
-            v.from === v.to ? `control schema ${r.controlSchema} is current (version ${v.to})` : `control schema ${r.controlSchema} ${v.from === 0 ? 'created' : `upgraded from version ${v.from}`} (version ${v.to})`,
+            v.from === v.to
+              ? `control schema ${r.controlSchema} is current (version ${v.to})`
+              : `control schema ${r.controlSchema} ${v.from === 0 ? 'created' : `upgraded from version ${v.from}`} (version ${v.to})`,
             r.shared.applied.length ? `shared migrations applied: ${r.shared.applied.join(', ')}` : 'shared migrations: none pending',
           ],
           exitCode: 0,
@@ -33,7 +43,9 @@ export function registerOtherCommands(program: Command, run: Run): void {
 
   program
     .command('exec')
-    .description('run SQL as a tenant (its search_path, its role, its key setting) in one transaction; with --all or several --tenant, one transaction per tenant')
+    .description(
+      'run SQL as a tenant (its search_path, its role, its key setting) in one transaction; with --all or several --tenant, one transaction per tenant',
+    )
     .option('--tenant <id...>', 'tenant id (repeatable, or comma-separated)', listOf('--tenant'))
     .option('--all', 'every active tenant')
     .option('-c, --command <sql>', 'SQL to run')
@@ -44,7 +56,13 @@ export function registerOtherCommands(program: Command, run: Run): void {
     .option('--max-failures <k>', 'start no more tenants after k failures', positiveInt('--max-failures'))
     .action((opts, cmd: Command) => {
       const ids: string[] | undefined = opts.tenant;
-      const fleet = opts.all || (ids?.length ?? 0) > 1 || opts.failFast || opts.canary !== undefined || opts.maxFailures !== undefined || opts.concurrency !== undefined;
+      const fleet =
+        opts.all ||
+        (ids?.length ?? 0) > 1 ||
+        opts.failFast ||
+        opts.canary !== undefined ||
+        opts.maxFailures !== undefined ||
+        opts.concurrency !== undefined;
       if (fleet) {
         const options: ExecFleetOptions = {
           tenants: ids,
@@ -68,8 +86,15 @@ export function registerOtherCommands(program: Command, run: Run): void {
               return `${env.c.green('done')}     ${t.id}${last ? `: ${statusLine(last)}` : ''}`;
             });
             if (r.stoppedBecause) human.push(env.c.yellow(`stopped early: ${r.stoppedBecause}`));
-            human.push(`${r.summary.done} done, ${r.summary.failed} failed, ${r.summary.skipped} skipped` + (r.summary.failed > 0 ? ' (failed tenants were rolled back)' : ''));
-            return { json: { tenants: r.tenants, summary: r.summary, ...(r.stoppedBecause ? { stoppedBecause: r.stoppedBecause } : {}) }, human, exitCode: fleetExitCode(r.tenants) };
+            human.push(
+              `${r.summary.done} done, ${r.summary.failed} failed, ${r.summary.skipped} skipped` +
+                (r.summary.failed > 0 ? ' (failed tenants were rolled back)' : ''),
+            );
+            return {
+              json: { tenants: r.tenants, summary: r.summary, ...(r.stoppedBecause ? { stoppedBecause: r.stoppedBecause } : {}) },
+              human,
+              exitCode: fleetExitCode(r.tenants),
+            };
           },
           { validate: () => void validateExecFleetOptions(options) },
         );
@@ -82,7 +107,13 @@ export function registerOtherCommands(program: Command, run: Run): void {
           const human: string[] = [];
           for (const res of r.results) {
             if (res.fields.length > 0) {
-              human.push(...table(res.fields, res.rows.map((row) => res.fields.map((f) => cell(row[f]))), { upper: false }));
+              human.push(
+                ...table(
+                  res.fields,
+                  res.rows.map((row) => res.fields.map((f) => cell(row[f]))),
+                  { upper: false },
+                ),
+              );
               human.push(`(${res.rows.length} row${res.rows.length === 1 ? '' : 's'})`);
             } else human.push(statusLine(res));
           }

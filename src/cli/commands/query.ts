@@ -59,7 +59,10 @@ export function registerQueryCommand(program: Command, run: Run): void {
             if (format === 'csv' && !header) chunk += `${batch.columns.map(csvField).join(',')}\n`;
             header = true;
             for (const row of batch.rows) {
-              chunk += format === 'csv' ? `${[batch.tenant, ...row].map(csvField).join(',')}\n` : `${JSON.stringify(asObject(batch.columns, batch.tenant, row))}\n`;
+              chunk +=
+                format === 'csv'
+                  ? `${[batch.tenant, ...row].map(csvField).join(',')}\n`
+                  : `${JSON.stringify(asObject(batch.columns, batch.tenant, row))}\n`;
             }
             if (chunk) await write(out, chunk);
           });
@@ -69,12 +72,20 @@ export function registerQueryCommand(program: Command, run: Run): void {
           const human =
             format === 'table'
               ? [
-                  ...table(r.columns, kept.map((k) => [k.tenant, ...k.row.map((v) => text(v) ?? '')]), { upper: false }),
+                  ...table(
+                    r.columns,
+                    kept.map((k) => [k.tenant, ...k.row.map((v) => text(v) ?? '')]),
+                    { upper: false },
+                  ),
                   `(${r.rows} row${r.rows === 1 ? '' : 's'} from ${r.tenants.length - r.errors.length} tenant${r.tenants.length - r.errors.length === 1 ? '' : 's'}${r.errors.length ? `, ${r.errors.length} failed` : ''})`,
                 ]
               : [];
           return {
-            json: { columns: r.columns, rows: kept.map((k) => asObject(r.columns, k.tenant, k.row)), errors: r.errors.map((e) => ({ tenant: e.tenant, message: e.message })) },
+            json: {
+              columns: r.columns,
+              rows: kept.map((k) => asObject(r.columns, k.tenant, k.row)),
+              errors: r.errors.map((e) => ({ tenant: e.tenant, message: e.message })),
+            },
             human,
             errors,
             exitCode: r.errors.length > 0 ? 1 : 0,
