@@ -13,7 +13,7 @@ function terminal(env: NodeJS.ProcessEnv): { io: Io; written: () => string } {
 }
 
 // Colour codes: ESC [ <digits> m (cursor control such as ESC [ ?25l is not colour).
-const COLOUR = /\u001b\[[0-9;]+m/;
+const COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]+m`);
 
 describe('progress on a terminal', () => {
   it('the spinner has no colour under NO_COLOR', () => {
