@@ -30,6 +30,15 @@ export function recordRevertedSql(ctx: Pick<Context, 'config'>, tenantId: string
 }
 
 /**
+ * The one reader of a tenant's journal: a JSON array of {name, checksum, runOn}
+ * in the order the migrations ran, for the tenant row aliased `alias`.
+ */
+export function tenantJournalSql(ctx: Pick<Context, 'config'>, alias: string): string {
+  return `coalesce((SELECT json_agg(json_build_object('name', m.name, 'checksum', m.checksum, 'runOn', m.run_on) ORDER BY m.run_on, m.name)
+    FROM ${controlTable(ctx.config, 'tenant_migrations')} m WHERE m.tenant_id = ${alias}.id), '[]'::json)`;
+}
+
+/**
  * One tenant's status, schema and journal, read under its lock (another run may
  * have finished it meanwhile). A SELECT for the prelude of the tenant's
  * transaction: columns tc_status, tc_schema, tc_key, tc_journal; no row when the
@@ -37,8 +46,7 @@ export function recordRevertedSql(ctx: Pick<Context, 'config'>, tenantId: string
  */
 export function tenantStateSql(ctx: Pick<Context, 'config'>, tenantId: string): string {
   return `SELECT t.status AS tc_status, t.schema_name AS tc_schema, t.key AS tc_key, t.name AS tc_name,
-     coalesce((SELECT json_agg(json_build_object('name', m.name, 'checksum', m.checksum) ORDER BY m.run_on, m.name)
-               FROM ${controlTable(ctx.config, 'tenant_migrations')} m WHERE m.tenant_id = t.id), '[]'::json) AS tc_journal
+     ${tenantJournalSql(ctx, 't')} AS tc_journal
    FROM ${controlTable(ctx.config, 'tenants')} t WHERE t.id = ${literal(tenantId)}`;
 }
 

@@ -2,6 +2,7 @@ import type { Context } from '../context.js';
 import type { Queryable } from '../db/types.js';
 import { literal } from '../util/quote.js';
 import { controlTable } from './table.js';
+import { tenantJournalSql } from './journal.js';
 
 export type TenantStatus = 'active' | 'suspended' | 'archived';
 
@@ -39,8 +40,7 @@ export interface TenantFilter {
 export async function readTenants(db: Queryable, ctx: Pick<Context, 'config'>, filter: TenantFilter = {}): Promise<TenantWithJournal[]> {
   const r = await db.query<TenantRow & { journal: { name: string; checksum: string; runOn: string }[] }>(
     `SELECT ${COLUMNS},
-       coalesce((SELECT json_agg(json_build_object('name', m.name, 'checksum', m.checksum, 'runOn', m.run_on) ORDER BY m.run_on, m.name)
-                 FROM ${controlTable(ctx.config, 'tenant_migrations')} m WHERE m.tenant_id = t.id), '[]'::json) AS journal
+       ${tenantJournalSql(ctx, 't')} AS journal
      FROM ${controlTable(ctx.config, 'tenants')} t
      WHERE ($1::text[] IS NULL OR t.id = ANY($1)) AND ($2::text IS NULL OR t.status = $2)
      ORDER BY t.id`,
