@@ -227,4 +227,23 @@ describe('withTenant under a storm of misbehaving callers', () => {
     const stormRows = await db.pool.query(ids.map((id) => `SELECT count(*)::int AS n FROM "tenant_${id}".customers WHERE name LIKE 'storm%'`).join(' UNION ALL '));
     expect(stormRows.rows.reduce((n, r) => n + r.n, 0)).toBe(outcomes.ok);
   });
+
+  it('gives the connection back clean when fn ends the transaction itself and changes the session outside it', async () => {
+    const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+    pool.on('error', () => undefined);
+    onTestFinished(() => pool.end().catch(() => undefined));
+    const role = (await db.pool.query<{ role: string }>(`SELECT role_name AS role FROM tenantctl.tenants WHERE id = 't2'`)).rows[0]!.role;
+    const user = (await db.pool.query<{ u: string }>('SELECT session_user::text AS u')).rows[0]!.u;
+    await withTenant(pool, 't1', async (c) => {
+      await c.query(`COMMIT; SET SESSION AUTHORIZATION "${role}"; DECLARE leak_out CURSOR WITH HOLD FOR SELECT 1; PREPARE leak_out AS SELECT 1; SET search_path TO tenant_t2; BEGIN`);
+    });
+    const c = await pool.connect();
+    try {
+      const seen = (await c.query<Held>(held)).rows[0]!;
+      expect(seen).toMatchObject({ session_user: user, current_user: user, path: '"$user", public', cursors: 0, prepared: 0, session_settings: '' });
+    } finally {
+      c.release();
+    }
+    expect(await withTenant(pool, 't3', async (c2) => (await c2.query(`SELECT current_setting('tenantctl.tenant_id') AS id`)).rows[0].id)).toBe('t3');
+  });
 });

@@ -31,9 +31,10 @@ export interface WithTenantOptions {
  * everything `fn` may have left on the session is dropped (cursors WITH HOLD,
  * prepared statements, session authorization, settings, LISTEN, advisory
  * locks, temporary tables) and checked; a connection that cannot be reset, or
- * is no longer the user the pool logged in as, is destroyed instead of reused.
- * Two round trips besides fn's own: BEGIN with the tenant's settings, and
- * COMMIT with the reset.
+ * is no longer the user the pool logged in as, is destroyed instead of reused,
+ * also when COMMIT itself fails (a deferred constraint, a serialization
+ * failure: the server's error is thrown). Two round trips besides fn's own:
+ * BEGIN with the tenant's settings, and COMMIT with the reset.
  */
 export async function withTenant<T>(pool: TenantPool, id: string, fn: (client: PoolClient) => Promise<T>, options: WithTenantOptions = {}): Promise<T> {
   assertTenantId(id);
