@@ -1,4 +1,4 @@
-import { classify, sqlstateOf } from './db/sqlstate.js';
+import { classify, sqlstateOf } from './sqlstate.js';
 
 /**
  * Errors that are not per-tenant results. Each carries a stable snake_case code
@@ -86,7 +86,7 @@ export function toTenantctlError(err: unknown): TenantctlError {
     case 'statement':
       // The server refused a statement (a permission, a constraint, a timeout): it ran and failed.
       return new RunFailure('sql_error', `${message} (SQLSTATE ${code}); nothing was changed`);
-    default:
+    case 'bug':
       return new TenantctlError('internal_error', `internal error: ${message}; rerun with --verbose and report it`, 4);
   }
 }
@@ -101,5 +101,5 @@ export function describeError(err: unknown): string {
 
 /** Folds a multi-line message onto one line. */
 export function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, '; ').trim();
+  return text.trim().replace(/\s*\n\s*/g, '; ');
 }

@@ -25,5 +25,6 @@ export type { Config, RawConfig } from './config/types.js';
 export { TenantctlError, InputError, DatabaseError, RunFailure, toTenantctlError, oneLine, type ExitCode } from './errors.js';
 export { ident, qualified, literal } from './util/quote.js';
 export * from './copy/index.js';
+export { cloneTenant, validateCloneOptions, type CloneOptions } from './tenants/clone.js';
 export * from './verify/index.js';
 export * from './lint/index.js';

@@ -1,4 +1,4 @@
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,8 +15,16 @@ beforeAll(async () => {
   expect((await cli(['tenant', 'create', 'acme'])).code).toBe(0);
   before = await snapshot(db.pool);
 });
+const scratch: string[] = [];
+/** A scratch folder, removed when the file ends. */
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+}
 afterAll(async () => {
   await db.drop();
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Exit 2, one line on stderr naming the problem, a JSON error with --json, and the database untouched. */
@@ -55,7 +63,7 @@ describe('bad input exits 2, names the problem and changes nothing', () => {
   }
 
   it('refuses reserved names: public, pg_*, the control schema', async () => {
-    const noPrefix = mkdtempSync(join(tmpdir(), 'tenantctl-cfg-'));
+    const noPrefix = tempDir('tenantctl-cfg-');
     writeFileSync(join(noPrefix, 'tenantctl.config.json'), JSON.stringify({ schemaPrefix: '', tenantMigrations: join(process.cwd(), 'migrations/tenant'), sharedMigrations: join(process.cwd(), 'migrations/shared') }));
     const bare = cliOn(db.url, { cwd: noPrefix });
     for (const id of ['public', 'pg_temp', 'pg_catalog', 'tenantctl', 'information_schema']) {
@@ -88,7 +96,7 @@ describe('bad input exits 2, names the problem and changes nothing', () => {
   });
 
   it('refuses an unknown config key and a wrong type, naming them', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tenantctl-cfg-'));
+    const dir = tempDir('tenantctl-cfg-');
     writeFileSync(join(dir, 'tenantctl.config.json'), JSON.stringify({ schemaPrefx: 't_', concurrency: 'many' }));
     const bad = cliOn(db.url, { cwd: dir });
     const r = await bad(['tenant', 'list']);

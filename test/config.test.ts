@@ -1,11 +1,17 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, resolveConfig } from '../src/index.js';
+
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 function dirWith(config: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'tenantctl-config-'));
+  made.push(dir);
   writeFileSync(join(dir, 'tenantctl.config.json'), typeof config === 'string' ? config : JSON.stringify(config));
   return dir;
 }

@@ -323,8 +323,8 @@ describe('copy', () => {
     expect(await names(b, 'tasks', 'title')).toContain('theirs-t');
     // nothing lost: every row is somewhere; the kept parents also exist as copies in the target
     for (const t of ['tasks', 'invoices', 'teams', 'members']) expect(await total(t)).toBe(totals[t]);
-    expect(await total('projects')).toBe(totals.projects + 1);
-    expect(await total('customers')).toBe(totals.customers + 1);
+    expect(await total('projects')).toBe(totals.projects! + 1);
+    expect(await total('customers')).toBe(totals.customers! + 1);
   });
 
   it('handles a cycle (teams <-> members) and a self reference, whole and with --where', async () => {

@@ -3,6 +3,7 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, REPO, runCli } from './support/cli.js';
 
@@ -49,8 +50,25 @@ describe('embedded Postgres', () => {
       stdio: 'ignore',
     });
     const pidFile = join(cwd, '.tenantctl', 'data', 'postmaster.pid');
-    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await sleep(100);
-    await sleep(1500);
+    for (let i = 0; i < 600 && !existsSync(pidFile); i++) await sleep(50);
+    // The command is inside its statement once the server shows it running.
+    const port = Number(readFileSync(pidFile, 'utf8').split('\n')[3]);
+    let running = false;
+    for (let i = 0; i < 1200 && !running; i++) {
+      // The pid file appears before the server accepts connections: try again until it does.
+      const watcher = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: 'tenantctl', database: 'postgres' });
+      try {
+        await watcher.connect();
+        const r = await watcher.query(`SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()`);
+        running = (r.rowCount ?? 0) > 0;
+      } catch {
+        running = false;
+      } finally {
+        await watcher.end().catch(() => undefined);
+      }
+      if (!running) await sleep(50);
+    }
+    expect(running).toBe(true);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     expect(readFileSync(join(cwd, '.tenantctl', 'lock', 'pid'), 'utf8').trim()).toBe(String(child.pid));

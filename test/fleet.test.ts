@@ -8,6 +8,7 @@ import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { openOn } from './support/lib.js';
 import { scratchProject } from './support/migrations.js';
 import { snapshot } from './support/snapshot.js';
+import { TENANT_LOCK_KEYS_PARAMS } from '../src/db/locks.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -44,14 +45,40 @@ async function fleet(name: string, n: number) {
 const counted = (name: string, seconds: number) =>
   `-- Up Migration\nSELECT pg_sleep(${seconds});\nCREATE TABLE ${name}_t (id int);\nINSERT INTO public.migration_runs SELECT current_schema(), '${name}';\n-- Down Migration\nDROP TABLE ${name}_t;\n`;
 
+/** Polls until fn gives a value (every 20 ms, at most 60 s). */
+async function pollUntil<T>(fn: () => Promise<T | undefined>): Promise<T | undefined> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    await sleep(20);
+  }
+  return undefined;
+}
+
 describe('fleet migrate', () => {
   it('two runs started together apply every migration exactly once', async () => {
     const f = await fleet('race', 24);
-    f.proj.add('1700000010000_m10', counted('m10', 0.05));
+    // A barrier: every tenant's migration waits for a lock the test holds, so both runs are in flight together.
+    f.proj.add('1700000010000_m10', `-- Up Migration\nSELECT pg_advisory_xact_lock_shared(77001);\n${counted('m10', 0).replace('-- Up Migration\n', '')}`);
     f.proj.add('1700000011000_m11', counted('m11', 0));
-    const [a, b] = await Promise.all([f.cli(['migrate', '--json', '--concurrency', '3']), f.cli(['migrate', '--json', '--concurrency', '3'])]);
+    const barrier = new pg.Client({ connectionString: db.url });
+    await barrier.connect();
+    await barrier.query('SELECT pg_advisory_lock(77001)');
+    const both = Promise.all([f.cli(['migrate', '--json', '--concurrency', '3']), f.cli(['migrate', '--json', '--concurrency', '3'])]);
+    // More waiters than one run has workers: the two runs overlap.
+    const waiters = await pollUntil(async () => {
+      const r = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 77001 AND NOT granted`);
+      return r.rows[0]!.n >= 4 ? r.rows[0]!.n : undefined;
+    });
+    expect(waiters).toBeGreaterThanOrEqual(4);
+    await barrier.query('SELECT pg_advisory_unlock(77001)');
+    await barrier.end();
+    const [a, b] = await both;
     for (const r of [a, b]) expect([0, 3], r.stderr).toContain(r.code);
     const docs = [a.json<MigrateJson>(), b.json<MigrateJson>()];
+    // One run found tenants the other held.
+    expect(docs.flatMap((d) => d.tenants).filter((t) => t.status === 'skipped' && t.reason === 'locked').length).toBeGreaterThan(0);
     const migrated = docs.flatMap((d) => d.tenants.filter((t) => t.status === 'migrated').map((t) => t.id));
     expect(new Set(migrated).size).toBe(migrated.length);
     const runs = await db.pool.query(`SELECT tenant, name, count(*)::int AS n FROM public.migration_runs WHERE tenant LIKE 'race\\_%' GROUP BY 1, 2`);
@@ -81,15 +108,16 @@ describe('fleet migrate', () => {
     for (let i = 0; i < 200 && (await journalCount()) < 6; i++) await sleep(50);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
-    const done = await journalCount();
-    expect(done).toBeGreaterThanOrEqual(6);
-    expect(done).toBeLessThan(30);
-    // Wait for the server to notice the dead client and roll its transactions back.
+    // Wait for the server to finish with the dead client: a tenant whose last message (migrations with
+    // COMMIT) was already sent commits; one still in the middle rolls back.
     for (let i = 0; i < 100; i++) {
       const busy = await db.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tenantctl'`);
       if (busy.rows[0].n === 0) break;
       await sleep(100);
     }
+    const done = await journalCount();
+    expect(done).toBeGreaterThanOrEqual(6);
+    expect(done).toBeLessThan(30);
     // Whole: every tenant either has the journal row and all of the migration, or neither.
     const state = await db.pool.query(`
       SELECT t.id,
@@ -124,14 +152,21 @@ describe('fleet migrate', () => {
     f.proj.add('1700000010000_m10', counted('held10', 0));
     const holder = new pg.Client({ connectionString: db.url });
     await holder.connect();
-    await holder.query(`SELECT pg_advisory_lock(hashtext('tenantctl:' || $1::text), hashtext($2::text))`, [f.config.controlSchema, 'held002']);
+    await holder.query(`SELECT pg_advisory_lock(${TENANT_LOCK_KEYS_PARAMS})`, [f.config.controlSchema, 'held002']);
     const skipped = await f.cli(['migrate', '--json']);
     expect(skipped.code).toBe(3);
     const doc = skipped.json<MigrateJson>();
     expect(doc.tenants.find((t) => t.id === 'held002')).toMatchObject({ status: 'skipped', reason: 'locked' });
     expect(doc.summary).toEqual({ migrated: 2, upToDate: 0, failed: 0, skipped: 1 });
     const waiting = f.cli(['migrate', '--wait', '--json']);
-    await sleep(1000);
+    // The waiting run is queued on the tenant's lock before the holder lets go.
+    const queued = await pollUntil(async () => {
+      const r = await db.pool.query(
+        `SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND NOT l.granted AND a.application_name = 'tenantctl' AND a.datname = current_database()`,
+      );
+      return r.rowCount ? true : undefined;
+    });
+    expect(queued).toBe(true);
     await holder.query('SELECT pg_advisory_unlock_all()');
     const waited = await waiting;
     expect(waited.code, waited.stderr).toBe(0);

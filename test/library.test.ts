@@ -38,7 +38,7 @@ describe('the library: every command is a function returning data', () => {
     const up = await migrate(tc, { tenants: ['lib_a'] });
     expect(up.tenants).toEqual([{ id: 'lib_a', status: 'migrated', applied: ['1700000020000_add_score'] }]);
     const down = await migrateDown(tc, { tenants: ['lib_a'], count: 2 });
-    expect(down.tenants).toEqual([{ id: 'lib_a', status: 'migrated', applied: ['1700000020000_add_score', '1700000009000_invoice_amount_check'] }]);
+    expect(down.tenants).toEqual([{ id: 'lib_a', status: 'reverted', applied: ['1700000020000_add_score', '1700000009000_invoice_amount_check'] }]);
     await expect(migrateDown(tc, { tenants: [] })).rejects.toThrow(/needs --tenant/);
   });
 

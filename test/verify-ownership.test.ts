@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenants, verify, type Tenantctl, type Violation } from '../src/index.js';
-import { probeSql } from '../src/verify/ownership/probe-sql.js';
+import { probeSql } from '../src/verify/checks/ownership/probe-sql.js';
 import { cliOn } from './support/cli.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { openOn } from './support/lib.js';

@@ -28,7 +28,7 @@ function row(state, label, s, [planned, heap]) {
   return `| ${state} | ${label} | ${s.wall.toFixed(3)} | ${s.walls.map((w) => w.toFixed(2)).join(', ')} | ${ratio(s.wall, planned)} | ${ratio(s.wall, heap)} | ${inChecks} | ${s.roundTrips ?? ''} | ${s.result} | ${check} |`;
 }
 
-/** The whole report: setup, the table of timed runs, per-check times, the target, the probe's plan. */
+/** The whole report: setup, the table of timed runs, per-check times, the targets' figures (lines), the probe's plan. */
 export function report({ opts, server, fleet, states, perCheck, plan, targets, started }) {
   const lines = [
     `# Verify benchmark${opts.quick ? ' (quick)' : ''}, ${started.toISOString()}`,
@@ -50,7 +50,7 @@ export function report({ opts, server, fleet, states, perCheck, plan, targets, s
   for (const [state, checks] of perCheck) {
     for (const c of checks) lines.push(`| ${state} | ${c.name} | ${c.seconds.toFixed(3)} | ${c.roundTrips} | ${c.violations} |`);
   }
-  lines.push('', '### Target', '', ...targets.map((t) => `- ${t}`));
+  lines.push('', ...targets);
   if (plan) lines.push('', "### Server time on the big tenant's largest table (EXPLAIN ANALYZE): the probe against the scan", '', '```', plan, '```');
   return `${lines.join('\n')}\n`;
 }

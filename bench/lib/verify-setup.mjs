@@ -11,18 +11,21 @@ const CREATE_BATCH = 250;
 
 const lit = (s) => `'${String(s).replaceAll("'", "''")}'`;
 
-/** `tenant create` through the CLI in batches: the example app's 9 migrations, a role per tenant. */
-export async function createFleet(repoRoot, url, n, log) {
+/**
+ * `tenant create` through the CLI in batches: the example app's 9 migrations, a role per tenant.
+ * Tenants from..n (`from` > 1: more tenants for a fleet that exists, without the big one).
+ */
+export async function createFleet(repoRoot, url, n, log, from = 1) {
   const bin = join(repoRoot, 'bin', 'tenantctl.js');
   const cli = (args) => run(process.execPath, [bin, '--database-url', url, ...args], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' } });
-  await cli(['init', '--json']);
-  for (let first = 1; first <= n; first += CREATE_BATCH) {
+  if (from === 1) await cli(['init', '--json']);
+  for (let first = from; first <= n; first += CREATE_BATCH) {
     const last = Math.min(n, first + CREATE_BATCH - 1);
     const ids = Array.from({ length: last - first + 1 }, (_, j) => tenantId(first + j));
     await cli(['tenant', 'create', ...ids, '--concurrency', '2', '--json']);
     log(`  created tenants ${first}..${last}`);
   }
-  await cli(['tenant', 'create', BIG, '--json']);
+  if (from === 1) await cli(['tenant', 'create', BIG, '--json']);
 }
 
 /**
@@ -116,5 +119,22 @@ export async function dropRoles(baseUrl, oid) {
   await withClient(baseUrl, async (c) => {
     const { rows } = await c.query(`SELECT rolname FROM pg_roles WHERE rolname LIKE $1 ORDER BY rolname LIKE '%\\_\\_shared'`, [`tc${oid}\\_%`]);
     for (const r of rows) await c.query(`DROP ROLE IF EXISTS ${quoteIdent(r.rolname)}`);
+  });
+}
+
+/** The catalogs whose statistics a fresh database inherits from template1 (what verify's catalog queries join). */
+export const CATALOGS = ['pg_depend', 'pg_class', 'pg_proc', 'pg_type', 'pg_namespace', 'pg_attribute', 'pg_constraint', 'pg_rewrite', 'pg_trigger', 'pg_attrdef', 'pg_inherits', 'pg_policy', 'pg_auth_members'];
+
+/** ANALYZE of those catalogs only (the fresh-catalog target compares verify before and after it). */
+export async function analyzeCatalogs(url) {
+  await withClient(url, (c) => c.query(`ANALYZE ${CATALOGS.join(', ')}`));
+}
+
+/** Whether anything analyzed pg_depend, pg_class, pg_proc or pg_type since the database was made. */
+export async function catalogsAnalyzed(url) {
+  return withClient(url, async (c) => {
+    const r = await c.query(`SELECT relname FROM pg_stat_sys_tables WHERE relname IN ('pg_depend', 'pg_class', 'pg_proc', 'pg_type')
+                               AND (last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL) ORDER BY 1`);
+    return r.rows.map((x) => x.relname);
   });
 }

@@ -10,6 +10,7 @@ import { colours, type GlobalFlags, type Io } from './io.js';
 export class Progress {
   private spinner: Ora | undefined;
   private started = Date.now();
+  private c = colours({ stdout: {}, env: {} } as Io);
 
   constructor(
     private io: Io,
@@ -21,8 +22,10 @@ export class Progress {
     const columns = (this.io.stderr as { columns?: number }).columns ?? 0;
     if (this.flags.quiet || !this.io.stderr.isTTY || columns <= 0) return;
     this.started = Date.now();
-    const plain = colours({ ...this.io, stdout: this.io.stderr }).level === 0;
-    this.spinner = ora({ text, stream: this.io.stderr as NodeJS.WritableStream & { isTTY: boolean }, discardStdin: false, ...(plain ? { color: false as const } : {}) }).start();
+    // ora colours with its own chalk, which reads the process's terminal, not this command's NO_COLOR /
+    // FORCE_COLOR: it gets no colour, and the text is coloured here by the command's own rules.
+    this.c = colours({ ...this.io, stdout: this.io.stderr });
+    this.spinner = ora({ text: this.c.cyan(text), stream: this.io.stderr as NodeJS.WritableStream & { isTTY: boolean }, discardStdin: false, color: false }).start();
   }
 
   tenant(event: ProgressEvent): void {
@@ -32,7 +35,8 @@ export class Progress {
       const seconds = (Date.now() - this.started) / 1000;
       const rate = event.done / Math.max(seconds, 0.001);
       const eta = rate > 0 ? Math.ceil(left / rate) : 0;
-      this.spinner.text = `${event.done} done, ${event.failed} failed, ${left} left  ${rate.toFixed(1)}/s  ~${eta}s left`;
+      const failed = event.failed > 0 ? this.c.red(`${event.failed} failed`) : `${event.failed} failed`;
+      this.spinner.text = `${this.c.cyan(`${event.done} done`)}, ${failed}, ${left} left  ${rate.toFixed(1)}/s  ~${eta}s left`;
     } else {
       this.io.stderr.write(`${event.id}: ${event.status} (${event.done}/${event.total})\n`);
     }

@@ -1,6 +1,6 @@
 import { InputError, toTenantctlError } from '../errors.js';
 import { runTransaction, withSession } from '../db/session.js';
-import { SQLSTATE, sqlstateOf } from '../db/sqlstate.js';
+import { SQLSTATE, sqlstateOf } from '../sqlstate.js';
 import type { Context } from '../context.js';
 import type { Queryable } from '../db/types.js';
 import { CONTROL_SCHEMA_VERSION, controlSchemaVersions } from './ddl.js';

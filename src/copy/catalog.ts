@@ -129,7 +129,3 @@ export function primaryKey(table: CatalogTable): CatalogKey | undefined {
   return table.keys.find((k) => k.primary);
 }
 
-/** Columns a copy writes: everything but stored generated columns. */
-export function writableColumns(table: CatalogTable): CatalogColumn[] {
-  return table.columns.filter((c) => !c.generated);
-}

@@ -1,7 +1,7 @@
 import type { Context } from '../context.js';
 import type { PoolClient } from '../db/types.js';
 import { InputError } from '../errors.js';
-import { SQLSTATE } from '../db/sqlstate.js';
+import { SQLSTATE } from '../sqlstate.js';
 import { countConflicts, findConflicts } from './conflicts.js';
 import { sourceCounts, stagedCounts } from './counts.js';
 import { TransferFailure } from './failure.js';

@@ -1,5 +1,5 @@
 import { describeError, RunFailure, TenantctlError } from '../errors.js';
-import { classify, sqlstateOf } from '../db/sqlstate.js';
+import { classify, sqlstateOf } from '../sqlstate.js';
 import type { KeyConflict } from './types.js';
 
 /** A run that could not finish and changed nothing: reported as a result (exit 1), not thrown to the user. */

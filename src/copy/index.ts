@@ -1,6 +1,5 @@
 // Copy, move and clone rows between tenants: the public API of this area.
 export { copyRows, moveRows } from './transfer.js';
-export { cloneTenant, validateCloneOptions, type CloneOptions } from '../tenants/clone.js';
 export { validateTransferOptions } from './options.js';
 export { ON_CONFLICT_MODES } from './types.js';
 export type { OnConflict, TransferOptions, TransferResult, TransferStatus, TableCount, KeyConflict } from './types.js';

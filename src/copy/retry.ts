@@ -1,4 +1,4 @@
-import { isRetryable } from '../db/sqlstate.js';
+import { isRetryable } from '../sqlstate.js';
 
 /**
  * Runs one attempt of a copy or move again when the server asks for a retry (a

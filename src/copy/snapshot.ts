@@ -1,7 +1,7 @@
 import type { Context } from '../context.js';
 import { tenantLocked } from '../errors.js';
 import { asCatalog, asTenant, inTransaction, withSession, type Tx } from '../db/session.js';
-import type { Queryable } from '../db/types.js';
+import type { PoolClient, Queryable } from '../db/types.js';
 
 /**
  * The transaction a copy, move or clone runs in: the tenants' advisory locks
@@ -14,7 +14,7 @@ import type { Queryable } from '../db/types.js';
  * run with search_path = pg_catalog, so type names come back qualified. A tenant
  * another run holds is exit 3, retry later.
  */
-export async function inTransferSnapshot<T>(ctx: Context, lockIds: readonly string[], fn: (tx: Tx) => Promise<T>, options: { hold?: string } = {}): Promise<T> {
+export async function inTransferSnapshot<T>(ctx: Context, lockIds: readonly string[], fn: (tx: Tx<PoolClient>) => Promise<T>, options: { hold?: string } = {}): Promise<T> {
   return withSession(ctx.pool, async (client) => {
     // `hold` (a LOCK TABLE) comes first: the snapshot is taken after it is granted.
     const prelude = [...(options.hold ? [options.hold] : []), 'SET LOCAL search_path = pg_catalog'];

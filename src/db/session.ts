@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { ident, literal } from '../util/quote.js';
-import { isConnectionLoss } from './sqlstate.js';
+import { isConnectionLoss } from '../sqlstate.js';
 import { controlLockKeys, tenantLockKeys } from './locks.js';
 import type { Pool, PoolClient, Queryable } from './types.js';
 
@@ -122,7 +122,7 @@ export function beginSql(settings: SessionSettings, options: BeginOptions = {}):
  * prelude. A tenant locked by another run rolls the transaction back and comes
  * back as `{ locked: true, id }`, a value, not an error.
  */
-export async function begin(client: PoolClient, settings: SessionSettings, options: BeginOptions = {}): Promise<Begun> {
+export async function begin(client: Queryable, settings: SessionSettings, options: BeginOptions = {}): Promise<Begun> {
   const { sessionLocks, text, lockChecks, before } = beginSql(settings, options);
   const prelude = options.prelude ?? [];
   const full = prelude.length > 0 ? `${text}; ${prelude.join('; ')}` : text;
@@ -152,7 +152,7 @@ export async function begin(client: PoolClient, settings: SessionSettings, optio
  * server answered with ROLLBACK (something failed and was swallowed) is an error.
  * The session is reset in the same message.
  */
-export async function commit(client: PoolClient, last = ''): Promise<pg.QueryResult[]> {
+export async function commit(client: Queryable, last = ''): Promise<pg.QueryResult[]> {
   const results = asResults(await client.query(`${last ? `${last}; ` : ''}COMMIT; ${SESSION_RESET}; ${SESSION_CHECK}`));
   const end = results.find((r) => r.command === 'COMMIT' || r.command === 'ROLLBACK');
   checkClean(client, results.at(-1));
@@ -161,7 +161,7 @@ export async function commit(client: PoolClient, last = ''): Promise<pg.QueryRes
 }
 
 /** ROLLBACK and reset; a session that cannot be reset is marked for destruction. */
-export async function rollback(client: PoolClient): Promise<void> {
+export async function rollback(client: Queryable): Promise<void> {
   try {
     const results = asResults(await client.query(`ROLLBACK; ${SESSION_RESET}; ${SESSION_CHECK}`));
     checkClean(client, results.at(-1));
@@ -177,8 +177,8 @@ export class SwallowedFailure extends Error {
   }
 }
 
-export interface Tx {
-  client: PoolClient;
+export interface Tx<C extends Queryable = Queryable> {
+  client: C;
   /** Results of BeginOptions.prelude, in order. */
   prelude: pg.QueryResult[];
   /** SQL to send in the same message as COMMIT (it runs first). */
@@ -194,7 +194,7 @@ export type TxOutcome<T> = { locked: true; id: string } | { locked: false; value
  * or ROLLBACK on any error (rethrown). Either way the session is reset before it
  * is used again. A lost connection is rethrown for the caller to give the client up.
  */
-export async function inTransaction<T>(client: PoolClient, settings: SessionSettings, options: BeginOptions, fn: (tx: Tx) => Promise<T>): Promise<TxOutcome<T>> {
+export async function inTransaction<T, C extends Queryable = Queryable>(client: C, settings: SessionSettings, options: BeginOptions, fn: (tx: Tx<C>) => Promise<T>): Promise<TxOutcome<T>> {
   let began = false;
   try {
     const b = await begin(client, settings, options);
@@ -244,17 +244,17 @@ export async function releaseClean(client: PoolClient): Promise<void> {
 }
 
 /** A worker's client between tenants: reset after a failure, or destroyed when it cannot be. */
-export function markBroken(client: PoolClient, err: unknown): void {
+export function markBroken(client: Queryable, err: unknown): void {
   brokenClients.set(client, err instanceof Error ? err : new Error(String(err)));
 }
 
-export function isBroken(client: PoolClient): boolean {
+export function isBroken(client: Queryable): boolean {
   return brokenClients.has(client);
 }
 
-const brokenClients = new WeakMap<PoolClient, Error>();
+const brokenClients = new WeakMap<Queryable, Error>();
 
-function checkClean(client: PoolClient, row: pg.QueryResult | undefined): void {
+function checkClean(client: Queryable, row: pg.QueryResult | undefined): void {
   // node-pg caches the names of prepared statements; DEALLOCATE ALL removed them on the server.
   const connection = (client as unknown as { connection?: { parsedStatements?: Record<string, string> } }).connection;
   if (connection?.parsedStatements) connection.parsedStatements = {};
@@ -272,11 +272,11 @@ export { isConnectionLoss };
 export type { Queryable };
 
 /** inTransaction for a transaction that waits for its locks (or takes none): fn's value itself. */
-export async function runTransaction<T>(
-  client: PoolClient,
+export async function runTransaction<T, C extends Queryable = Queryable>(
+  client: C,
   settings: SessionSettings,
   options: Omit<BeginOptions, 'lock'> & { lock?: { ids: readonly string[]; wait: true } },
-  fn: (tx: Tx) => Promise<T>,
+  fn: (tx: Tx<C>) => Promise<T>,
 ): Promise<T> {
   const outcome = await inTransaction(client, settings, options, fn);
   if (outcome.locked) throw new Error(`lock on "${outcome.id}" refused while waiting`);

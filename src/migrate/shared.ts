@@ -2,12 +2,13 @@ import { RunFailure, TenantctlError, describeError, toTenantctlError } from '../
 import { controlVersion } from '../control/ensure.js';
 import { readSharedJournal, recordShared } from '../control/journal.js';
 import { runTransaction, withSession } from '../db/session.js';
-import { classify } from '../db/sqlstate.js';
+import { classify } from '../sqlstate.js';
 import { MigrationFailure, runMigrationActions } from '../migrations/builder.js';
 import { planUp } from '../migrations/plan.js';
 import { databaseOid, sharedRoleName } from '../roles/names.js';
 import { ensureSharedRole } from '../roles/grants.js';
-import { ident } from '../util/quote.js';
+import { ident, literal } from '../util/quote.js';
+import { nameFailingMigration } from '../migrations/diagnose.js';
 import type { LoadedMigration } from '../migrations/types.js';
 import type { Context } from '../context.js';
 import { sharedMigrations } from '../runtime/migration-files.js';
@@ -31,8 +32,9 @@ export async function migrateShared(ctx: Context, options: { dryRun?: boolean } 
   }
   try {
     return await applyShared(ctx, files.list);
-  } catch (err) {
-    if (err instanceof TenantctlError) throw err;
+  } catch (caught) {
+    if (caught instanceof TenantctlError) throw caught;
+    const err = caught instanceof MigrationFailure ? await nameShared(ctx, files.list, caught) : caught;
     const cause = err instanceof MigrationFailure ? err.cause : err;
     const kind = classify(cause);
     if (kind === 'connection' || kind === 'retryable' || kind === 'auth' || kind === 'missing-database') throw toTenantctlError(cause);
@@ -41,6 +43,16 @@ export async function migrateShared(ctx: Context, options: { dryRun?: boolean } 
       migration: err instanceof MigrationFailure ? (err.migration ?? null) : null,
     });
   }
+}
+
+/** Which shared migration failed, when the server did not say where. */
+async function nameShared(ctx: Context, files: LoadedMigration[], failure: MigrationFailure): Promise<MigrationFailure> {
+  if (failure.migration !== undefined) return failure;
+  return withSession(ctx.pool, async (client) => {
+    const pending = planUp(files, (await controlVersion(ctx)) > 0 ? await readSharedJournal(client, ctx) : []).pending;
+    const prologue = `CREATE SCHEMA IF NOT EXISTS ${ident(ctx.config.sharedSchema)}; SELECT set_config('search_path', ${literal(ident(ctx.config.sharedSchema))}, true)`;
+    return nameFailingMigration(client, ctx.config, { controlLock: true }, { migrations: pending, direction: 'up', prologue, log: ctx.log }, failure);
+  });
 }
 
 async function applyShared(ctx: Context, files: LoadedMigration[]): Promise<SharedMigrateResult> {

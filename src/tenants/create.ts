@@ -14,7 +14,8 @@ import { tenantMigrations } from '../runtime/migration-files.js';
 import { summarize, type FleetSummary, type TenantRunResult } from '../runtime/results.js';
 import { migrateShared } from '../migrate/shared.js';
 import { describeMigrationFailure } from '../migrate/failure-message.js';
-import { buildTenant, checkAbsent, ensureSharedRoleOnce, provisioningMessage, registerSql, tenantExists, tenantSpecs, type TenantSpec } from './provision.js';
+import { buildTenant, checkAbsent, ensureSharedRoleOnce, provisioningMessage, provisionPrologue, registerSql, tenantExists, tenantSpecs, type TenantSpec } from './provision.js';
+import { nameFailingMigration } from '../migrations/diagnose.js';
 import { assertText } from '../runtime/ids.js';
 
 export interface CreateTenantsOptions extends FailurePolicy {
@@ -132,7 +133,8 @@ async function createTenant(client: PoolClient, ctx: Context, spec: TenantSpec, 
     return outcome.value;
   } catch (err) {
     if (isConnectionLoss(err)) throw err;
-    const failure = err instanceof MigrationFailure ? err : built ? blame(built.batch, err) : new MigrationFailure(undefined, err);
+    let failure = err instanceof MigrationFailure ? err : built ? blame(built.batch, err) : new MigrationFailure(undefined, err);
+    failure = await nameFailingMigration(client, ctx.config, { lock: { ids: [spec.id], wait: true } }, { migrations: spec.migrations, direction: 'up', prologue: provisionPrologue(ctx, spec), log: ctx.log }, failure);
     const error = provisioningMessage(failure, spec) ?? describeMigrationFailure(failure, spec.migrations);
     return { id: spec.id, status: 'failed', applied: [], error, ...(failure.migration ? { migration: failure.migration } : {}) };
   }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InputError, RunFailure, TenantctlError, describeError, tenantArchived, usage } from '../errors.js';
-import { classify } from '../db/sqlstate.js';
+import { classify } from '../sqlstate.js';
 import type { Context } from '../context.js';
 import { assertTenantId } from '../runtime/ids.js';
 import { findTenants } from '../runtime/lookup.js';

@@ -3,7 +3,7 @@ import { roleExists, schemaExists, tenantExists, keyTaken } from '../errors.js';
 import { findClashes, insertTenantSql, type NewTenant } from '../control/tenants.js';
 import { recordAppliedSql } from '../control/journal.js';
 import { asTenantSql } from '../db/session.js';
-import { SQLSTATE, sqlstateOf } from '../db/sqlstate.js';
+import { SQLSTATE, sqlstateOf } from '../sqlstate.js';
 import type { Queryable } from '../db/types.js';
 import { runMigrationActions, type Batch } from '../migrations/builder.js';
 import type { LoadedMigration } from '../migrations/types.js';
@@ -84,11 +84,8 @@ export function registerSql(ctx: Context, spec: TenantSpec): string {
  * caller's COMMIT message; otherwise everything has run when it returns.
  */
 export async function buildTenant(db: Queryable, ctx: Context, spec: TenantSpec, options: { defer: boolean }): Promise<{ last: string[]; batch: Batch }> {
-  const prologue = [`CREATE SCHEMA ${ident(spec.schema)}`];
-  if (spec.role && spec.sharedRole) prologue.push(createTenantRoleSql(spec.schema, spec.role, spec.sharedRole));
-  prologue.push(asTenantSql(ctx.config, { schema: spec.schema, id: spec.id, key: spec.key }));
   const batch = await runMigrationActions(db, spec.migrations, 'up', ctx.log, {
-    prologue: prologue.join(';\n'),
+    prologue: provisionPrologue(ctx, spec),
     epilogue: spec.role ? revokePublicSql(spec.schema) : '',
     deferLast: options.defer,
   });
@@ -96,6 +93,14 @@ export async function buildTenant(db: Queryable, ctx: Context, spec: TenantSpec,
   if (options.defer) return { last: [batch.text, journal].filter(Boolean), batch };
   if (journal) await db.query(journal);
   return { last: [], batch };
+}
+
+/** The schema, the role and its grants, the tenant's search_path and settings: what runs before its migrations. */
+export function provisionPrologue(ctx: Context, spec: TenantSpec): string {
+  const prologue = [`CREATE SCHEMA ${ident(spec.schema)}`];
+  if (spec.role && spec.sharedRole) prologue.push(createTenantRoleSql(spec.schema, spec.role, spec.sharedRole));
+  prologue.push(asTenantSql(ctx.config, { schema: spec.schema, id: spec.id, key: spec.key }));
+  return prologue.join(';\n');
 }
 
 /** What a failure during provisioning means to a user: a role left behind by a dropped database gets its own message. */

@@ -1,7 +1,7 @@
 import { InputError } from '../errors.js';
 import { enterTenantSql } from '../control/tenants.js';
 import { begin, commit, isBroken, markBroken, releaseClean, rollback, SwallowedFailure, type SessionSettings } from '../db/session.js';
-import { isConnectionLoss } from '../db/sqlstate.js';
+import { isConnectionLoss } from '../sqlstate.js';
 import type { PoolClient } from '../db/types.js';
 import { assertTenantId } from '../runtime/ids.js';
 
@@ -61,7 +61,7 @@ export async function withTenant<T>(pool: TenantPool, id: string, fn: (client: P
       // fn swallowed an error: the server rolled the transaction back instead of committing it (the reset ran).
       if (err instanceof SwallowedFailure) {
         open = false;
-        throw new Error(`withTenant("${id}"): the transaction failed inside fn and was rolled back; nothing was committed`);
+        throw new Error(`withTenant("${id}"): the transaction failed inside fn and was rolled back; nothing was committed`, { cause: err });
       }
       // COMMIT itself failed (a deferred constraint, a serialization failure): the reset after it in
       // the same message never ran, so the outer catch rolls back and resets (or destroys) the session.

@@ -1,3 +1,4 @@
+// Counts the statements a check sends.
 import type { Queryable } from '../db/types.js';
 
 /** A view of `db` that counts the statements sent through it: each check's own round trips, even when checks overlap. */

@@ -1,5 +1,5 @@
-import { fails, type Violation } from './types.js';
-import type { VerifyResult } from './run.js';
+// JUnit XML of a verify result.
+import { fails, type Violation, type VerifyResult } from './types.js';
 
 /** Text fit for XML: the five entities escaped, characters XML 1.0 forbids dropped. */
 export function xmlEscape(text: string): string {

@@ -1,7 +1,7 @@
 import { usage } from '../errors.js';
 import { validateIds } from '../runtime/lookup.js';
 import { parseFailOn, selectChecks } from './run.js';
-import type { VerifyOptions } from './run.js';
+import type { VerifyOptions } from './types.js';
 
 /** Checks verify's options without a database: exit 2 for anything wrong. */
 export function validateVerifyOptions(options: VerifyOptions): void {

@@ -1,5 +1,5 @@
-import { fails, type CheckDefinition, type FailOn, type Note, type Violation, type VerifyScope } from './types.js';
-import type { CheckResult, TenantVerdict } from './run.js';
+// Runs one check (counting its statements) and turns findings into violations and per-tenant verdicts.
+import { fails, type CheckDefinition, type CheckResult, type FailOn, type Note, type TenantVerdict, type Violation, type VerifyScope } from './types.js';
 import type { TenantWithJournal } from '../control/tenants.js';
 import { counted } from './counted.js';
 
@@ -21,6 +21,7 @@ export async function runCheck(check: CheckDefinition, shared: Omit<VerifyScope,
     .map(
       (f): Violation => ({
         check: check.id,
+        rule: f.rule ?? check.id,
         tenant: f.tenant,
         object: f.object,
         detail: f.detail,

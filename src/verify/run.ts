@@ -1,3 +1,4 @@
+// verify(): selects the checks and tenants, runs the checks in two lanes, gathers the result.
 import { readTenants } from '../control/tenants.js';
 import type { Context } from '../context.js';
 import { findTenants, validateIds } from '../runtime/lookup.js';
@@ -5,54 +6,12 @@ import { controlReady } from '../control/ensure.js';
 import { notInitialised } from '../errors.js';
 import { InputError } from '../errors.js';
 import { databaseOid } from '../roles/names.js';
+import { tenantMigrations } from '../runtime/migration-files.js';
+import type { LoadedMigrations } from '../migrations/types.js';
 import { withCatalogSession } from './catalog-session.js';
 import { CHECKS, CHECKS_BY_ID } from './checks/index.js';
 import { runCheck, tenantVerdicts } from './run-check.js';
-import { CHECK_IDS, type CheckDefinition, type CheckId, type FailOn, type Level, type Note, type Violation } from './types.js';
-
-export interface VerifyOptions {
-  /** Only these tenants (each must exist); default every registered tenant. */
-  tenants?: string[];
-  /** Only these checks (ids); default all. */
-  checks?: string[];
-  /** The lowest level that fails the run: error (default) or warn. */
-  failOn?: string;
-}
-
-export interface CheckResult {
-  name: CheckId;
-  /** No violation at or above failOn. */
-  ok: boolean;
-  /** How many violations (every level). */
-  violations: number;
-  /** How many notes (not violations). */
-  notes: number;
-  level: Level;
-  description: string;
-  catalog: boolean;
-  /** Statements this check sent, and its wall time. */
-  roundTrips: number;
-  seconds: number;
-}
-
-export interface TenantVerdict {
-  id: string;
-  status: string;
-  ok: boolean;
-  violations: number;
-}
-
-export interface VerifyResult {
-  /** No violation at or above failOn, in any check. */
-  ok: boolean;
-  failOn: FailOn;
-  tenants: TenantVerdict[];
-  checks: CheckResult[];
-  violations: Violation[];
-  /** Worth knowing, not violations: e.g. tables verified by a full scan for want of an index. */
-  notes: Note[];
-  stats: { roundTrips: number; seconds: number };
-}
+import { CHECK_IDS, type CheckDefinition, type CheckId, type FailOn, type VerifyOptions, type VerifyResult } from './types.js';
 
 export function parseFailOn(value: string | undefined): FailOn {
   if (value === undefined) return 'error';
@@ -80,23 +39,29 @@ export async function verify(ctx: Context, options: VerifyOptions = {}): Promise
   const trips = ctx.stats.roundTrips;
   const failOn = parseFailOn(options.failOn);
   const checks = selectChecks(options.checks);
+  // Loading the migration files (drift and registry read them) takes a while: it starts now, and runs
+  // while the registry is read and the other checks wait on the server.
+  let files: Promise<LoadedMigrations> | undefined;
+  const migrations = () => (files ??= tenantMigrations(ctx));
+  if (checks.some((c) => c.id === 'drift' || c.id === 'registry')) migrations().catch(() => undefined);
   const ids = validateIds(options.tenants);
   const narrowed = ids !== undefined && ids.length > 0;
   if (!(await controlReady(ctx))) throw notInitialised(ctx.config.controlSchema);
   const tenants = await findTenants(ctx, narrowed ? ids : undefined);
   const registry = narrowed ? await readTenants(ctx.pool, ctx) : tenants;
   const oid = await databaseOid(ctx.pool, ctx);
-  // Two lanes side by side, each on its own catalog session: the ownership check (reading tables)
-  // and the catalog checks one after another.
+  // Lanes side by side, each on its own catalog session: each check with a lane of its own (the
+  // ownership check, reading tables; drift, replaying the migrations), and the other catalog checks
+  // one after another.
   const lane = (list: CheckDefinition[]) =>
     list.length === 0
       ? Promise.resolve([])
       : withCatalogSession(ctx, async (db) => {
           const done = [];
-          for (const check of list) done.push(await runCheck(check, { ctx, db, tenants, registry, narrowed, databaseOid: oid }, failOn));
+          for (const check of list) done.push(await runCheck(check, { ctx, db, tenants, registry, narrowed, databaseOid: oid, migrations }, failOn));
           return done;
         });
-  const lanes = await Promise.all([lane(checks.filter((c) => c.ownLane)), lane(checks.filter((c) => !c.ownLane))]);
+  const lanes = await Promise.all([...checks.filter((c) => c.ownLane).map((c) => lane([c])), lane(checks.filter((c) => !c.ownLane))]);
   const order = new Map(checks.map((c, i) => [c.id, i]));
   const outcomes = lanes.flat().sort((a, b) => order.get(a.result.name)! - order.get(b.result.name)!);
   const results = outcomes.map((o) => o.result);

@@ -1,6 +1,8 @@
+// The shapes verify works with: checks, findings, violations, options and the result.
 import type { TenantWithJournal } from '../control/tenants.js';
 import type { Context } from '../context.js';
 import type { Queryable } from '../db/types.js';
+import type { LoadedMigrations } from '../migrations/types.js';
 
 /** The stable ids of the checks, in the order they run. */
 export const CHECK_IDS = ['ownership', 'references', 'privileges', 'rls', 'drift', 'registry'] as const;
@@ -19,6 +21,8 @@ export function fails(level: Level, failOn: FailOn): boolean {
 
 /** What a check finds: one object of one tenant (null: the fleet or the shared schema). */
 export interface Finding {
+  /** The stable id of this kind of finding (`shared-bridge`, `predefined-role`...); defaults to the check's id. */
+  rule?: string;
   tenant: string | null;
   /** The object, named inside the tenant's schema: `invoices`, `view customer_totals`, `role tc1_acme`. */
   object: string;
@@ -41,6 +45,8 @@ export interface Note {
 
 export interface Violation {
   check: CheckId;
+  /** The stable id of this kind of violation within its check (docs/verify.md lists them). */
+  rule: string;
   tenant: string | null;
   object: string;
   detail: string;
@@ -63,6 +69,8 @@ export interface VerifyScope {
   narrowed: boolean;
   /** The database oid that tenant role names carry (tc<oid>_<id>). */
   databaseOid: number;
+  /** The tenant migration files, loaded once per run (started early: loading them takes a while). */
+  migrations(): Promise<LoadedMigrations>;
 }
 
 export interface CheckDefinition {
@@ -73,7 +81,51 @@ export interface CheckDefinition {
   remediation: string;
   /** A catalog check costs the same number of queries whatever the fleet size. */
   catalog: boolean;
-  /** Runs on its own session, side by side with the catalog checks (its work is reading tables, not the catalog). */
+  /** Runs on its own session, side by side with the other checks (its work is long: reading tables, replaying migrations). */
   ownLane?: boolean;
   run(scope: VerifyScope): Promise<Finding[]>;
+}
+
+export interface VerifyOptions {
+  /** Only these tenants (each must exist); default every registered tenant. */
+  tenants?: string[];
+  /** Only these checks (ids); default all. */
+  checks?: string[];
+  /** The lowest level that fails the run: error (default) or warn. */
+  failOn?: string;
+}
+
+export interface CheckResult {
+  name: CheckId;
+  /** No violation at or above failOn. */
+  ok: boolean;
+  /** How many violations (every level). */
+  violations: number;
+  /** How many notes (not violations). */
+  notes: number;
+  level: Level;
+  description: string;
+  catalog: boolean;
+  /** Statements this check sent, and its wall time. */
+  roundTrips: number;
+  seconds: number;
+}
+
+export interface TenantVerdict {
+  id: string;
+  status: string;
+  ok: boolean;
+  violations: number;
+}
+
+export interface VerifyResult {
+  /** No violation at or above failOn, in any check. */
+  ok: boolean;
+  failOn: FailOn;
+  tenants: TenantVerdict[];
+  checks: CheckResult[];
+  violations: Violation[];
+  /** Worth knowing, not violations: e.g. tables verified by a full scan for want of an index. */
+  notes: Note[];
+  stats: { roundTrips: number; seconds: number };
 }

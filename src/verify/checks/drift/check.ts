@@ -1,0 +1,107 @@
+// The drift check: each tenant's structure and trigger states against a replay of its migrations.
+import type { TenantWithJournal } from '../../../control/tenants.js';
+import { describeError } from '../../../errors.js';
+import type { LoadedMigration } from '../../../migrations/types.js';
+import { diffStructure } from './diff.js';
+import { buildReference, type Reference } from './reference.js';
+import type { Digest, Entry } from './snapshot.js';
+import { digestsSql, entriesSql } from './structure-sql.js';
+import { fleetSql } from '../../fleet-sql.js';
+import type { CheckDefinition, Finding, VerifyScope } from '../../types.js';
+
+const TENANT_SCHEMAS = 'SELECT oid, nspname FROM tn WHERE selected AND registered';
+
+interface Version {
+  files: LoadedMigration[];
+  label: string;
+  tenants: TenantWithJournal[];
+}
+
+export const driftCheck: CheckDefinition = {
+  id: 'drift',
+  level: 'error',
+  description:
+    "each tenant schema's structure and behaviour (tables and their row level security, columns and types, indexes, constraints, views, functions, triggers and whether they are enabled, rules, policies, sequences, enum and domain types) against what the migrations produce at that tenant's version; missing, changed or disabled (error) and extra (warn) objects",
+  remediation:
+    'a missing or changed object: write a migration that fixes the tenant (or `tenantctl migrate down` and up again); an extra object made by hand: drop it, or add it to the migrations',
+  catalog: true,
+  ownLane: true,
+  async run(scope) {
+    const { ctx } = scope;
+    const files = await scope.migrations();
+    const findings: Finding[] = [];
+    const versions = new Map<string, Version>();
+    for (const t of scope.tenants) {
+      const gone = t.journal.filter((j) => !files.byName.has(j.name));
+      if (gone.length > 0) {
+        findings.push({
+          rule: 'not-compared',
+          tenant: t.id,
+          object: `schema ${t.schema}`,
+          detail: `not compared: its journal names ${gone.length} migration(s) not on disk (see the registry check)`,
+          level: 'info',
+        });
+        continue;
+      }
+      const applied = new Set(t.journal.map((j) => j.name));
+      const list = files.list.filter((f) => applied.has(f.name));
+      const key = list.map((f) => f.name).join('\n');
+      const v = versions.get(key) ?? { files: list, label: list.at(-1)?.name ?? '(no migrations)', tenants: [] };
+      v.tenants.push(t);
+      versions.set(key, v);
+    }
+    if (versions.size === 0) return findings;
+    const digests = await tenantDigests(scope);
+    const mismatched: { tenant: TenantWithJournal; version: Version; reference: Reference }[] = [];
+    for (const v of versions.values()) {
+      const present = v.tenants.filter((t) => digests.has(t.schema));
+      if (present.length === 0) continue;
+      let reference: Reference;
+      try {
+        reference = await buildReference(ctx, scope.db, v.files);
+      } catch (err) {
+        for (const t of present) {
+          findings.push({
+            rule: 'not-replayable',
+            tenant: t.id,
+            object: `schema ${t.schema}`,
+            detail: `not compared: the migrations up to ${v.label} fail on a scratch schema: ${describeError(err)}`,
+            level: 'warn',
+            remediation: 'make the migrations replayable on an empty schema (they ran once for each tenant)',
+          });
+        }
+        continue;
+      }
+      for (const t of present) {
+        if (digests.get(t.schema)!.digest !== reference.digest) mismatched.push({ tenant: t, version: v, reference });
+      }
+    }
+    if (mismatched.length === 0) return findings;
+    const actual = await tenantEntries(scope, mismatched.map((m) => m.tenant.schema));
+    for (const m of mismatched) {
+      findings.push(...diffStructure(m.tenant.id, m.version.label, m.reference.entries, actual.get(m.tenant.schema) ?? []));
+    }
+    return findings;
+  },
+};
+
+/** One digest per existing schema of the selected tenants: one query for the fleet. */
+async function tenantDigests(scope: VerifyScope): Promise<Map<string, Digest>> {
+  const f = fleetSql(scope);
+  const r = await scope.db.query<Digest>(digestsSql(TENANT_SCHEMAS, f.cte), f.params.values);
+  return new Map(r.rows.map((d) => [d.schema, d]));
+}
+
+/** The entries of the schemas whose digest differs from their reference: one query. */
+async function tenantEntries(scope: VerifyScope, schemas: string[]): Promise<Map<string, Entry[]>> {
+  const f = fleetSql(scope);
+  const sql = entriesSql(TENANT_SCHEMAS, f.params.add(schemas, 'text[]'), f.cte);
+  const r = await scope.db.query<Entry & { schema: string }>(sql, f.params.values);
+  const out = new Map<string, Entry[]>();
+  for (const { schema, kind, name, def } of r.rows) {
+    const list = out.get(schema) ?? [];
+    list.push({ kind, name, def });
+    out.set(schema, list);
+  }
+  return out;
+}

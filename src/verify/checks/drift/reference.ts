@@ -1,0 +1,51 @@
+// The reference structure: the tenant migrations replayed on a scratch schema, always rolled back.
+import { randomBytes } from 'node:crypto';
+import type { Context } from '../../../context.js';
+import type { Queryable } from '../../../db/types.js';
+import { runMigrationActions } from '../../../migrations/builder.js';
+import { asTenant, runTransaction } from '../../../db/session.js';
+import { CATALOG_SESSION_SETTINGS } from '../../catalog-session.js';
+import type { LoadedMigration } from '../../../migrations/types.js';
+import { ident } from '../../../util/quote.js';
+import { SqlParams } from '../../fleet-sql.js';
+import type { Entry } from './snapshot.js';
+import { digestsSql, entriesSql } from './structure-sql.js';
+
+export interface Reference {
+  digest: string | null;
+  entries: Entry[];
+}
+
+
+/**
+ * The structure the migrations produce: they are applied to a scratch schema
+ * (a name no tenant can have: it holds a $) inside a transaction that is
+ * always rolled back, so nothing is left behind, whatever happens. The shared
+ * schema is second on the search_path, as for a tenant (with the configured timeouts); the structure is read
+ * with search_path = pg_catalog, as the tenants' is.
+ */
+export async function buildReference(ctx: Context, client: Queryable, files: readonly LoadedMigration[]): Promise<Reference> {
+  const scratch = `tenantctl$verify_${randomBytes(6).toString('hex')}`;
+  try {
+    return await runTransaction(client, ctx.config, {}, async (tx) => {
+    tx.rollbackOnly();
+    await client.query(`CREATE SCHEMA ${ident(scratch)}`);
+    await asTenant(client, ctx.config, { schema: scratch });
+    await runMigrationActions(client, files, 'up', ctx.log);
+    await client.query('SET LOCAL search_path = pg_catalog');
+    const d = await client.query<{ digest: string | null }>(...scratchQuery(scratch, (s) => digestsSql(s)));
+    const e = await client.query<Entry>(...scratchQuery(scratch, (s, p) => entriesSql(s, p.add([scratch], 'text[]'))));
+    return { digest: d.rows[0]?.digest ?? null, entries: e.rows.map(({ kind, name, def }) => ({ kind, name, def })) };
+    });
+  } finally {
+    // The transaction's end reset the session (whatever the migrations set is gone): the catalog session's settings come back.
+    await client.query(CATALOG_SESSION_SETTINGS);
+  }
+}
+
+/** A query over the scratch schema alone: its text and values. */
+function scratchQuery(scratch: string, build: (targets: string, p: SqlParams) => string): [string, unknown[]] {
+  const p = new SqlParams();
+  const targets = `SELECT oid, nspname FROM pg_namespace WHERE nspname = ${p.add(scratch, 'name')}`;
+  return [build(targets, p), p.values];
+}

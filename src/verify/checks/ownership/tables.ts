@@ -1,0 +1,71 @@
+// The tables of the selected tenants, with their ownership column, type and index: one catalog query.
+import { fleetSql, type Fleet } from '../../fleet-sql.js';
+import type { VerifyScope } from '../../types.js';
+
+/** One table of one tenant, as the ownership check sees it. */
+export interface OwnedTable {
+  tenant: string;
+  schema: string;
+  table: string;
+  /** The ownership column (config `ownershipColumn`). */
+  column: string;
+  /** 'r' plain (probed with ONLY, its inheritance children are probed on their own) or 'p' partitioned. */
+  kind: 'r' | 'p';
+  hasColumn: boolean;
+  /** The column's type, schema and name, for the cast of the key. */
+  typeSchema: string | null;
+  typeName: string | null;
+  typeLabel: string | null;
+  /** A valid, non-partial btree index leads with the column, with the type's default ordering. */
+  indexed: boolean;
+  /** The table lacks the column while the same table of another tenant has it. */
+  othersHave: boolean;
+  /** pg_class.relpages: the size at the last VACUUM or ANALYZE (a hint for the probe's form, never for the verdict). */
+  pages: number;
+  /** pg_class.reltuples: -1 when never vacuumed or analyzed (the size is then unknown). */
+  tuples: number;
+}
+
+/** `column`: the placeholder of the ownership column's name. */
+export const ownedTablesSql = (f: Fleet, column: string): string => `WITH ${f.cte},
+     tbl AS (
+       SELECT tn.tenant, tn.nspname AS schema, c.oid, c.relname, c.relkind, c.relnamespace, c.relpages, c.reltuples
+       FROM pg_class c JOIN tn ON tn.oid = c.relnamespace
+       WHERE tn.selected AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+     )
+     SELECT t.tenant, t.schema, t.relname AS "table", ${column} AS "column", t.relkind::text AS kind,
+            a.attnum IS NOT NULL AS "hasColumn",
+            tyn.nspname AS "typeSchema", ty.typname AS "typeName",
+            format_type(a.atttypid, a.atttypmod) AS "typeLabel",
+            coalesce(EXISTS (
+              SELECT 1 FROM pg_index i
+              JOIN pg_class ic ON ic.oid = i.indexrelid
+              JOIN pg_am am ON am.oid = ic.relam
+              JOIN pg_opclass oc ON oc.oid = i.indclass[0]
+              WHERE i.indrelid = t.oid AND i.indkey[0] = a.attnum AND am.amname = 'btree'
+                AND oc.opcdefault AND i.indpred IS NULL AND i.indisvalid
+                AND i.indcollation[0] = a.attcollation
+            ), false) AS indexed,
+            a.attnum IS NULL AND EXISTS (
+              SELECT 1 FROM pg_class c2
+              JOIN tn t2 ON t2.oid = c2.relnamespace
+              JOIN pg_attribute a2 ON a2.attrelid = c2.oid AND a2.attname = ${column} AND a2.attnum > 0 AND NOT a2.attisdropped
+              WHERE c2.relname = t.relname AND c2.relkind IN ('r', 'p') AND t2.oid <> t.relnamespace
+            ) AS "othersHave",
+            t.relpages AS pages, t.reltuples::float8 AS tuples
+     FROM tbl t
+     LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = ${column} AND a.attnum > 0 AND NOT a.attisdropped
+     LEFT JOIN pg_type ty ON ty.oid = a.atttypid
+     LEFT JOIN pg_namespace tyn ON tyn.oid = ty.typnamespace
+     ORDER BY t.tenant, t.relname`;
+
+/**
+ * Every table of the selected tenants, with what the probes need: one catalog
+ * query for the whole fleet.
+ */
+export async function ownedTables(scope: VerifyScope): Promise<OwnedTable[]> {
+  const f = fleetSql(scope);
+  const sql = ownedTablesSql(f, f.params.add(scope.ctx.config.ownershipColumn, 'name'));
+  const r = await scope.db.query<OwnedTable>(sql, f.params.values);
+  return r.rows;
+}

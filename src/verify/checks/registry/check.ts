@@ -1,0 +1,68 @@
+// The registry check: the registry and journal against the catalog and the disk.
+import { fleetSql } from '../../fleet-sql.js';
+import type { TenantWithJournal } from '../../../control/tenants.js';
+import type { CheckDefinition, Finding, Level } from '../../types.js';
+import { registrySql } from './sql.js';
+
+const KINDS: Record<string, { level: Level; remediation: string }> = {
+  orphan: { level: 'warn', remediation: 'drop the schema if it is left over, or re-register it; verify checks only registered tenants' },
+  'orphan-role': { level: 'warn', remediation: 'DROP OWNED BY and DROP ROLE if it is left over from a purge' },
+  missing: { level: 'error', remediation: 'restore the schema from a backup, or `tenantctl tenant remove --purge` the tenant' },
+  'missing-role': { level: 'error', remediation: 'recreate the role (see docs/verify.md) or purge and recreate the tenant' },
+  'archived-access': { level: 'error', remediation: 'REVOKE USAGE ON SCHEMA ... and REVOKE the shared role FROM the role; ALTER ROLE ... NOLOGIN' },
+};
+
+export const registryCheck: CheckDefinition = {
+  id: 'registry',
+  level: 'error',
+  description:
+    'schemas (and roles) named like a tenant\'s with no registry row, registry rows whose schema or role is gone, archived tenants whose roles still have access, two tenants with the same key, journal rows for migrations no longer on disk',
+  remediation: KINDS.missing!.remediation,
+  catalog: true,
+  async run(scope) {
+    const f = fleetSql(scope);
+    const sql = registrySql(f, f.params.add(scope.narrowed));
+    const r = await scope.db.query<{ tenant: string; object: string; detail: string; kind: string }>(sql, f.params.values);
+    const findings: Finding[] = r.rows.map((row) => ({ rule: row.kind, tenant: row.tenant, object: row.object, detail: row.detail, ...KINDS[row.kind] }));
+    findings.push(...sharedKeys(scope.registry, scope.tenants));
+    const files = await scope.migrations();
+    for (const t of scope.tenants) {
+      for (const j of t.journal) {
+        if (files.byName.has(j.name)) continue;
+        findings.push({
+          tenant: t.id,
+          rule: 'missing-file',
+          object: `migration ${j.name}`,
+          detail: `is in the journal (applied ${j.runOn.toISOString()}) but not on disk in ${files.dir}`,
+          level: 'warn',
+          remediation: 'put the migration file back (a deploy from an old branch?); migrate down and status need it',
+        });
+      }
+    }
+    return findings;
+  },
+};
+
+/**
+ * Two registered tenants (archived ones included: their rows are still there)
+ * with the same key: row level security and the ownership column cannot tell
+ * them apart, so each sees the other's rows in the shared tables.
+ */
+export function sharedKeys(registry: readonly TenantWithJournal[], selected: readonly TenantWithJournal[]): Finding[] {
+  const byKey = new Map<string, string[]>();
+  for (const t of registry) byKey.set(t.key, [...(byKey.get(t.key) ?? []), t.id]);
+  const findings: Finding[] = [];
+  for (const t of selected) {
+    const others = (byKey.get(t.key) ?? []).filter((id) => id !== t.id);
+    if (others.length === 0) continue;
+    findings.push({
+      rule: 'duplicate-key',
+      tenant: t.id,
+      object: `tenant key '${t.key}'`,
+      detail: `is also the key of tenant ${others.join(', ')}: each sees the other's rows in the shared tables, and ownership cannot tell their rows apart`,
+      level: 'error',
+      remediation: "give one of them a key of its own: in one transaction, UPDATE its registry row's key and the ownership column of its rows (its schema's tables and the shared tables)",
+    });
+  }
+  return findings;
+}
