@@ -6,13 +6,26 @@ export { init, type InitResult } from './migrate/init.js';
 export { createTenants, validateCreateOptions, type CreateTenantsOptions, type CreateTenantsResult } from './tenants/create.js';
 export { listTenants, showTenant, type TenantSummary, type TenantDetail } from './tenants/list.js';
 export { updateTenant, validateUpdateOptions, type UpdateTenantOptions } from './tenants/update.js';
-export { removeTenants, validateRemoveOptions, archivedSchemaName, type RemoveTenantsOptions, type RemoveResult } from './tenants/remove.js';
+export {
+  removeTenants,
+  validateRemoveOptions,
+  archivedSchemaName,
+  type RemoveTenantsOptions,
+  type RemoveResult,
+} from './tenants/remove.js';
 export { restoreTenant, type RestoreResult } from './tenants/restore.js';
 export { migrate, validateMigrateOptions, type MigrateOptions, type MigrateResult } from './migrate/up.js';
 export { migrateDown, validateDownOptions, type MigrateDownOptions, type MigrateDownResult } from './migrate/down.js';
 export { migrateStatus, validateStatusOptions, type MigrateStatusResult, type TenantMigrationStatus } from './migrate/status.js';
 export { newMigration, validateNewMigrationOptions, type NewMigrationOptions } from './migrate/new.js';
-export { execAsTenant, validateExecOptions, type ExecOptions, type ExecStatementResult } from './tenants/exec.js';
+export { execAsTenant, validateExecOptions, validateExecSql, type ExecOptions, type ExecStatementResult } from './tenants/exec.js';
+export {
+  execFleet,
+  validateExecFleetOptions,
+  type ExecFleetOptions,
+  type ExecFleetResult,
+  type ExecTenantResult,
+} from './tenants/exec-fleet.js';
 export { withTenant, type WithTenantOptions, type TenantPool } from './tenants/with-tenant.js';
 export { readOperations, type OperationEntry } from './control/oplog.js';
 export { assertTenantId } from './runtime/ids.js';
@@ -28,3 +41,7 @@ export * from './copy/index.js';
 export { cloneTenant, validateCloneOptions, type CloneOptions } from './tenants/clone.js';
 export * from './verify/index.js';
 export * from './lint/index.js';
+export * from './query/index.js';
+export { exportTenant, validateExportOptions, type ExportOptions, type ExportResult } from './tenants/export.js';
+export { importTenant, validateImportOptions, type ImportOptions, type ImportResult } from './tenants/import.js';
+export { DATA_FORMATS, EXPORT_FORMAT_VERSION, readManifest, type DataFormat, type Manifest } from './tenants/archive-format.js';

@@ -30,6 +30,7 @@ describe('config', () => {
       concurrency: 4,
       lockTimeout: '5s',
       statementTimeout: '0',
+      lockRetries: 3,
     });
   });
 

@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../index.js';
 import { registerCopyCommands } from './commands/copy.js';
+import { registerExportImportCommands } from './commands/export-import.js';
 import { registerMigrateCommands } from './commands/migrate.js';
 import { registerMigrateLintCommand } from './commands/migrate-lint.js';
 import { registerOtherCommands } from './commands/init-exec.js';
+import { registerQueryCommand } from './commands/query.js';
 import { registerTenantCommands } from './commands/tenant.js';
 import { registerVerifyCommands } from './commands/verify.js';
 import type { GlobalFlags, Io } from './io.js';
@@ -47,13 +49,17 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     exitCode = await runOffline(io, flagsOf(cmd), body, options);
   };
   registerTenantCommands(program, run, io, flagsOf);
+  registerExportImportCommands(program, run);
   registerMigrateCommands(program, run, runOff);
   registerMigrateLintCommand(program, run, runOff, io);
   registerOtherCommands(program, run);
+  registerQueryCommand(program, run);
   registerCopyCommands(program, run);
   registerVerifyCommands(program, run);
   for (const cmd of allCommands(program)) {
-    cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), outputError: () => undefined });
+    cmd
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), outputError: () => undefined });
   }
   const json = argv.includes('--json');
   try {
@@ -67,7 +73,10 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         return reportError(io, { json }, new InputError('usage', 'no command given; see tenantctl --help'));
       }
       // One line, keeping commander's "(Did you mean --concurrency?)" that follows on the next line.
-      const message = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim();
+      const message = err.message
+        .replace(/^error: /, '')
+        .replace(/\s*\n\s*/g, ' ')
+        .trim();
       return reportError(io, { json }, new InputError('usage', `${message}; see tenantctl --help`));
     }
     return reportError(io, { json }, err);

@@ -13,6 +13,7 @@ const isPrefix: Check = (v) => (typeof v === 'string' && PREFIX.test(v) ? undefi
 const isPath: Check = (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'a non-empty path');
 const isBool: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
 const isConcurrency: Check = (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 256 ? undefined : 'an integer from 1 to 256');
+const isRetries: Check = (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 100 ? undefined : 'an integer from 0 to 100');
 
 /** The longest timeout PostgreSQL takes: lock_timeout and statement_timeout are milliseconds in an int4. */
 const MAX_TIMEOUT_MS = 2147483647;
@@ -54,6 +55,7 @@ const CHECKS: Record<(typeof CONFIG_KEYS)[number], Check> = {
   concurrency: isConcurrency,
   lockTimeout: isDuration,
   statementTimeout: isDuration,
+  lockRetries: isRetries,
 };
 
 function durationText(v: string | number): string {
@@ -95,6 +97,7 @@ export function resolveConfig(raw: RawConfig, baseDir: string, source = 'config'
     concurrency: pick('concurrency'),
     lockTimeout: durationText(pick('lockTimeout') as string | number),
     statementTimeout: durationText(pick('statementTimeout') as string | number),
+    lockRetries: pick('lockRetries'),
   };
   if (config.controlSchema === config.sharedSchema) {
     throw new InputError('invalid_config', `${source}: "controlSchema" and "sharedSchema" must differ`);

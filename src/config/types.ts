@@ -10,6 +10,7 @@ export interface RawConfig {
   concurrency?: unknown;
   lockTimeout?: unknown;
   statementTimeout?: unknown;
+  lockRetries?: unknown;
 }
 
 /** Validated settings with defaults applied; migration folders are absolute paths. */
@@ -25,6 +26,8 @@ export interface Config {
   /** Postgres duration text, e.g. "5s"; "0" means no limit. */
   lockTimeout: string;
   statementTimeout: string;
+  /** How many more times migrate tries a tenant that hit a lock timeout, deadlock or serialization failure. */
+  lockRetries: number;
 }
 
 export const CONFIG_KEYS = [
@@ -38,6 +41,7 @@ export const CONFIG_KEYS = [
   'concurrency',
   'lockTimeout',
   'statementTimeout',
+  'lockRetries',
 ] as const satisfies readonly (keyof RawConfig)[];
 
 export const DEFAULT_CONFIG: Omit<Config, 'tenantMigrations' | 'sharedMigrations'> & {
@@ -54,4 +58,5 @@ export const DEFAULT_CONFIG: Omit<Config, 'tenantMigrations' | 'sharedMigrations
   concurrency: 4,
   lockTimeout: '5s',
   statementTimeout: '0',
+  lockRetries: 3,
 };

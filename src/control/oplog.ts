@@ -3,7 +3,7 @@ import type { Queryable } from '../db/types.js';
 import { literal } from '../util/quote.js';
 import { controlTable } from './table.js';
 
-export type Operation = 'create' | 'archive' | 'restore' | 'purge' | 'update' | 'copy' | 'move' | 'clone';
+export type Operation = 'create' | 'archive' | 'restore' | 'purge' | 'update' | 'copy' | 'move' | 'clone' | 'import';
 
 /** Appends one entry to the operations log, in the caller's transaction. */
 export async function logOperation(
@@ -17,7 +17,12 @@ export async function logOperation(
 }
 
 /** The same entry as SQL text (values inlined as literals), to send with other statements. */
-export function logOperationSql(ctx: Pick<Context, 'config' | 'actor'>, operation: Operation, tenantId: string | null, detail: Record<string, unknown> = {}): string {
+export function logOperationSql(
+  ctx: Pick<Context, 'config' | 'actor'>,
+  operation: Operation,
+  tenantId: string | null,
+  detail: Record<string, unknown> = {},
+): string {
   return `INSERT INTO ${controlTable(ctx.config, 'operations')} (actor, operation, tenant_id, detail)
      VALUES (${literal(ctx.actor)} || '@' || current_user, ${literal(operation)}, ${tenantId === null ? 'NULL' : literal(tenantId)}, ${literal(JSON.stringify(detail))}::jsonb)`;
 }

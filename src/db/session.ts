@@ -81,6 +81,12 @@ export interface BeginOptions {
   /** Timeouts: the configured ones unless overridden ('0' turns one off). */
   statementTimeout?: string;
   lockTimeout?: string;
+  /**
+   * End without the session reset: the session keeps what it holds (a tenant
+   * lock held with holdTenantLock, across several transactions) until
+   * releaseTenantLock. Settings made with SET LOCAL still end with the transaction.
+   */
+  keepSession?: boolean;
 }
 
 export type Begun = { locked: false; prelude: pg.QueryResult[] } | { locked: true; id: string };
@@ -126,6 +132,7 @@ export async function begin(client: Queryable, settings: SessionSettings, option
   const { sessionLocks, text, lockChecks, before } = beginSql(settings, options);
   const prelude = options.prelude ?? [];
   const full = prelude.length > 0 ? `${text}; ${prelude.join('; ')}` : text;
+  const keep = { keepSession: options.keepSession };
   const refusedIn = (results: pg.QueryResult[]) => {
     const answers = results.filter((r) => r.fields?.[0]?.name === 'tc_locked');
     return lockChecks.find((_, i) => answers[i]?.rows[0]?.tc_locked !== true);
@@ -133,14 +140,14 @@ export async function begin(client: Queryable, settings: SessionSettings, option
   if (sessionLocks) {
     const refused = refusedIn(asResults(await client.query(sessionLocks)));
     if (refused !== undefined) {
-      await rollback(client);
+      await rollback(client, keep);
       return { locked: true, id: refused };
     }
   }
   const results = asResults(await client.query(full));
   const refused = sessionLocks ? undefined : refusedIn(results);
   if (refused !== undefined) {
-    await rollback(client);
+    await rollback(client, keep);
     return { locked: true, id: refused };
   }
   return { locked: false, prelude: results.slice(before) };
@@ -152,17 +159,22 @@ export async function begin(client: Queryable, settings: SessionSettings, option
  * server answered with ROLLBACK (something failed and was swallowed) is an error.
  * The session is reset in the same message.
  */
-export async function commit(client: Queryable, last = ''): Promise<pg.QueryResult[]> {
-  const results = asResults(await client.query(`${last ? `${last}; ` : ''}COMMIT; ${SESSION_RESET}; ${SESSION_CHECK}`));
+export async function commit(client: Queryable, last = '', options: { keepSession?: boolean } = {}): Promise<pg.QueryResult[]> {
+  const reset = options.keepSession ? '' : `; ${SESSION_RESET}; ${SESSION_CHECK}`;
+  const results = asResults(await client.query(`${last ? `${last}; ` : ''}COMMIT${reset}`));
   const end = results.find((r) => r.command === 'COMMIT' || r.command === 'ROLLBACK');
-  checkClean(client, results.at(-1));
+  if (!options.keepSession) checkClean(client, results.at(-1));
   if (end?.command === 'ROLLBACK') throw new SwallowedFailure();
   return results;
 }
 
 /** ROLLBACK and reset; a session that cannot be reset is marked for destruction. */
-export async function rollback(client: Queryable): Promise<void> {
+export async function rollback(client: Queryable, options: { keepSession?: boolean } = {}): Promise<void> {
   try {
+    if (options.keepSession) {
+      await client.query('ROLLBACK');
+      return;
+    }
     const results = asResults(await client.query(`ROLLBACK; ${SESSION_RESET}; ${SESSION_CHECK}`));
     checkClean(client, results.at(-1));
   } catch (err) {
@@ -196,6 +208,7 @@ export type TxOutcome<T> = { locked: true; id: string } | { locked: false; value
  */
 export async function inTransaction<T, C extends Queryable = Queryable>(client: C, settings: SessionSettings, options: BeginOptions, fn: (tx: Tx<C>) => Promise<T>): Promise<TxOutcome<T>> {
   let began = false;
+  const keep = { keepSession: options.keepSession };
   try {
     const b = await begin(client, settings, options);
     if (b.locked) return b;
@@ -204,15 +217,15 @@ export async function inTransaction<T, C extends Queryable = Queryable>(client: 
     let rollbackOnly = false;
     const value = await fn({ client, prelude: b.prelude, last: (sql) => void pending.push(sql), rollbackOnly: () => void (rollbackOnly = true) });
     began = false;
-    if (rollbackOnly) await rollback(client);
+    if (rollbackOnly) await rollback(client, keep);
     else {
       began = true;
-      await commit(client, pending.join('; '));
+      await commit(client, pending.join('; '), keep);
       began = false;
     }
     return { locked: false, value };
   } catch (err) {
-    if (began || !isConnectionLoss(err)) await rollback(client);
+    if (began || !isConnectionLoss(err)) await rollback(client, keep);
     throw err;
   }
 }
@@ -281,4 +294,41 @@ export async function runTransaction<T, C extends Queryable = Queryable>(
   const outcome = await inTransaction(client, settings, options, fn);
   if (outcome.locked) throw new Error(`lock on "${outcome.id}" refused while waiting`);
   return outcome.value;
+}
+
+/**
+ * A tenant's lock held by the session itself, across statements that run outside
+ * any transaction (a non-transactional migration) and several transactions (run
+ * with `keepSession`), so no other run works on the tenant meanwhile. `wait`
+ * blocks until it is free; otherwise a lock held elsewhere is `false`. The
+ * session's search_path and timeouts are set for the session (not the
+ * transaction), with a check of the client's connection every second where the
+ * server has it (PostgreSQL 14 and later), so that a build whose client died
+ * stops instead of running on. releaseTenantLock undoes all of it.
+ */
+export async function holdTenantLock(
+  client: PoolClient,
+  settings: SessionSettings,
+  tenant: { id: string; wait: boolean },
+): Promise<boolean> {
+  const keys = tenantLockKeys(settings.controlSchema, tenant.id);
+  const lock = tenant.wait
+    ? `SELECT set_config('lock_timeout', '0', false); SELECT pg_advisory_lock(${keys}), true AS tc_locked`
+    : `SELECT pg_try_advisory_lock(${keys}) AS tc_locked`;
+  const results = asResults(await client.query(lock));
+  return results.at(-1)?.rows[0]?.tc_locked === true;
+}
+
+/** Points the whole session (not one transaction) at a tenant, with the configured timeouts: for statements that run outside a transaction. */
+export function sessionAsTenantSql(settings: SessionSettings, schema: string): string {
+  const parts = [`set_config('search_path', ${literal(tenantSearchPath(schema, settings.sharedSchema))}, false)`];
+  if (settings.statementTimeout) parts.push(`set_config('statement_timeout', ${literal(settings.statementTimeout)}, false)`);
+  if (settings.lockTimeout) parts.push(`set_config('lock_timeout', ${literal(settings.lockTimeout)}, false)`);
+  const check = `SELECT set_config('client_connection_check_interval', '1s', false) WHERE current_setting('server_version_num')::int >= 140000`;
+  return `SELECT ${parts.join(', ')}; ${check}`;
+}
+
+/** Gives up a lock taken with holdTenantLock and resets the session (which drops every session setting and lock). */
+export async function releaseTenantLock(client: PoolClient): Promise<void> {
+  await rollback(client);
 }

@@ -3,6 +3,7 @@ import { controlReady } from '../control/ensure.js';
 import { readSharedJournal } from '../control/journal.js';
 import { usage } from '../errors.js';
 import { planUp } from '../migrations/plan.js';
+import { invalidIndexes, onlineIndexNames } from './invalid-indexes.js';
 import type { Context } from '../context.js';
 import { findTenants, validateIds } from '../runtime/lookup.js';
 import { sharedMigrations, tenantMigrations } from '../runtime/migration-files.js';
@@ -18,6 +19,8 @@ export interface TenantMigrationStatus {
   missing: string[];
   /** Applied, but the file changed since. */
   changed: string[];
+  /** INVALID indexes its non-transactional migrations made (a CONCURRENTLY build cut off or failed): `migrate` builds them again. */
+  invalidIndexes: string[];
 }
 
 export interface MigrateStatusResult {
@@ -25,19 +28,21 @@ export interface MigrateStatusResult {
   tenants: TenantMigrationStatus[];
   /** Tenants whose journal disagrees with the files (missing or changed). */
   disagreeing: string[];
+  /** Pending migrations, plus tenants with INVALID indexes to rebuild. */
   pendingTotal: number;
 }
 
-/**
- * Applied and pending migrations per tenant, from two queries whatever the fleet
- * size (control version, registry with journals) plus one for shared migrations.
- */
 /** Checks status's options without a database. */
 export function validateStatusOptions(options: { tenants?: string[] }): void {
   if (options.tenants !== undefined && options.tenants.length === 0) throw usage('--tenant needs at least one tenant id; leave it out for every tenant');
   validateIds(options.tenants);
 }
 
+/**
+ * Applied and pending migrations per tenant, from two queries whatever the fleet
+ * size (control version, registry with journals) plus one for shared migrations,
+ * and one for INVALID indexes when a migration calls pgm.noTransaction().
+ */
 export async function migrateStatus(ctx: Context, options: { tenants?: string[] } = {}): Promise<MigrateStatusResult> {
   validateStatusOptions(options);
   const files = await tenantMigrations(ctx);
@@ -47,6 +52,7 @@ export async function migrateStatus(ctx: Context, options: { tenants?: string[] 
   const tenants = named ? await findTenants(ctx, options.tenants) : ready ? await readTenants(ctx.pool, ctx, {}) : [];
   const sharedJournal = ready ? await readSharedJournal(ctx.pool, ctx) : [];
   const sharedPlan = planUp(sharedFiles.list, sharedJournal);
+  const invalid = await invalidIndexes(ctx.pool, tenants.map((t) => t.schema), await onlineIndexNames(files.list));
   const list: TenantMigrationStatus[] = tenants.map((t) => {
     const plan = planUp(files.list, t.journal);
     return {
@@ -56,6 +62,7 @@ export async function migrateStatus(ctx: Context, options: { tenants?: string[] 
       pending: plan.pending.map((m) => m.name),
       missing: plan.missing,
       changed: plan.changed,
+      invalidIndexes: invalid.get(t.schema) ?? [],
     };
   });
   const active = list.filter((t) => t.status !== 'archived');
@@ -63,6 +70,6 @@ export async function migrateStatus(ctx: Context, options: { tenants?: string[] 
     shared: { applied: sharedJournal.map((j) => j.name), pending: sharedPlan.pending.map((m) => m.name), missing: sharedPlan.missing, changed: sharedPlan.changed },
     tenants: list,
     disagreeing: list.filter((t) => t.missing.length > 0 || t.changed.length > 0).map((t) => t.id),
-    pendingTotal: active.reduce((n, t) => n + t.pending.length, 0) + sharedPlan.pending.length,
+    pendingTotal: active.reduce((n, t) => n + t.pending.length + (t.invalidIndexes.length > 0 ? 1 : 0), 0) + sharedPlan.pending.length,
   };
 }

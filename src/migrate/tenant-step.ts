@@ -3,26 +3,16 @@ import { parseTenantState, recordAppliedSql, recordRevertedSql, tenantStateSql }
 import { asTenantSql, inTransaction, isConnectionLoss } from '../db/session.js';
 import type { PoolClient } from '../db/types.js';
 import { blame, MigrationFailure, runMigrationActions, type Batch, type Direction } from '../migrations/builder.js';
-import { planDown, planUp } from '../migrations/plan.js';
 import type { LoadedMigration } from '../migrations/types.js';
-import type { TenantStatus } from '../control/tenants.js';
+import { sqlstateOf } from '../sqlstate.js';
 import { revokePublicSql } from '../roles/grants.js';
 import type { Context } from '../context.js';
 import type { TenantRunResult } from '../runtime/results.js';
 import { describeMigrationFailure } from './failure-message.js';
+import { migrateTenantOnline, needsOnline } from './online-step.js';
+import { allowedStatus, failed, plan, skippedInactive, skippedLocked, type TenantMigrateJob } from './tenant-plan.js';
 
-interface JobBase {
-  id: string;
-  files: readonly LoadedMigration[];
-  /** Statuses this job may run on (migrate: active; named tenants: active or suspended). */
-  allowed: readonly TenantStatus[];
-  /** Wait for a tenant another run holds instead of skipping it. */
-  wait: boolean;
-}
-
-export type TenantMigrateJob =
-  | (JobBase & { direction: 'up'; /** Last file index to apply (inclusive). */ toIndex: number })
-  | (JobBase & { direction: 'down'; down: { count?: number; toName?: string } });
+export type { TenantMigrateJob } from './tenant-plan.js';
 
 /**
  * One tenant, one transaction, two round trips when every pending migration is
@@ -31,16 +21,18 @@ export type TenantMigrateJob =
  * migrations, the journal write, COMMIT and the session reset. Anything that
  * goes wrong rolls the whole tenant back: it stays at the version it had, and
  * the result names the migration file that failed. A lost connection is
- * rethrown for the fleet to handle.
+ * rethrown for the fleet to handle. A tenant with a pending migration that
+ * calls pgm.noTransaction() goes through migrateTenantOnline instead.
  */
 export async function migrateTenant(client: PoolClient, ctx: Context, job: TenantMigrateJob): Promise<TenantRunResult> {
+  if (job.online ?? (await needsOnline(job))) return migrateTenantOnline(client, ctx, job);
   let batch: Batch | undefined;
   let todo: LoadedMigration[] = [];
   let schema = '';
   try {
     const outcome = await inTransaction(client, ctx.config, { lock: { ids: [job.id], wait: job.wait }, prelude: [tenantStateSql(ctx, job.id)] }, async (tx) => {
       const tenant = parseTenantState(tx.prelude[0]?.rows[0]);
-      if (!tenant || !job.allowed.includes(tenant.status as TenantStatus)) {
+      if (!tenant || !allowedStatus(job, tenant.status)) {
         tx.rollbackOnly();
         return skippedInactive(job.id, tenant?.status);
       }
@@ -65,26 +57,15 @@ export async function migrateTenant(client: PoolClient, ctx: Context, job: Tenan
       tx.last(job.direction === 'up' ? recordAppliedSql(ctx, job.id, todo) : recordRevertedSql(ctx, job.id, names));
       return { id: job.id, status: job.direction === 'up' ? 'migrated' : 'reverted', applied: names } satisfies TenantRunResult;
     });
-    if (outcome.locked) return { id: job.id, status: 'skipped', applied: [], reason: 'locked', error: 'another tenantctl run holds this tenant' };
+    if (outcome.locked) return skippedLocked(job.id);
     return outcome.value;
   } catch (err) {
     if (isConnectionLoss(err)) throw err;
     let failure = err instanceof MigrationFailure ? err : batch ? blame(batch, err) : new MigrationFailure(undefined, err);
     if (failure.migration === undefined && todo.length > 1) failure = await findFailing(client, ctx, job, schema, todo, failure);
-    return { ...failed(job.id, describeMigrationFailure(failure, todo)), ...(failure.migration ? { migration: failure.migration } : {}) };
+    const sqlstate = sqlstateOf(failure.cause);
+    return { ...failed(job.id, describeMigrationFailure(failure, todo)), ...(failure.migration ? { migration: failure.migration } : {}), ...(sqlstate ? { sqlstate } : {}) };
   }
-}
-
-function plan(job: TenantMigrateJob, journal: { name: string; checksum: string }[]): { todo: LoadedMigration[] } | { error: string } {
-  if (job.direction === 'up') {
-    const p = planUp(job.files, journal, job.toIndex);
-    if (p.outOfOrder) {
-      return { error: `migration ${p.outOfOrder.pending} is not applied but the later ${p.outOfOrder.applied} is; apply it by hand or rename it to sort last` };
-    }
-    return { todo: p.pending };
-  }
-  const p = planDown(job.files, journal, job.down);
-  return p.error ? { error: p.error } : { todo: p.revert };
 }
 
 /**
@@ -104,14 +85,6 @@ async function findFailing(client: PoolClient, ctx: Context, job: TenantMigrateJ
     if (err instanceof MigrationFailure && err.migration) return new MigrationFailure(err.migration, original.cause, err.position);
   }
   return original;
-}
-
-function skippedInactive(id: string, status: string | undefined): TenantRunResult {
-  return { id, status: 'skipped', applied: [], reason: 'not-active', error: status ? `tenant is ${status}` : 'tenant was removed' };
-}
-
-function failed(id: string, error: string): TenantRunResult {
-  return { id, status: 'failed', applied: [], error };
 }
 
 export { describeError };

@@ -7,6 +7,9 @@ import { findTenants, validateIds } from '../runtime/lookup.js';
 import { tenantMigrations } from '../runtime/migration-files.js';
 import { summarize, type FleetSummary, type TenantRunResult } from '../runtime/results.js';
 import { migrateShared } from './shared.js';
+import { isTransactional } from '../migrations/builder.js';
+import { invalidIndexes, onlineIndexNames } from './invalid-indexes.js';
+import { SQLSTATE } from '../sqlstate.js';
 import { migrateTenant, type TenantMigrateJob } from './tenant-step.js';
 
 export interface MigrateOptions extends FailurePolicy {
@@ -18,6 +21,11 @@ export interface MigrateOptions extends FailurePolicy {
   concurrency?: number;
   /** Wait for tenants another run holds instead of skipping them. */
   wait?: boolean;
+  /**
+   * How many more times to try a tenant whose statement hit lock_timeout, a
+   * deadlock or a serialization failure (config lockRetries, default 3).
+   */
+  lockRetries?: number;
 }
 
 export interface MigrateResult {
@@ -30,12 +38,9 @@ export interface MigrateResult {
   stats: { roundTrips: number; seconds: number };
 }
 
-/**
- * Brings tenants to the head (or `to`). Shared migrations first, once. The plan
- * comes from one query over the registry and journal, so tenants with nothing
- * pending cost no round trip; the rest go through the work queue, one
- * transaction and one lock per tenant.
- */
+/** What the server may well not refuse the next time: a lock timeout, a deadlock, a serialization failure. */
+const RETRYABLE: ReadonlySet<string> = new Set([SQLSTATE.LOCK_NOT_AVAILABLE, SQLSTATE.DEADLOCK_DETECTED, SQLSTATE.SERIALIZATION_FAILURE]);
+
 /** Checks migrate's options without a database: exit 2 for anything wrong. */
 export function validateMigrateOptions(options: MigrateOptions): void {
   if (options.tenants !== undefined) {
@@ -43,9 +48,20 @@ export function validateMigrateOptions(options: MigrateOptions): void {
     validateIds(options.tenants);
   }
   if (options.to !== undefined && options.to.trim() === '') throw usage('--to needs a migration name');
+  const r = options.lockRetries;
+  if (r !== undefined && (!Number.isInteger(r) || r < 0 || r > 100)) throw usage(`--lock-retries must be a whole number from 0 to 100, got ${r}`);
   validatePolicy(options);
 }
 
+/**
+ * Brings tenants to the head (or `to`). Shared migrations first, once. The plan
+ * comes from one query over the registry and journal, so tenants with nothing
+ * pending cost no round trip; the rest go through the work queue, one
+ * transaction and one lock per tenant (a tenant with a non-transactional
+ * migration pending: one lock for the step, one transaction per run of
+ * transactional migrations). A tenant refused for a lock timeout, deadlock or
+ * serialization failure is tried again, up to lockRetries more times.
+ */
 export async function migrate(ctx: Context, options: MigrateOptions = {}): Promise<MigrateResult> {
   validateMigrateOptions(options);
   const started = performance.now();
@@ -68,11 +84,20 @@ export async function migrate(ctx: Context, options: MigrateOptions = {}): Promi
 
   const results = new Map<string, TenantRunResult>();
   const jobs: TenantMigrateJob[] = [];
+  // INVALID indexes that non-transactional migrations made: one query for the fleet, none without such migrations.
+  const indexNames = await onlineIndexNames(files.list);
+  const invalid = await invalidIndexes(ctx.pool, tenants.map((t) => t.schema), indexNames);
   for (const t of tenants) {
     const plan = planUp(files.list, t.journal, toIndex);
-    if (plan.pending.length === 0) results.set(t.id, { id: t.id, status: 'up-to-date', applied: [] });
+    const repair = invalid.get(t.schema) ?? [];
+    if (plan.pending.length === 0 && repair.length > 0 && !options.dryRun) {
+      jobs.push({ id: t.id, direction: 'up', files: files.list, toIndex, allowed: named ? ['active', 'suspended'] : ['active'], wait: options.wait ?? false, online: true, repair });
+    } else if (plan.pending.length === 0) results.set(t.id, { id: t.id, status: 'up-to-date', applied: [] });
     else if (options.dryRun) results.set(t.id, { id: t.id, status: 'migrated', applied: plan.pending.map((m) => m.name) });
-    else jobs.push({ id: t.id, direction: 'up', files: files.list, toIndex, allowed: named ? ['active', 'suspended'] : ['active'], wait: options.wait ?? false } satisfies TenantMigrateJob);
+    else {
+      const online = (await Promise.all(plan.pending.map((m) => isTransactional(m, 'up')))).includes(false);
+      jobs.push({ id: t.id, direction: 'up', files: files.list, toIndex, allowed: named ? ['active', 'suspended'] : ['active'], wait: options.wait ?? false, online: online || repair.length > 0, repair } satisfies TenantMigrateJob);
+    }
   }
   let stoppedBecause: string | undefined;
   if (jobs.length > 0) {
@@ -88,6 +113,11 @@ export async function migrate(ctx: Context, options: MigrateOptions = {}): Promi
         label: (j) => j.id,
         status: (r) => r.status,
         onError: (j, err) => ({ id: j.id, status: 'failed', applied: [], error: describeError(err) }),
+        retry: {
+          times: options.lockRetries ?? ctx.config.lockRetries,
+          retryable: (r) => r.status === 'failed' && r.sqlstate !== undefined && RETRYABLE.has(r.sqlstate),
+          attempts: (r, n) => ({ ...r, attempts: n }),
+        },
       },
       (client, job) => migrateTenant(client, ctx, job),
     );

@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.js';
 import type { Queryable } from '../db/types.js';
 import type { LoadedMigration } from './types.js';
+import { withoutConcurrently } from './inline-concurrently.js';
 
 export type Direction = 'up' | 'down';
 
@@ -25,6 +26,12 @@ export interface RunOptions {
   deferLast?: boolean;
   /** One flush per migration (to find which one fails when the server does not say where). */
   flushEach?: boolean;
+  /**
+   * The transaction creates the schema the migrations build in, so no one else
+   * sees into it before it commits: a migration that calls pgm.noTransaction()
+   * runs in it too, its CONCURRENTLY statements in their plain forms.
+   */
+  inlineNonTransactional?: boolean;
 }
 
 /** A statement of the batch failed; `migration` names the file when it can be told. */
@@ -94,15 +101,19 @@ export async function runMigrationActions(
     } catch (err) {
       throw err instanceof MigrationFailure ? err : new MigrationFailure(migration.name, err);
     }
+    let sql = pgm.getSqlSteps().join('\n');
     if (!pgm.isUsingTransaction()) {
-      throw new MigrationFailure(
-        migration.name,
-        new Error(
-          `migration ${migration.name} calls pgm.noTransaction(); tenantctl runs each tenant's migrations in one transaction, so move that statement to a migration that can run inside one`,
-        ),
-      );
+      if (!options.inlineNonTransactional) {
+        throw new MigrationFailure(
+          migration.name,
+          new Error(
+            `migration ${migration.name} calls pgm.noTransaction() but runs here inside a transaction (shared migrations run in one; a tenant migration that queries pgm.db before calling pgm.noTransaction() is not seen as non-transactional in time); call pgm.noTransaction() first, and keep such statements out of shared migrations`,
+          ),
+        );
+      }
+      sql = await withoutConcurrently(sql);
     }
-    parts.push({ name: migration.name, sql: pgm.getSqlSteps().join('\n') });
+    parts.push({ name: migration.name, sql });
     if (options.flushEach) await flush();
   }
   if (options.epilogue) parts.push({ name: undefined, sql: options.epilogue });
@@ -160,4 +171,79 @@ function pickAction(migration: LoadedMigration, direction: Direction) {
     return { action: migration.up, reverse: true };
   }
   return { action: migration.down, reverse: false };
+}
+
+/** Builds without a database, per migration and direction: they do not change while the process runs. */
+const offlineCache = new WeakMap<LoadedMigration, Partial<Record<Direction, Promise<OfflineBuild>>>>();
+
+export interface OfflineBuild {
+  /** False when the migration calls pgm.noTransaction(). */
+  transactional: boolean;
+  /** The SQL steps it builds without a database (up to a pgm.db query, if it makes one). */
+  steps: string[];
+}
+
+/**
+ * Builds a migration once with a stand-in database: whether it runs in a
+ * transaction, and the SQL it builds. A migration that queries the database
+ * before calling pgm.noTransaction() counts as transactional, and
+ * runMigrationActions says so when it runs.
+ */
+export function buildOffline(migration: LoadedMigration, direction: Direction): Promise<OfflineBuild> {
+  const cached = offlineCache.get(migration)?.[direction];
+  if (cached) return cached;
+  const build = (async (): Promise<OfflineBuild> => {
+    let action;
+    let reverse;
+    try {
+      ({ action, reverse } = pickAction(migration, direction));
+    } catch {
+      // No action for this direction: the real run reports it.
+      return { transactional: true, steps: [] };
+    }
+    const refuse = async () => {
+      throw new Error('no database while planning');
+    };
+    const { MigrationBuilder } = await import('node-pg-migrate/migrationBuilder');
+    const quiet = () => undefined;
+    const pgm = new MigrationBuilder({ query: refuse, select: refuse } as never, migration.shorthands, false, { debug: quiet, info: quiet, warn: quiet, error: quiet });
+    if (reverse) pgm.enableReverseMode();
+    try {
+      if (action.length === 2) await new Promise<void>((done, fail) => void Promise.resolve((action as (p: unknown, r: () => void) => unknown)(pgm, done)).catch(fail));
+      else await action(pgm);
+    } catch {
+      // A migration that needs the database, or fails to build: the real run reports it.
+    }
+    return { transactional: pgm.isUsingTransaction(), steps: [...pgm.getSqlSteps()] };
+  })();
+  offlineCache.set(migration, { ...offlineCache.get(migration), [direction]: build });
+  return build;
+}
+
+/** Whether a migration runs in a transaction (it does not call pgm.noTransaction()). */
+export async function isTransactional(migration: LoadedMigration, direction: Direction): Promise<boolean> {
+  return (await buildOffline(migration, direction)).transactional;
+}
+
+/**
+ * Builds one non-transactional migration against the client (its pgm.db
+ * queries run there, outside any transaction) and returns its SQL steps, in
+ * order, without running them: the caller runs them one statement at a time.
+ */
+export async function buildSteps(client: Queryable, migration: LoadedMigration, direction: Direction, log: Logger): Promise<string[]> {
+  const { action, reverse } = pickAction(migration, direction);
+  const db = {
+    query: (...args: unknown[]) => (client.query as (...a: unknown[]) => Promise<unknown>)(...args),
+    select: async (...args: unknown[]) => ((await (client.query as (...a: unknown[]) => Promise<{ rows: unknown[] }>)(...args)) as { rows: unknown[] }).rows,
+  };
+  const { MigrationBuilder } = await import('node-pg-migrate/migrationBuilder');
+  const pgm = new MigrationBuilder(db as never, migration.shorthands, false, { debug: log.debug, info: log.debug, warn: log.warn, error: log.warn });
+  if (reverse) pgm.enableReverseMode();
+  try {
+    if (action.length === 2) await new Promise<void>((done) => void (action as (p: unknown, r: () => void) => void)(pgm, done));
+    else await action(pgm);
+  } catch (err) {
+    throw new MigrationFailure(migration.name, err);
+  }
+  return [...pgm.getSqlSteps()];
 }

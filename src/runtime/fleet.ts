@@ -2,6 +2,7 @@ import type { Context } from '../context.js';
 import { InputError } from '../errors.js';
 import { isBroken, isConnectionLoss, markBroken, releaseClean } from '../db/session.js';
 import type { PoolClient } from '../db/types.js';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** What happens to the rest of the fleet when tenants fail. */
 export interface FailurePolicy {
@@ -42,6 +43,13 @@ export async function runFleet<J, R>(
     status: (r: R) => string;
     /** The result for a job whose work threw (a lost connection, a bug). */
     onError: (j: J, err: unknown) => R;
+    /**
+     * Try a job again, in the same run, when its result says the server asked
+     * for it (a lock timeout, a deadlock, a serialization failure): up to
+     * `times` more attempts, after an exponentially growing wait with jitter.
+     * `attempts` records how many it took on the final result of a retried job.
+     */
+    retry?: { times: number; retryable: (r: R) => boolean; attempts: (r: R, n: number) => R; baseMs?: number };
   },
   work: (client: PoolClient, job: J) => Promise<R>,
 ): Promise<FleetOutcome<R>> {
@@ -59,19 +67,29 @@ export async function runFleet<J, R>(
         while (next < to && !stoppedBecause) {
           const index = next++;
           const job = jobs[index]!;
-          let result: R;
-          try {
-            client ??= await ctx.pool.connect();
-            result = await work(client, job);
-          } catch (err) {
-            // A lost connection, a failed connect (or a bug) fails this tenant; the next one gets a fresh session.
-            result = options.onError(job, err);
-            if (client) markBroken(client, isConnectionLoss(err) ? err : new Error('worker failed'));
-          }
-          // A session the reset could not clean is given up; the next tenant gets a fresh one.
-          if (client && isBroken(client)) {
-            await releaseClean(client);
-            client = undefined;
+          let result!: R;
+          for (let attempt = 1; ; attempt++) {
+            try {
+              client ??= await ctx.pool.connect();
+              result = await work(client, job);
+            } catch (err) {
+              // A lost connection, a failed connect (or a bug) fails this tenant; the next one gets a fresh session.
+              result = options.onError(job, err);
+              if (client) markBroken(client, isConnectionLoss(err) ? err : new Error('worker failed'));
+            }
+            // A session the reset could not clean is given up; the next tenant gets a fresh one.
+            if (client && isBroken(client)) {
+              await releaseClean(client);
+              client = undefined;
+            }
+            const retry = options.retry;
+            if (!retry || !retry.retryable(result) || attempt > retry.times || stoppedBecause) {
+              if (retry && attempt > 1) result = retry.attempts(result, attempt);
+              break;
+            }
+            const wait = backoff(attempt, retry.baseMs ?? 250);
+            ctx.log.info(`${options.label(job)}: ${options.status(result)} on attempt ${attempt} (the server asked to retry); trying again in ${Math.round(wait)} ms`);
+            await delay(wait);
           }
           results[index] = result;
           done++;
@@ -99,6 +117,12 @@ export async function runFleet<J, R>(
   }
   if (!stoppedBecause) await phase(canary, jobs.length, options.concurrency);
   return { results, stoppedBecause };
+}
+
+/** Exponential backoff with jitter: about base * 2^(attempt-1), between half and all of it, at most 30 s. */
+export function backoff(attempt: number, baseMs: number): number {
+  const ceiling = Math.min(30_000, baseMs * 2 ** (attempt - 1));
+  return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
 /**

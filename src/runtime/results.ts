@@ -11,6 +11,12 @@ export interface TenantRunResult {
   migration?: string;
   /** Why a tenant was skipped: another run holds its lock, or the run stopped before it. */
   reason?: 'locked' | 'stopped' | 'not-active';
+  /** How many times the tenant was tried, when it was retried after a lock timeout, deadlock or serialization failure. */
+  attempts?: number;
+  /** The SQLSTATE of a failure the server reported. */
+  sqlstate?: string;
+  /** Leftovers of an interrupted non-transactional migration that this run cleared (INVALID indexes dropped and built again, a detach finalized). */
+  repaired?: string[];
 }
 
 export interface FleetSummary {

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { InputError, RunFailure, TenantctlError, describeError, tenantArchived, usage } from '../errors.js';
+import { InputError, RunFailure, TenantctlError, describeError, tenantArchived } from '../errors.js';
 import { classify } from '../sqlstate.js';
 import type { Context } from '../context.js';
 import { assertTenantId } from '../runtime/ids.js';
 import { findTenants } from '../runtime/lookup.js';
-import { escapingStatement, statementHeads } from '../util/sql-statements.js';
+import { loadSql, type SqlSource } from '../query/sql-source.js';
 import { withTenant } from './with-tenant.js';
 
 export interface ExecOptions {
@@ -28,29 +27,17 @@ export interface ExecStatementResult {
  */
 export function validateExecOptions(options: ExecOptions): string {
   assertTenantId(options.tenant);
-  if ((options.sql === undefined) === (options.file === undefined)) throw usage('exec needs exactly one of -c SQL or -f FILE');
-  let sql = options.sql ?? '';
-  if (options.file !== undefined) {
-    try {
-      sql = readFileSync(options.file, 'utf8');
-    } catch (err) {
-      throw new InputError('file_not_found', `cannot read ${options.file}: ${(err as Error).message}`);
-    }
-  }
-  const source = options.file ?? '-c';
-  if (sql.includes('\u0000')) throw new InputError('invalid_sql', `${source} holds a NUL byte, which PostgreSQL does not accept in SQL text`);
-  const heads = statementHeads(sql);
-  if (heads.length === 0) throw usage(`${source} holds no SQL statement`);
-  for (const head of heads) {
-    const kind = escapingStatement(head);
-    if (kind) {
-      throw new InputError(
-        'transaction_control',
-        `${source} line ${head.line}: ${kind} is not allowed in exec: exec runs all of its SQL in one transaction as the tenant, and ${kind} would end that transaction or change its role; remove it (the transaction is committed for you)`,
-      );
-    }
-  }
-  return sql;
+  return validateExecSql(options);
+}
+
+/** The SQL part of exec's check, shared by exec on one tenant and on several. */
+export function validateExecSql(options: SqlSource): string {
+  return loadSql(
+    options,
+    'exec',
+    (kind) =>
+      `exec runs all of its SQL in one transaction as the tenant, and ${kind} would end that transaction or change its role; remove it (the transaction is committed for you)`,
+  ).sql;
 }
 
 /** Runs SQL as the tenant (search_path, role, key setting) in one transaction, like psql -1. */
@@ -65,12 +52,22 @@ export async function execAsTenant(ctx: Context, options: ExecOptions): Promise<
       async (client) => {
         const raw = (await client.query(sql)) as unknown;
         // What the lexer cannot see (a role changed through set_config or dynamic SQL) is caught before COMMIT.
-        const who = await client.query<{ current: string; session: string }>('SELECT current_user::text AS current, session_user::text AS session');
+        const who = await client.query<{ current: string; session: string }>(
+          'SELECT current_user::text AS current, session_user::text AS session',
+        );
         const expected = tenant!.role ?? who.rows[0]!.session;
         if (who.rows[0]!.current !== expected) {
-          throw new InputError('role_changed', `the SQL changed the role to "${who.rows[0]!.current}" (tenant "${options.tenant}" runs as "${expected}"); rolled back, nothing was changed`);
+          throw new InputError(
+            'role_changed',
+            `the SQL changed the role to "${who.rows[0]!.current}" (tenant "${options.tenant}" runs as "${expected}"); rolled back, nothing was changed`,
+          );
         }
-        const list = (Array.isArray(raw) ? raw : [raw]) as { command: string; rowCount: number | null; fields?: { name: string }[]; rows: Record<string, unknown>[] }[];
+        const list = (Array.isArray(raw) ? raw : [raw]) as {
+          command: string;
+          rowCount: number | null;
+          fields?: { name: string }[];
+          rows: Record<string, unknown>[];
+        }[];
         return list.map((r) => ({ command: r.command, rowCount: r.rowCount, fields: (r.fields ?? []).map((f) => f.name), rows: r.rows }));
       },
       { controlSchema: ctx.config.controlSchema, sharedSchema: ctx.config.sharedSchema, allowSuspended: true },

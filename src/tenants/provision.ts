@@ -88,6 +88,7 @@ export async function buildTenant(db: Queryable, ctx: Context, spec: TenantSpec,
     prologue: provisionPrologue(ctx, spec),
     epilogue: spec.role ? revokePublicSql(spec.schema) : '',
     deferLast: options.defer,
+    inlineNonTransactional: true,
   });
   const journal = recordAppliedSql(ctx, spec.id, spec.migrations);
   if (options.defer) return { last: [batch.text, journal].filter(Boolean), batch };

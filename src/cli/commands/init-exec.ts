@@ -1,5 +1,15 @@
 import type { Command } from 'commander';
-import { execAsTenant, init, validateExecOptions } from '../../index.js';
+import {
+  execAsTenant,
+  execFleet,
+  init,
+  InputError,
+  validateExecFleetOptions,
+  validateExecOptions,
+  type ExecFleetOptions,
+} from '../../index.js';
+import { fleetExitCode } from '../outcome.js';
+import { listOf, positiveInt } from '../parse.js';
 import type { RunFn as Run } from '../run.js';
 import { table } from '../table.js';
 
@@ -21,7 +31,9 @@ export function registerOtherCommands(program: Command, run: Run): void {
         return {
           json: { controlSchema: r.controlSchema, controlVersion: v.to, upgradedFrom: v.from, shared: r.shared },
           human: [
-            v.from === v.to ? `control schema ${r.controlSchema} is current (version ${v.to})` : `control schema ${r.controlSchema} ${v.from === 0 ? 'created' : `upgraded from version ${v.from}`} (version ${v.to})`,
+            v.from === v.to
+              ? `control schema ${r.controlSchema} is current (version ${v.to})`
+              : `control schema ${r.controlSchema} ${v.from === 0 ? 'created' : `upgraded from version ${v.from}`} (version ${v.to})`,
             r.shared.applied.length ? `shared migrations applied: ${r.shared.applied.join(', ')}` : 'shared migrations: none pending',
           ],
           exitCode: 0,
@@ -31,21 +43,93 @@ export function registerOtherCommands(program: Command, run: Run): void {
 
   program
     .command('exec')
-    .description("run SQL as a tenant (its search_path, its role, its key setting) in one transaction")
-    .requiredOption('--tenant <id>', 'tenant id')
+    .description(
+      'run SQL as a tenant (its search_path, its role, its key setting) in one transaction; with --all or several --tenant, one transaction per tenant',
+    )
+    .option('--tenant <id...>', 'tenant id (repeatable, or comma-separated)', listOf('--tenant'))
+    .option('--all', 'every active tenant')
     .option('-c, --command <sql>', 'SQL to run')
     .option('-f, --file <file>', 'file of SQL to run')
-    .action((opts, cmd: Command) =>
-      run(cmd, async (tc) => {
-        const r = await execAsTenant(tc, { tenant: opts.tenant, sql: opts.command, file: opts.file });
-        const human: string[] = [];
-        for (const res of r.results) {
-          if (res.fields.length > 0) {
-            human.push(...table(res.fields, res.rows.map((row) => res.fields.map((f) => cell(row[f]))), { upper: false }));
-            human.push(`(${res.rows.length} row${res.rows.length === 1 ? '' : 's'})`);
-          } else human.push(`${res.command ?? 'OK'}${res.rowCount !== null && res.command !== null ? ` ${res.rowCount}` : ''}`);
-        }
-        return { json: { tenant: r.tenant, results: r.results }, human, exitCode: 0 };
-      }, { validate: () => void validateExecOptions({ tenant: opts.tenant, sql: opts.command, file: opts.file }) }),
-    );
+    .option('--concurrency <n>', 'tenants at once (config "concurrency")', positiveInt('--concurrency'))
+    .option('--fail-fast', 'start no more tenants after the first failure')
+    .option('--canary <n>', 'run n tenants first; stop before the rest if any fails', positiveInt('--canary'))
+    .option('--max-failures <k>', 'start no more tenants after k failures', positiveInt('--max-failures'))
+    .action((opts, cmd: Command) => {
+      const ids: string[] | undefined = opts.tenant;
+      const fleet =
+        opts.all ||
+        (ids?.length ?? 0) > 1 ||
+        opts.failFast ||
+        opts.canary !== undefined ||
+        opts.maxFailures !== undefined ||
+        opts.concurrency !== undefined;
+      if (fleet) {
+        const options: ExecFleetOptions = {
+          tenants: ids,
+          all: opts.all,
+          sql: opts.command,
+          file: opts.file,
+          concurrency: opts.concurrency,
+          failFast: opts.failFast,
+          canary: opts.canary,
+          maxFailures: opts.maxFailures,
+        };
+        return run(
+          cmd,
+          async (tc, env) => {
+            env.progress.start('exec');
+            const r = await execFleet(tc, options);
+            const human = r.tenants.map((t) => {
+              if (t.status === 'failed') return `${env.c.red('failed')}   ${t.id}: ${t.error ?? ''}`;
+              if (t.status === 'skipped') return `${env.c.yellow('skipped')}  ${t.id}: ${t.error ?? ''}`;
+              const last = t.results?.at(-1);
+              return `${env.c.green('done')}     ${t.id}${last ? `: ${statusLine(last)}` : ''}`;
+            });
+            if (r.stoppedBecause) human.push(env.c.yellow(`stopped early: ${r.stoppedBecause}`));
+            human.push(
+              `${r.summary.done} done, ${r.summary.failed} failed, ${r.summary.skipped} skipped` +
+                (r.summary.failed > 0 ? ' (failed tenants were rolled back)' : ''),
+            );
+            return {
+              json: { tenants: r.tenants, summary: r.summary, ...(r.stoppedBecause ? { stoppedBecause: r.stoppedBecause } : {}) },
+              human,
+              exitCode: fleetExitCode(r.tenants),
+            };
+          },
+          { validate: () => void validateExecFleetOptions(options) },
+        );
+      }
+      const options = { tenant: ids?.[0] ?? '', sql: opts.command, file: opts.file };
+      return run(
+        cmd,
+        async (tc) => {
+          const r = await execAsTenant(tc, options);
+          const human: string[] = [];
+          for (const res of r.results) {
+            if (res.fields.length > 0) {
+              human.push(
+                ...table(
+                  res.fields,
+                  res.rows.map((row) => res.fields.map((f) => cell(row[f]))),
+                  { upper: false },
+                ),
+              );
+              human.push(`(${res.rows.length} row${res.rows.length === 1 ? '' : 's'})`);
+            } else human.push(statusLine(res));
+          }
+          return { json: { tenant: r.tenant, results: r.results }, human, exitCode: 0 };
+        },
+        {
+          validate: () => {
+            if (ids === undefined) throw new InputError('usage', 'exec needs --tenant ID (one or more) or --all');
+            validateExecOptions(options);
+          },
+        },
+      );
+    });
+}
+
+function statusLine(res: { command: string | null; rowCount: number | null; fields: string[]; rows: unknown[] }): string {
+  if (res.fields.length > 0) return `${res.rows.length} row${res.rows.length === 1 ? '' : 's'}`;
+  return `${res.command ?? 'OK'}${res.rowCount !== null && res.command !== null ? ` ${res.rowCount}` : ''}`;
 }

@@ -1,11 +1,19 @@
 import type { Command } from 'commander';
-import { migrate, migrateDown, migrateStatus, newMigration, validateDownOptions, validateMigrateOptions, validateNewMigrationOptions, validateStatusOptions, parseFailOn, type MigrateOptions } from '../../index.js';
+import { InputError, migrate, migrateDown, migrateStatus, newMigration, validateDownOptions, validateMigrateOptions, validateNewMigrationOptions, validateStatusOptions, parseFailOn, type MigrateOptions } from '../../index.js';
 import { lintBeforeMigrate } from './migrate-lint.js';
 import { fleetExitCode } from '../outcome.js';
 import { listOf, positiveInt } from '../parse.js';
 import type { RunFn as Run, RunOfflineFn } from '../run.js';
 import { table } from '../table.js';
 import { fleetLines } from './tenant.js';
+
+/** A flag that takes 0 or more. */
+function wholeNumber(flag: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new InputError('usage', `${flag} must be a whole number (0 or more), got "${value}"`);
+    return Number(value);
+  };
+}
 
 export function registerMigrateCommands(program: Command, run: Run, runOffline: RunOfflineFn): void {
   const m = program.command('migrate').description('apply, inspect and roll back migrations');
@@ -21,6 +29,7 @@ export function registerMigrateCommands(program: Command, run: Run, runOffline: 
       .option('--canary <n>', 'migrate n tenants first; stop before the rest if any fails', positiveInt('--canary'))
       .option('--max-failures <k>', 'start no more tenants after k failures', positiveInt('--max-failures'))
       .option('--wait', 'wait for tenants another run holds instead of skipping them')
+      .option('--lock-retries <n>', 'tries again, up to n times, a tenant that hit a lock timeout, deadlock or serialization failure (config "lockRetries", default 3)', wholeNumber('--lock-retries'))
       .option('--lint', 'lint the pending migrations first; migrate nothing when a finding is at or above --fail-on')
       .option('--fail-on <level>', 'with --lint: the lowest level that refuses the run, error (default) or warn')
       .action((opts, cmd: Command) => {
@@ -33,6 +42,7 @@ export function registerMigrateCommands(program: Command, run: Run, runOffline: 
           canary: opts.canary,
           maxFailures: opts.maxFailures,
           wait: opts.wait,
+          lockRetries: opts.lockRetries,
         };
         return run(
           cmd,
@@ -51,6 +61,8 @@ export function registerMigrateCommands(program: Command, run: Run, runOffline: 
               : [
                   ...(r.shared.applied.length ? [`shared: applied ${r.shared.applied.join(', ')}`] : []),
                   ...fleetLines(env, r.tenants, 'migrated'),
+                  ...r.tenants.filter((t) => t.attempts).map((t) => env.c.dim(`         ${t.id}: ${t.attempts} attempts (lock timeout, deadlock or serialization failure)`)),
+                  ...r.tenants.filter((t) => t.repaired?.length).map((t) => env.c.dim(`         ${t.id}: cleared what an interrupted run left: ${t.repaired!.join(', ')}`)),
                   ...(r.stoppedBecause ? [env.c.yellow(`stopped early: ${r.stoppedBecause}`)] : []),
                   `${s.migrated} migrated, ${s.upToDate} up to date, ${s.failed} failed, ${s.skipped} skipped` +
                     (s.failed > 0 ? ' (the failed tenants stay at their previous version; fix and rerun)' : ''),
@@ -79,8 +91,9 @@ export function registerMigrateCommands(program: Command, run: Run, runOffline: 
     .action((opts, cmd: Command) =>
       run(cmd, async (tc, env) => {
         const r = await migrateStatus(tc, { tenants: opts.tenant });
-        const notes = (t: { missing: string[]; changed: string[] }) =>
-          [...t.missing.map((n) => `missing file ${n}`), ...t.changed.map((n) => `changed ${n}`)].join('; ');
+        const notes = (t: { missing: string[]; changed: string[]; invalidIndexes: string[] }) =>
+          [...t.missing.map((n) => `missing file ${n}`), ...t.changed.map((n) => `changed ${n}`), ...t.invalidIndexes.map((n) => `INVALID index ${n}`)].join('; ');
+        const invalid = r.tenants.filter((t) => t.status !== 'archived' && t.invalidIndexes.length > 0).map((t) => t.id);
         const human = [
           `shared: ${r.shared.applied.length} applied, ${r.shared.pending.length} pending${r.shared.pending.length ? ` (${r.shared.pending.join(', ')})` : ''}`,
           ...(r.tenants.length
@@ -90,7 +103,12 @@ export function registerMigrateCommands(program: Command, run: Run, runOffline: 
               )
             : ['no tenants']),
           ...(r.disagreeing.length ? [env.c.yellow(`${r.disagreeing.length} tenant(s) disagree with the migration files: ${r.disagreeing.join(', ')}`)] : []),
-          r.pendingTotal ? `${r.pendingTotal} migration(s) pending; run \`tenantctl migrate\`` : 'everything is up to date',
+          ...(invalid.length ? [env.c.yellow(`${invalid.length} tenant(s) have INVALID indexes left by a cut-off build: ${invalid.join(', ')}; \`tenantctl migrate\` builds them again`)] : []),
+          ...(r.pendingTotal > invalid.length
+            ? [`${r.pendingTotal - invalid.length} migration(s) pending; run \`tenantctl migrate\``]
+            : invalid.length
+              ? []
+              : ['everything is up to date']),
         ];
         return { json: { shared: r.shared, tenants: r.tenants, disagreeing: r.disagreeing }, human, exitCode: opts.check && r.pendingTotal > 0 ? 1 : 0 };
       }, { validate: () => validateStatusOptions({ tenants: opts.tenant }) }),

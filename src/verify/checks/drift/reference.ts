@@ -31,7 +31,7 @@ export async function buildReference(ctx: Context, client: Queryable, files: rea
     tx.rollbackOnly();
     await client.query(`CREATE SCHEMA ${ident(scratch)}`);
     await asTenant(client, ctx.config, { schema: scratch });
-    await runMigrationActions(client, files, 'up', ctx.log);
+    await runMigrationActions(client, files, 'up', ctx.log, { inlineNonTransactional: true });
     await client.query('SET LOCAL search_path = pg_catalog');
     const d = await client.query<{ digest: string | null }>(...scratchQuery(scratch, (s) => digestsSql(s)));
     const e = await client.query<Entry>(...scratchQuery(scratch, (s, p) => entriesSql(s, p.add([scratch], 'text[]'))));

@@ -1,0 +1,102 @@
+import { once } from 'node:events';
+import type { Command } from 'commander';
+import { queryTenants, validateQueryFormat, validateQueryOptions, type QueryOptions } from '../../index.js';
+import { listOf, positiveInt } from '../parse.js';
+import type { RunFn as Run } from '../run.js';
+import { table } from '../table.js';
+
+/** `tenantctl query`: CSV and JSON lines stream to stdout tenant by tenant; a table and --json wait for every tenant. */
+
+function text(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+/** RFC 4180: quoted when it holds a comma, quote or line break; NULL is empty and the empty string is "". */
+export function csvField(v: unknown): string {
+  const s = text(v);
+  if (s === null) return '';
+  return s === '' || /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function asObject(columns: readonly string[], tenant: string, row: readonly unknown[]): Record<string, unknown> {
+  const o: Record<string, unknown> = { tenant };
+  for (let i = 1; i < columns.length; i++) o[columns[i]!] = row[i - 1] ?? null;
+  return o;
+}
+
+async function write(out: NodeJS.WritableStream, chunk: string): Promise<void> {
+  if (!out.write(chunk)) await once(out, 'drain');
+}
+
+export function registerQueryCommand(program: Command, run: Run): void {
+  program
+    .command('query')
+    .description('run one read-only statement as each tenant (default: every active tenant); one result set whose first column is tenant')
+    .option('-c, --command <sql>', 'the statement to run')
+    .option('-f, --file <file>', 'file holding the statement')
+    .option('--tenant <id...>', 'only these tenants', listOf('--tenant'))
+    .option('--format <format>', 'table (default), csv, or json (one JSON object per row, per line)')
+    .option('--concurrency <n>', 'tenants queried at once (config "concurrency")', positiveInt('--concurrency'))
+    .action((opts, cmd: Command) => {
+      const options: QueryOptions = { sql: opts.command, file: opts.file, tenants: opts.tenant, concurrency: opts.concurrency };
+      return run(
+        cmd,
+        async (tc, env) => {
+          const format = validateQueryFormat(opts.format);
+          const buffer = env.flags.json || format === 'table';
+          const kept: { tenant: string; row: unknown[] }[] = [];
+          let header = false;
+          const out = env.io.stdout;
+          env.progress.start('querying');
+          const r = await queryTenants(tc, options, async (batch) => {
+            if (buffer) {
+              for (const row of batch.rows) kept.push({ tenant: batch.tenant, row });
+              return;
+            }
+            let chunk = '';
+            if (format === 'csv' && !header) chunk += `${batch.columns.map(csvField).join(',')}\n`;
+            header = true;
+            for (const row of batch.rows) {
+              chunk +=
+                format === 'csv'
+                  ? `${[batch.tenant, ...row].map(csvField).join(',')}\n`
+                  : `${JSON.stringify(asObject(batch.columns, batch.tenant, row))}\n`;
+            }
+            if (chunk) await write(out, chunk);
+          });
+          env.progress.stop();
+          if (format === 'csv' && !header && !env.flags.json) await write(out, `${r.columns.map(csvField).join(',')}\n`);
+          const errors = r.errors.map((e) => `tenant "${e.tenant}": ${e.message}`);
+          const human =
+            format === 'table'
+              ? [
+                  ...table(
+                    r.columns,
+                    kept.map((k) => [k.tenant, ...k.row.map((v) => text(v) ?? '')]),
+                    { upper: false },
+                  ),
+                  `(${r.rows} row${r.rows === 1 ? '' : 's'} from ${r.tenants.length - r.errors.length} tenant${r.tenants.length - r.errors.length === 1 ? '' : 's'}${r.errors.length ? `, ${r.errors.length} failed` : ''})`,
+                ]
+              : [];
+          return {
+            json: {
+              columns: r.columns,
+              rows: kept.map((k) => asObject(r.columns, k.tenant, k.row)),
+              errors: r.errors.map((e) => ({ tenant: e.tenant, message: e.message })),
+            },
+            human,
+            errors,
+            exitCode: r.errors.length > 0 ? 1 : 0,
+          };
+        },
+        {
+          validate: () => {
+            validateQueryFormat(opts.format);
+            validateQueryOptions(options);
+          },
+        },
+      );
+    });
+}
