@@ -27,6 +27,7 @@ describe('config validation', () => {
         concurrency: 256,
         lockTimeout: 0,
         statementTimeout: ' 2 min ',
+        lockRetries: 0,
       },
       '/proj',
     );
@@ -41,6 +42,7 @@ describe('config validation', () => {
       concurrency: 256,
       lockTimeout: '0ms',
       statementTimeout: '2min',
+      lockRetries: 0,
     });
   });
 

@@ -13,6 +13,7 @@ function terminal(env: NodeJS.ProcessEnv): { io: Io; written: () => string } {
 }
 
 // Colour codes: ESC [ <digits> m (cursor control such as ESC [ ?25l is not colour).
+// eslint-disable-next-line no-control-regex -- colour codes are what this test looks for
 const COLOUR = /\u001b\[[0-9;]+m/;
 
 describe('progress on a terminal', () => {
