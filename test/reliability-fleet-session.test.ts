@@ -58,4 +58,14 @@ describe('fleet workers between tenants', () => {
       c.release(true);
     }
   });
+
+  it('exec --all with one worker: each tenant\'s SQL finds the session clean, whatever the previous tenant\'s SQL left on it', async () => {
+    const cli = cliOn(db.url);
+    const ids = ['x1', 'x2', 'x3', 'x4'];
+    expect((await cli(['tenant', 'create', ...ids])).code).toBe(0);
+    const r = await cli(['exec', '--all', '--concurrency', '1', '-c', `${ASSERT_CLEAN}\n${LEAK}`, '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const tenants = r.json<{ tenants: { id: string; status: string }[] }>().tenants;
+    expect(tenants.filter((t) => ids.includes(t.id)).map((t) => t.status)).toEqual(ids.map(() => 'done'));
+  });
 });
