@@ -84,9 +84,24 @@ describe('move under live writes', () => {
       const deadline = Date.now() + 10_000;
       while (writer.writes() < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       expect(writer.writes()).toBeGreaterThanOrEqual(5);
-      for (const [lo, hi] of [[1, 100], [101, 200], [201, 300]] as const) {
+      for (const [lo, hi] of [
+        [1, 100],
+        [101, 200],
+        [201, 300],
+      ] as const) {
         const start = writer.writes();
-        const r = await cli(['move', '--from', 'src', '--to', 'dst', '--table', 'customers', '--where', `id BETWEEN ${lo} AND ${hi}`, '--json']);
+        const r = await cli([
+          'move',
+          '--from',
+          'src',
+          '--to',
+          'dst',
+          '--table',
+          'customers',
+          '--where',
+          `id BETWEEN ${lo} AND ${hi}`,
+          '--json',
+        ]);
         expect(r.code, r.stderr).toBe(0);
         expect(r.json()).toMatchObject({ status: 'moved', rows: 300, deleted: 300 });
         during.push(writer.writes() - start);
@@ -100,15 +115,21 @@ describe('move under live writes', () => {
 
     const q = async (sql: string) => (await db.pool.query(sql)).rows;
     // Every original customer and project is in the target once, and no longer in the source.
-    expect(await q(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS d, min(id)::int AS lo, max(id)::int AS hi FROM tenant_dst.customers`)).toEqual([
-      { n: ORIGINAL, d: ORIGINAL, lo: 1, hi: ORIGINAL },
-    ]);
+    expect(
+      await q(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS d, min(id)::int AS lo, max(id)::int AS hi FROM tenant_dst.customers`),
+    ).toEqual([{ n: ORIGINAL, d: ORIGINAL, lo: 1, hi: ORIGINAL }]);
     expect(await q(`SELECT count(*)::int AS n FROM tenant_src.customers WHERE id <= ${ORIGINAL}`)).toEqual([{ n: 0 }]);
-    expect(await q(`SELECT count(*)::int AS n, count(DISTINCT (customer_id, name))::int AS d FROM tenant_dst.projects`)).toEqual([{ n: 2 * ORIGINAL, d: 2 * ORIGINAL }]);
+    expect(await q(`SELECT count(*)::int AS n, count(DISTINCT (customer_id, name))::int AS d FROM tenant_dst.projects`)).toEqual([
+      { n: 2 * ORIGINAL, d: 2 * ORIGINAL },
+    ]);
     expect(await q(`SELECT count(*)::int AS n FROM tenant_src.projects WHERE customer_id <= ${ORIGINAL}`)).toEqual([{ n: 0 }]);
-    expect(await q(`SELECT DISTINCT tenant_id FROM tenant_dst.customers UNION SELECT DISTINCT tenant_id FROM tenant_dst.projects`)).toEqual([{ tenant_id: 'dst' }]);
+    expect(await q(`SELECT DISTINCT tenant_id FROM tenant_dst.customers UNION SELECT DISTINCT tenant_id FROM tenant_dst.projects`)).toEqual(
+      [{ tenant_id: 'dst' }],
+    );
     // Every row the application wrote is still in the source, with its project, and nowhere else.
-    const live = await q(`SELECT c.id::int AS id FROM tenant_src.customers c JOIN tenant_src.projects p ON p.customer_id = c.id ORDER BY c.id`);
+    const live = await q(
+      `SELECT c.id::int AS id FROM tenant_src.customers c JOIN tenant_src.projects p ON p.customer_id = c.id ORDER BY c.id`,
+    );
     expect(live.map((r) => r.id)).toEqual([...writer.inserted].sort((a, b) => a - b));
     expect(await q(`SELECT count(*)::int AS n FROM tenant_dst.customers WHERE name LIKE 'live%'`)).toEqual([{ n: 0 }]);
   });
@@ -117,13 +138,28 @@ describe('move under live writes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tenantctl-live-'));
     writeFileSync(
       join(dir, 'tenantctl.config.json'),
-      JSON.stringify({ lockTimeout: '300ms', tenantMigrations: join(REPO, 'migrations/tenant'), sharedMigrations: join(REPO, 'migrations/shared') }),
+      JSON.stringify({
+        lockTimeout: '300ms',
+        tenantMigrations: join(REPO, 'migrations/tenant'),
+        sharedMigrations: join(REPO, 'migrations/shared'),
+      }),
     );
     await db.pool.query(`INSERT INTO tenant_src.customers (name, tenant_id) VALUES ('held', 'src')`);
     // An application transaction that keeps a write open on the source.
     const blocker = await db.pool.connect();
     await blocker.query(`BEGIN; UPDATE tenant_src.customers SET email = 'held@example.com' WHERE name = 'held'`);
-    const move = cliOn(db.url, { cwd: dir })(['move', '--from', 'src', '--to', 'dst', '--table', 'customers', '--where', `name = 'held'`, '--json']);
+    const move = cliOn(db.url, { cwd: dir })([
+      'move',
+      '--from',
+      'src',
+      '--to',
+      'dst',
+      '--table',
+      'customers',
+      '--where',
+      `name = 'held'`,
+      '--json',
+    ]);
     // Watch the move wait for its LOCK, time out, and wait again on a second attempt; then let the writer commit.
     const waits = new Set<string>();
     const deadline = Date.now() + 30_000;
@@ -141,7 +177,9 @@ describe('move under live writes', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.json()).toMatchObject({ status: 'moved', rows: 1, deleted: 1 });
     expect(r.json<{ attempts: number }>().attempts).toBeGreaterThanOrEqual(2);
-    expect((await db.pool.query(`SELECT email FROM tenant_dst.customers WHERE name = 'held'`)).rows).toEqual([{ email: 'held@example.com' }]);
+    expect((await db.pool.query(`SELECT email FROM tenant_dst.customers WHERE name = 'held'`)).rows).toEqual([
+      { email: 'held@example.com' },
+    ]);
     expect((await db.pool.query(`SELECT 1 FROM tenant_src.customers WHERE name = 'held'`)).rowCount).toBe(0);
   });
 });

@@ -37,7 +37,19 @@ async function otherSequence(): Promise<unknown> {
   return (await db.pool.query(`SELECT last_value::text, is_called FROM tenant_other.customers_id_seq`)).rows[0];
 }
 
-const move = (where: string, ...extra: string[]) => ['move', '--from', 'a', '--to', 'b', '--table', 'customers', '--where', where, ...extra, '--json'];
+const move = (where: string, ...extra: string[]) => [
+  'move',
+  '--from',
+  'a',
+  '--to',
+  'b',
+  '--table',
+  'customers',
+  '--where',
+  where,
+  ...extra,
+  '--json',
+];
 
 describe('--where', () => {
   const writing = [
@@ -54,7 +66,9 @@ describe('--where', () => {
         expect(r.code, r.stderr).toBe(2);
         expect(r.json<{ error: { code: string; message: string } }>().error).toMatchObject({
           code: 'invalid_where',
-          message: expect.stringMatching(/tries to write .*read-only transaction.*; the condition is evaluated read-only; nothing was changed/),
+          message: expect.stringMatching(
+            /tries to write .*read-only transaction.*; the condition is evaluated read-only; nothing was changed/,
+          ),
         });
         expect(await otherSequence()).toEqual(sequence);
       }
@@ -88,11 +102,21 @@ describe('--where', () => {
     for (const where of ["name = 'a\u0000'", "name = '\ud800'"]) {
       expect(() => validateTransferOptions({ from: 'a', to: 'b', tables: ['customers'], where })).toThrow(InputError);
     }
-    expect(() => validateTransferOptions({ from: 'a', to: 'b', tables: ['customers'], where: "name = 'a\u0000'" })).toThrow(/--where holds a NUL byte/);
+    expect(() => validateTransferOptions({ from: 'a', to: 'b', tables: ['customers'], where: "name = 'a\u0000'" })).toThrow(
+      /--where holds a NUL byte/,
+    );
   });
 
   it('takes a $ that is not a parameter: in strings, dollar quotes, comments and names', async () => {
-    const fine = [`name = '$1'`, `name = E'\\$1' OR name = '$1'`, `name = $$$1$$`, `name = $t$$1$t$`, `/* $1 */ name = '$1'`, `-- $1\nname = '$1'`, `name = '$1' AND tenant_id = current_setting('tenantctl.tenant_key')`];
+    const fine = [
+      `name = '$1'`,
+      `name = E'\\$1' OR name = '$1'`,
+      `name = $$$1$$`,
+      `name = $t$$1$t$`,
+      `/* $1 */ name = '$1'`,
+      `-- $1\nname = '$1'`,
+      `name = '$1' AND tenant_id = current_setting('tenantctl.tenant_key')`,
+    ];
     for (const where of fine) {
       const r = await cli(move(where, '--dry-run'));
       expect(r.code, `${where}: ${r.stderr}`).toBe(0);
@@ -104,7 +128,9 @@ describe('--where', () => {
     const r = await cli(move(`id IN (SELECT customer_id FROM projects WHERE name IN ('p1', 'p2'))`));
     expect(r.code, r.stderr).toBe(0);
     expect(r.json()).toMatchObject({ status: 'moved', rows: 4, deleted: 4 });
-    const moved = await db.pool.query(`SELECT c.name, p.name AS project FROM tenant_b.customers c JOIN tenant_b.projects p ON p.customer_id = c.id ORDER BY 1`);
+    const moved = await db.pool.query(
+      `SELECT c.name, p.name AS project FROM tenant_b.customers c JOIN tenant_b.projects p ON p.customer_id = c.id ORDER BY 1`,
+    );
     expect(moved.rows).toEqual([
       { name: 'c1', project: 'p1' },
       { name: 'c2', project: 'p2' },

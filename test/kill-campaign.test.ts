@@ -104,7 +104,9 @@ async function checkInvariants(where: string): Promise<void> {
   const tenants = await q<{ id: string; schema: string; role: string | null; status: string }>(
     `SELECT id, schema_name AS schema, role_name AS role, status FROM tenantctl.tenants ORDER BY id`,
   );
-  const schemas = (await q<{ n: string }>(`SELECT nspname AS n FROM pg_namespace WHERE nspname LIKE 'tenant\\_%' ORDER BY 1`)).map((r) => r.n);
+  const schemas = (await q<{ n: string }>(`SELECT nspname AS n FROM pg_namespace WHERE nspname LIKE 'tenant\\_%' ORDER BY 1`)).map(
+    (r) => r.n,
+  );
   expect(schemas, `${where}: tenant schemas = registered schemas`).toEqual(tenants.map((t) => t.schema).sort());
   expect(new Set(tenants.map((t) => t.status)), `${where}: statuses`).toEqual(tenants.length ? new Set(['active']) : new Set());
   const roles = (
@@ -112,7 +114,12 @@ async function checkInvariants(where: string): Promise<void> {
       `SELECT rolname AS r FROM pg_roles WHERE rolname LIKE 'tc' || (SELECT oid FROM pg_database WHERE datname = current_database()) || '\\_%' AND rolname NOT LIKE '%\\_\\_shared' ORDER BY 1`,
     )
   ).map((r) => r.r);
-  expect(roles, `${where}: tenant roles = registered roles`).toEqual(tenants.map((t) => t.role).filter((r) => r !== null).sort());
+  expect(roles, `${where}: tenant roles = registered roles`).toEqual(
+    tenants
+      .map((t) => t.role)
+      .filter((r) => r !== null)
+      .sort(),
+  );
   const all = files();
   const journals = await q<{ id: string; names: string[] }>(
     `SELECT t.id, coalesce(array_agg(m.name ORDER BY m.name) FILTER (WHERE m.name IS NOT NULL), '{}') AS names
@@ -127,9 +134,15 @@ async function checkInvariants(where: string): Promise<void> {
     expect(j.names.length, `${where}: ${j.id} was created at the head of its day`).toBeGreaterThanOrEqual(9);
     const schema = tenants.find((t) => t.id === j.id)!.schema;
     const journaled = j.names.filter((n) => /_note_\d+$/.test(n)).map((n) => n.replace(/^.*_(note_\d+)$/, '$1'));
-    expect(columns.find((c) => c.schema === schema)?.cols ?? [], `${where}: ${j.id}'s columns are what its journal says`).toEqual(journaled.sort());
+    expect(columns.find((c) => c.schema === schema)?.cols ?? [], `${where}: ${j.id}'s columns are what its journal says`).toEqual(
+      journaled.sort(),
+    );
   }
-  expect(await q(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)).toEqual([]);
+  expect(
+    await q(
+      `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    ),
+  ).toEqual([]);
 }
 
 /** Per table of a tenant: count and digest of its rows without the ownership column. */

@@ -13,7 +13,9 @@ let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
   // An application schema with its own privileges, as a real database has.
-  await db.pool.query(`CREATE SCHEMA app; CREATE TABLE app.orders (id int PRIMARY KEY); GRANT USAGE ON SCHEMA app TO PUBLIC; GRANT SELECT ON app.orders TO PUBLIC`);
+  await db.pool.query(
+    `CREATE SCHEMA app; CREATE TABLE app.orders (id int PRIMARY KEY); GRANT USAGE ON SCHEMA app TO PUBLIC; GRANT SELECT ON app.orders TO PUBLIC`,
+  );
 });
 afterAll(async () => {
   await db.drop();
@@ -29,12 +31,17 @@ function withConfig(config: Record<string, unknown>) {
 
 /** A schema's privileges as text; null for the defaults, undefined when there is no such schema. */
 async function schemaAcl(name: string): Promise<string | null | undefined> {
-  return (await db.pool.query<{ acl: string | null }>(`SELECT nspacl::text AS acl FROM pg_namespace WHERE nspname = $1`, [name])).rows[0]?.acl;
+  return (await db.pool.query<{ acl: string | null }>(`SELECT nspacl::text AS acl FROM pg_namespace WHERE nspname = $1`, [name])).rows[0]
+    ?.acl;
 }
 
 describe('a config that cannot work is exit 2 before any change', () => {
   const cases: [string, Record<string, unknown>, RegExp][] = [
-    ['lockTimeout past what PostgreSQL takes', { lockTimeout: 2147483648 }, /"lockTimeout" must be a duration PostgreSQL accepts, at most 2147483647ms/],
+    [
+      'lockTimeout past what PostgreSQL takes',
+      { lockTimeout: 2147483648 },
+      /"lockTimeout" must be a duration PostgreSQL accepts, at most 2147483647ms/,
+    ],
     ['lockTimeout of 25 days', { lockTimeout: '25d' }, /"lockTimeout" must be a duration PostgreSQL accepts/],
     ['statementTimeout of 1e20', { statementTimeout: 1e20 }, /"statementTimeout" must be a duration PostgreSQL accepts/],
     ['statementTimeout that would round to no limit', { statementTimeout: '1us' }, /"statementTimeout" must be a duration of at least 1ms/],
@@ -49,7 +56,10 @@ describe('a config that cannot work is exit 2 before any change', () => {
       for (const args of [['init'], ['tenant', 'create', 'acme'], ['migrate']]) {
         const r = await cli([...args, '--json']);
         expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
-        expect(r.json<{ error: { code: string; message: string } }>().error).toMatchObject({ code: 'invalid_config', message: expect.stringMatching(message) });
+        expect(r.json<{ error: { code: string; message: string } }>().error).toMatchObject({
+          code: 'invalid_config',
+          message: expect.stringMatching(message),
+        });
         expect(r.stderr.trim().split('\n')).toHaveLength(1);
       }
       expect(await snapshot(db.pool)).toBe(before);

@@ -40,7 +40,7 @@ SET datestyle = 'SQL, DMY';
 SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY;`;
 
 describe('fleet workers between tenants', () => {
-  it('migrate with one worker: no tenant sees what the previous tenant\'s migration left on the session', async () => {
+  it("migrate with one worker: no tenant sees what the previous tenant's migration left on the session", async () => {
     const project = scratchProject();
     const cli = cliOn(db.url, { cwd: project.dir });
     const ids = ['f1', 'f2', 'f3', 'f4', 'f5', 'f6'];
@@ -53,13 +53,15 @@ describe('fleet workers between tenants', () => {
     const c = await db.pool.connect();
     try {
       await c.query(LEAK.replace('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY;', ''));
-      await expect(c.query(ASSERT_CLEAN)).rejects.toThrow(/session carried over from another tenant: cursors leak_c, prepared leak_p, listening leak_channel, advisory lock, temp leak_t, settings/);
+      await expect(c.query(ASSERT_CLEAN)).rejects.toThrow(
+        /session carried over from another tenant: cursors leak_c, prepared leak_p, listening leak_channel, advisory lock, temp leak_t, settings/,
+      );
     } finally {
       c.release(true);
     }
   });
 
-  it('exec --all with one worker: each tenant\'s SQL finds the session clean, whatever the previous tenant\'s SQL left on it', async () => {
+  it("exec --all with one worker: each tenant's SQL finds the session clean, whatever the previous tenant's SQL left on it", async () => {
     const cli = cliOn(db.url);
     const ids = ['x1', 'x2', 'x3', 'x4'];
     expect((await cli(['tenant', 'create', ...ids])).code).toBe(0);

@@ -112,7 +112,10 @@ describe('the same command again finishes the job', () => {
   });
 
   it('racing creates of one id with different keys: one is created, the other is exit 2 tenant_exists', async () => {
-    const runs = await Promise.all([cli(['tenant', 'create', 'race2', '--json']), cli(['tenant', 'create', 'race2', '--key', 'other', '--json'])]);
+    const runs = await Promise.all([
+      cli(['tenant', 'create', 'race2', '--json']),
+      cli(['tenant', 'create', 'race2', '--key', 'other', '--json']),
+    ]);
     const codes = runs.map((r) => r.code).sort();
     expect(codes).toEqual([0, 2]);
     const loser = runs.find((r) => r.code === 2)!;

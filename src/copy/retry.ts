@@ -7,7 +7,10 @@ import { isRetryable } from '../sqlstate.js';
  * attempt's error, goes to the caller. Each attempt is its own transaction, so a
  * failed one changed nothing.
  */
-export async function withRetries<T>(attempt: (n: number) => Promise<T>, options: { attempts: number; baseMs: number }): Promise<{ value: T; attempts: number }> {
+export async function withRetries<T>(
+  attempt: (n: number) => Promise<T>,
+  options: { attempts: number; baseMs: number },
+): Promise<{ value: T; attempts: number }> {
   for (let n = 1; ; n++) {
     try {
       return { value: await attempt(n), attempts: n };

@@ -11,7 +11,10 @@ import { InputError } from '../errors.js';
 export function assertWhereText(where: string): void {
   const param = findParameter(where);
   if (param !== undefined) {
-    throw new InputError('invalid_where', `--where ${JSON.stringify(where)} uses the parameter ${param}; --where takes no parameters: write the value into the condition`);
+    throw new InputError(
+      'invalid_where',
+      `--where ${JSON.stringify(where)} uses the parameter ${param}; --where takes no parameters: write the value into the condition`,
+    );
   }
 }
 
