@@ -93,7 +93,7 @@ describe('the same command again finishes the job', () => {
     expect(r.json<Fleet>().tenants.map((t) => [t.id, t.status])).toEqual(all.map((id, i) => [id, i < 4 ? 'gone' : 'purged']));
     const left = await db.pool.query(
       `SELECT id FROM tenantctl.tenants WHERE id = ANY($1) UNION ALL SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant\\_p%'
-       UNION ALL SELECT rolname FROM pg_roles WHERE rolname LIKE '%\\_p__'`,
+       UNION ALL SELECT rolname FROM pg_roles WHERE rolname LIKE 'tc' || (SELECT oid FROM pg_database WHERE datname = current_database()) || '\\_p%'`,
       [all],
     );
     expect(left.rows).toEqual([]);
