@@ -1,9 +1,10 @@
-import { InputError, describeError, tenantArchived } from '../errors.js';
+import { InputError, tenantArchived } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import type { Context } from '../context.js';
 import { runFleet, validatePolicy } from '../runtime/fleet.js';
 import { findTenants, validateIds } from '../runtime/lookup.js';
 import { tenantMigrations } from '../runtime/migration-files.js';
+import { resultsWithStopped, tenantFleetOptions } from '../runtime/tenant-fleet.js';
 import { summarize, type FleetSummary, type TenantRunResult } from '../runtime/results.js';
 import { migrateTenant, type TenantMigrateJob } from './tenant-step.js';
 
@@ -57,15 +58,9 @@ export async function migrateDown(ctx: Context, options: MigrateDownOptions): Pr
   const outcome = await runFleet<(typeof jobs)[number], TenantRunResult>(
     ctx,
     jobs,
-    {
-      concurrency: options.concurrency ?? ctx.config.concurrency,
-      isFailure: (r) => r.status === 'failed',
-      label: (j) => j.id,
-      status: (r) => r.status,
-      onError: (j, err) => ({ id: j.id, status: 'failed', applied: [], error: describeError(err) }),
-    },
+    tenantFleetOptions<TenantMigrateJob>(ctx, { concurrency: options.concurrency }),
     (client, job) => migrateTenant(client, ctx, job),
   );
-  const list = outcome.results.map((r, i) => r ?? { id: jobs[i]!.id, status: 'skipped' as const, applied: [] });
+  const list = resultsWithStopped(jobs, outcome);
   return { tenants: list, summary: summarize(list) };
 }

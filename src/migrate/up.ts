@@ -1,10 +1,11 @@
-import { InputError, describeError, tenantArchived, usage } from '../errors.js';
+import { InputError, tenantArchived, usage } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import { planUp } from '../migrations/plan.js';
 import type { Context } from '../context.js';
 import { runFleet, validatePolicy, type FailurePolicy } from '../runtime/fleet.js';
 import { findTenants, validateIds } from '../runtime/lookup.js';
 import { tenantMigrations } from '../runtime/migration-files.js';
+import { resultsWithStopped, tenantFleetOptions } from '../runtime/tenant-fleet.js';
 import { summarize, type FleetSummary, type TenantRunResult } from '../runtime/results.js';
 import { migrateShared } from './shared.js';
 import { isTransactional } from '../migrations/builder.js';
@@ -105,14 +106,7 @@ export async function migrate(ctx: Context, options: MigrateOptions = {}): Promi
       ctx,
       jobs,
       {
-        concurrency: options.concurrency ?? ctx.config.concurrency,
-        failFast: options.failFast,
-        canary: options.canary,
-        maxFailures: options.maxFailures,
-        isFailure: (r) => r.status === 'failed',
-        label: (j) => j.id,
-        status: (r) => r.status,
-        onError: (j, err) => ({ id: j.id, status: 'failed', applied: [], error: describeError(err) }),
+        ...tenantFleetOptions<TenantMigrateJob>(ctx, options),
         retry: {
           times: options.lockRetries ?? ctx.config.lockRetries,
           retryable: (r) => r.status === 'failed' && r.sqlstate !== undefined && RETRYABLE.has(r.sqlstate),
@@ -122,12 +116,7 @@ export async function migrate(ctx: Context, options: MigrateOptions = {}): Promi
       (client, job) => migrateTenant(client, ctx, job),
     );
     stoppedBecause = outcome.stoppedBecause;
-    jobs.forEach((job, i) => {
-      results.set(
-        job.id,
-        outcome.results[i] ?? { id: job.id, status: 'skipped', applied: [], reason: 'stopped', error: `not run: ${stoppedBecause ?? 'stopped'}` },
-      );
-    });
+    resultsWithStopped(jobs, outcome).forEach((r) => results.set(r.id, r));
   }
   const list = tenants.map((t) => results.get(t.id)!);
   return {

@@ -1,4 +1,4 @@
-import { describeError, InputError, usage } from '../errors.js';
+import { InputError, usage } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import { readTenants } from '../control/tenants.js';
 import { parseTenantState, tenantStateSql } from '../control/journal.js';
@@ -11,6 +11,7 @@ import type { Context } from '../context.js';
 import { runFleet, type FailurePolicy } from '../runtime/fleet.js';
 import { validateIds } from '../runtime/lookup.js';
 import { tenantMigrations } from '../runtime/migration-files.js';
+import { resultsWithStopped, tenantFleetOptions } from '../runtime/tenant-fleet.js';
 import { summarize, type FleetSummary, type TenantRunResult } from '../runtime/results.js';
 import { migrateShared } from '../migrate/shared.js';
 import { describeMigrationFailure } from '../migrate/failure-message.js';
@@ -73,21 +74,10 @@ export async function createTenants(ctx: Context, options: CreateTenantsOptions)
   const outcome = await runFleet<TenantSpec, TenantRunResult>(
     ctx,
     specs,
-    {
-      concurrency: options.concurrency ?? ctx.config.concurrency,
-      failFast: options.failFast,
-      canary: options.canary,
-      maxFailures: options.maxFailures,
-      isFailure: (r) => r.status === 'failed',
-      label: (j) => j.id,
-      status: (r) => r.status,
-      onError: (j, err) => ({ id: j.id, status: 'failed', applied: [], error: describeError(err) }),
-    },
+    tenantFleetOptions<TenantSpec>(ctx, options),
     (client, spec) => createTenant(client, ctx, spec, options),
   );
-  const list = specs.map(
-    (spec, i) => outcome.results[i] ?? { id: spec.id, status: 'skipped' as const, applied: [], reason: 'stopped' as const, error: `not run: ${outcome.stoppedBecause}` },
-  );
+  const list = resultsWithStopped(specs, outcome);
   return { tenants: list, summary: summarize(list), stoppedBecause: outcome.stoppedBecause };
 }
 
