@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TENANT_LOCK_KEYS_PARAMS } from '../src/db/locks.js';
 import { cliOn, REPO } from './support/cli.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { snapshot } from './support/snapshot.js';
@@ -104,25 +105,52 @@ describe('the same command again finishes the job', () => {
   });
 
   it('racing creates of one id give one outcome: one created, the others exists, all exit 0', async () => {
-    const runs = await Promise.all(Array.from({ length: 4 }, () => cli(['tenant', 'create', 'race', '--json'])));
+    const runs = await raceBehindLock('race', [[], [], [], []]);
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     const statuses = runs.map((r) => r.json<Fleet>().tenants[0]!.status).sort();
     expect(statuses).toEqual(['created', 'exists', 'exists', 'exists']);
     expect(await atHead(['race'])).toEqual(['race']);
   });
 
-  it('racing creates of one id with different keys: one is created, the other is exit 2 tenant_exists', async () => {
-    const runs = await Promise.all([
-      cli(['tenant', 'create', 'race2', '--json']),
-      cli(['tenant', 'create', 'race2', '--key', 'other', '--json']),
-    ]);
-    const codes = runs.map((r) => r.code).sort();
-    expect(codes).toEqual([0, 2]);
+  it('racing creates of one id with different keys: one is created, the other is exit 2 tenant_exists, as when it comes second', async () => {
+    const runs = await raceBehindLock('race2', [[], ['--key', 'other']]);
+    expect(runs.map((r) => r.code).sort()).toEqual([0, 2]);
     const loser = runs.find((r) => r.code === 2)!;
     expect(loser.json<{ error: { code: string } }>().error.code).toBe('tenant_exists');
     const winner = runs.find((r) => r.code === 0)!;
     expect(winner.json<Fleet>().tenants[0]!.status).toBe('created');
     const key = (await db.pool.query(`SELECT key FROM tenantctl.tenants WHERE id = 'race2'`)).rows[0].key;
     expect(key).toBe(runs[0] === winner ? 'race2' : 'other');
+    // Coming second, after the first has finished, is the same outcome.
+    const late = await cli(['tenant', 'create', 'race2', '--key', key === 'other' ? 'race2' : 'other', '--json']);
+    expect(late.code).toBe(2);
+    expect(late.json<{ error: { code: string } }>().error.code).toBe('tenant_exists');
   });
 });
+
+/**
+ * Starts `tenant create ID` once per entry of `extra` while the test holds the
+ * tenant's lock, waits (polling pg_locks) until every run is queued on it, past
+ * its checks, then lets them go: they truly race for the one id.
+ */
+async function raceBehindLock(id: string, extra: string[][]) {
+  const holder = await db.pool.connect();
+  try {
+    await holder.query(`SELECT pg_advisory_lock(${TENANT_LOCK_KEYS_PARAMS})`, ['tenantctl', id]);
+    const runs = Promise.all(extra.map((more) => cli(['tenant', 'create', id, ...more, '--json'])));
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const r = await db.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'advisory' AND NOT l.granted AND a.application_name = 'tenantctl' AND a.datname = current_database()`,
+      );
+      if (r.rows[0]!.n === extra.length) break;
+      if (Date.now() > deadline) throw new Error(`only ${r.rows[0]!.n} of ${extra.length} creates reached the lock`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await holder.query(`SELECT pg_advisory_unlock(${TENANT_LOCK_KEYS_PARAMS})`, ['tenantctl', id]);
+    return await runs;
+  } finally {
+    holder.release();
+  }
+}
