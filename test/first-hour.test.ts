@@ -70,6 +70,17 @@ describe('misconfiguration is an error, not an empty success', () => {
   });
 });
 
+describe('migrate new needs no database', () => {
+  it('writes the file with the server down (nothing listens on the URL)', async () => {
+    const p = project();
+    const r = await cliOn('postgresql://postgres@127.0.0.1:1/nowhere', { cwd: p.dir })(['migrate', 'new', 'add_notes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const path = r.json<{ path: string }>().path;
+    expect(path.startsWith(p.tenant)).toBe(true);
+    expect(existsSync(path)).toBe(true);
+  });
+});
+
 describe('say what failed', () => {
   it('a failing tenant migration is named, with its line in the file, in human and JSON output', async () => {
     const p = project({ '1700000010000_bad_typo': '-- Up Migration\n\nINSERT INTO acounts (id)\n  VALUES (1);\n' });
