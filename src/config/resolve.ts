@@ -4,7 +4,7 @@ import { CONFIG_KEYS, DEFAULT_CONFIG, type Config, type RawConfig } from './type
 
 const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const PREFIX = /^[a-z_][a-z0-9_]{0,13}$|^$/;
-const DURATION = /^\d+\s*(us|ms|s|min|h|d)?$/;
+const DURATION = /^(\d+)\s*(us|ms|s|min|h|d)?$/;
 
 type Check = (value: unknown) => string | undefined;
 
@@ -14,15 +14,40 @@ const isPath: Check = (v) => (typeof v === 'string' && v.length > 0 ? undefined 
 const isBool: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
 const isConcurrency: Check = (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 256 ? undefined : 'an integer from 1 to 256');
 const isRetries: Check = (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 100 ? undefined : 'an integer from 0 to 100');
-const isDuration: Check = (v) =>
-  (typeof v === 'number' && Number.isInteger(v) && v >= 0) || (typeof v === 'string' && DURATION.test(v.trim()))
-    ? undefined
-    : 'a duration: milliseconds as a number, or text such as "5s", "500ms", "2min"';
+
+/** The longest timeout PostgreSQL takes: lock_timeout and statement_timeout are milliseconds in an int4. */
+const MAX_TIMEOUT_MS = 2147483647;
+const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration's length in milliseconds, or undefined when it is not one. */
+function durationMs(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  const m = DURATION.exec(v.trim());
+  return m ? Number(m[1]) * UNIT_MS[m[2] ?? 'ms']! : undefined;
+}
+
+const isDuration: Check = (v) => {
+  const ms = durationMs(v);
+  if (ms === undefined) return 'a duration: milliseconds as a number, or text such as "5s", "500ms", "2min"';
+  // Less than a millisecond rounds to 0, which turns the limit off.
+  if (ms > 0 && ms < 1) return 'a duration of at least 1ms, or 0 for no limit';
+  // More than PostgreSQL takes would be refused at the first SET LOCAL, after a change had been made.
+  return ms > MAX_TIMEOUT_MS ? `a duration PostgreSQL accepts, at most ${MAX_TIMEOUT_MS}ms (about 24 days; 0 turns the limit off)` : undefined;
+};
+
+/** Schemas that belong to PostgreSQL itself: neither the control nor the shared schema can be one of them. */
+const isOwnSchema: Check = (v) => {
+  const bad = isName(v);
+  if (bad) return bad;
+  const name = v as string;
+  return name.startsWith('pg_') || name === 'information_schema' ? `a schema of your own, not one of PostgreSQL's (pg_*, information_schema)` : undefined;
+};
 
 const CHECKS: Record<(typeof CONFIG_KEYS)[number], Check> = {
-  controlSchema: isName,
+  controlSchema: isOwnSchema,
   schemaPrefix: isPrefix,
-  sharedSchema: isName,
+  sharedSchema: isOwnSchema,
   tenantMigrations: isPath,
   sharedMigrations: isPath,
   ownershipColumn: isName,

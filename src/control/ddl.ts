@@ -9,7 +9,8 @@ export function controlSchemaVersions(controlSchema: string): string[][] {
   const s = ident(controlSchema);
   return [
     [
-      `CREATE SCHEMA IF NOT EXISTS ${s}`,
+      // Never IF NOT EXISTS: the privileges below are only ever changed on a schema tenantctl made.
+      `CREATE SCHEMA ${s}`,
       `REVOKE ALL ON SCHEMA ${s} FROM PUBLIC`,
       `CREATE TABLE ${s}.meta (key text PRIMARY KEY, value text NOT NULL)`,
       `CREATE TABLE ${s}.tenants (

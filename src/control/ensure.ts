@@ -2,6 +2,7 @@ import { InputError, toTenantctlError } from '../errors.js';
 import { runTransaction, withSession } from '../db/session.js';
 import { SQLSTATE, sqlstateOf } from '../sqlstate.js';
 import type { Context } from '../context.js';
+import type { Queryable } from '../db/types.js';
 import { CONTROL_SCHEMA_VERSION, controlSchemaVersions } from './ddl.js';
 import { controlTable } from './table.js';
 
@@ -36,6 +37,21 @@ export async function controlReady(ctx: Context): Promise<boolean> {
 }
 
 /**
+ * A control schema that exists without tenantctl's tables is someone else's
+ * (public, an application schema): tenantctl neither puts its tables there nor
+ * changes its privileges. Exit 2, before any change.
+ */
+async function assertSchemaFree(client: Queryable, controlSchema: string): Promise<void> {
+  const r = await client.query('SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1', [controlSchema]);
+  if (r.rowCount === 0) return;
+  throw new InputError(
+    'control_schema_taken',
+    `schema "${controlSchema}" already exists and is not tenantctl's control schema; set "controlSchema" to a schema tenantctl may create, or drop that schema`,
+    { schema: controlSchema },
+  );
+}
+
+/**
  * Creates or upgrades the control schema. Idempotent; the fast path (already
  * current) costs one round trip. Upgrades run under an advisory lock inside one
  * transaction, re-reading the version after the lock, so racing first runs are safe.
@@ -52,6 +68,7 @@ export async function ensureControlSchema(ctx: Context): Promise<{ from: number;
         ? Number((await client.query<{ value: string }>(`SELECT value FROM ${meta} WHERE key = 'schema_version'`)).rows[0]?.value ?? 0)
         : 0;
       assertKnown(ctx, from);
+      if (from === 0) await assertSchemaFree(client, ctx.config.controlSchema);
       const versions = controlSchemaVersions(ctx.config.controlSchema);
       for (let v = from; v < versions.length; v++) {
         for (const statement of versions[v]!) await client.query(statement);

@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import type { PoolClient } from '../db/types.js';
 import { InputError } from '../errors.js';
+import { SQLSTATE } from '../sqlstate.js';
 import { countConflicts, findConflicts } from './conflicts.js';
 import { sourceCounts, stagedCounts } from './counts.js';
 import { TransferFailure } from './failure.js';
@@ -102,19 +103,31 @@ export async function executePlan(client: PoolClient, ctx: Context, plan: Transf
   return { tables, rows: sum(tables.map((t) => t.rows)), deleted: sum(tables.map((t) => t.deleted ?? 0)) };
 }
 
+/**
+ * Stages the selected rows. The --where condition is evaluated read-only, in a
+ * savepoint with transaction_read_only on (writes to the staging tables, which
+ * are temporary, are allowed): a condition that would write (nextval, setval, a
+ * function that changes data) is refused by the server, in a dry run as in a
+ * real one. Leaving the savepoint makes the transaction read-write again.
+ */
 async function seed(client: PoolClient, ctx: Context, plan: TransferPlan, o: ExecuteOptions): Promise<void> {
   await actAs(client, ctx, o.source);
+  if (o.where !== undefined) await client.query('SAVEPOINT tc_where; SET LOCAL transaction_read_only = on');
   for (const table of plan.seeds) {
     try {
-      await client.query(seedSql(plan, table, o.where), [true]);
+      await client.query({ text: seedSql(plan, table, o.where), queryMode: 'extended' } as { text: string });
     } catch (err) {
       const code = (err as { code?: string }).code ?? '';
       if (o.where === undefined || !/^[0-9A-Z]{5}$/.test(code) || /^(40|53|55|57|08)/.test(code)) throw err;
       const why = `${(err as Error).message} (SQLSTATE ${code})`;
+      if (code === SQLSTATE.READ_ONLY_SQL_TRANSACTION) {
+        throw new InputError('invalid_where', `--where ${JSON.stringify(o.where)} tries to write (${why}); the condition is evaluated read-only; nothing was changed`);
+      }
       if (code.startsWith('42')) throw new InputError('invalid_where', `--where ${JSON.stringify(o.where)} does not work on table ${table}: ${why}; nothing was changed`);
       throw new TransferFailure('where_failed', `--where ${JSON.stringify(o.where)} failed on table ${table}: ${why}; nothing was changed`);
     }
   }
+  if (o.where !== undefined) await client.query('RELEASE SAVEPOINT tc_where');
   await catalogPath(client);
 }
 

@@ -1,5 +1,6 @@
 import { InputError } from '../errors.js';
-import { assertTenantId } from '../runtime/ids.js';
+import { assertTenantId, assertText } from '../runtime/ids.js';
+import { assertWhereText } from './where.js';
 import { ON_CONFLICT_MODES, type OnConflict, type TransferOptions } from './types.js';
 
 export interface ValidOptions {
@@ -28,6 +29,10 @@ export function validateTransferOptions(options: TransferOptions): ValidOptions 
   const blank = tables?.find((t) => t.trim().length === 0);
   if (blank !== undefined) throw new InputError('usage', '--table needs a table name');
   if (options.where !== undefined && options.where.trim().length === 0) throw new InputError('usage', '--where needs a condition');
+  if (options.where !== undefined) {
+    assertText('--where', options.where);
+    assertWhereText(options.where);
+  }
   if (options.where !== undefined && !tables) {
     throw new InputError('usage', '--where filters the tables named with --table; name them (e.g. --table customers --where "id = 7")');
   }

@@ -9,18 +9,16 @@ import type { PoolClient, Queryable } from '../db/types.js';
  * BEGIN, so that the REPEATABLE READ snapshot is taken after they are held.
  * Every statement of the run sees that one snapshot, so a move deletes exactly
  * the rows it read and inserted, and a row changed meanwhile by the application
- * fails the run (serialization failure) instead of being lost. Catalog reads
+ * fails the run (serialization failure) instead of being lost; `hold` locks
+ * what must not change (a move's source tables) before the snapshot. Catalog reads
  * run with search_path = pg_catalog, so type names come back qualified. A tenant
  * another run holds is exit 3, retry later.
  */
-export async function inTransferSnapshot<T>(ctx: Context, lockIds: readonly string[], fn: (tx: Tx<PoolClient>) => Promise<T>): Promise<T> {
+export async function inTransferSnapshot<T>(ctx: Context, lockIds: readonly string[], fn: (tx: Tx<PoolClient>) => Promise<T>, options: { hold?: string } = {}): Promise<T> {
   return withSession(ctx.pool, async (client) => {
-    const outcome = await inTransaction(
-      client,
-      ctx.config,
-      { isolation: 'repeatable read', lock: { ids: lockIds, session: true }, prelude: ['SET LOCAL search_path = pg_catalog'] },
-      fn,
-    );
+    // `hold` (a LOCK TABLE) comes first: the snapshot is taken after it is granted.
+    const prelude = [...(options.hold ? [options.hold] : []), 'SET LOCAL search_path = pg_catalog'];
+    const outcome = await inTransaction(client, ctx.config, { isolation: 'repeatable read', lock: { ids: lockIds, session: true }, prelude }, fn);
     if (outcome.locked) throw tenantLocked(outcome.id);
     return outcome.value;
   });

@@ -26,10 +26,14 @@ export async function createStaging(db: Queryable, plan: TransferPlan): Promise<
   );
 }
 
-/** Every row of the named tables, or those matching --where (the search_path is the source tenant's). */
+/**
+ * Every row of the named tables, or those matching --where (the search_path is
+ * the source tenant's). No parameters: a $n in the condition cannot pick up a
+ * value of tenantctl's; run it with the extended protocol (one statement only).
+ */
 export function seedSql(plan: TransferPlan, table: string, where: string | undefined): string {
   const filter = where === undefined ? '' : ` WHERE (${where})`;
-  return `INSERT INTO ${selTable(plan, table)} (rel, rid, moved) SELECT tableoid, ctid, $1::boolean FROM ${qualified(plan.source.schema, table)}${filter}`;
+  return `INSERT INTO ${selTable(plan, table)} (rel, rid, moved) SELECT tableoid, ctid, true FROM ${qualified(plan.source.schema, table)}${filter}`;
 }
 
 /** Rows that reference selected rows come along: parents' groups first, each cyclic group to a fixpoint. */

@@ -9,6 +9,8 @@ import { validateTransferOptions, type ValidOptions } from './options.js';
 import { planTransfer, type TransferPlan } from './plan.js';
 import { assertNotArchived, usableTenants } from '../runtime/usable-tenants.js';
 import { inTransferSnapshot } from './snapshot.js';
+import { holdSourceSql } from './hold.js';
+import { withRetries } from './retry.js';
 import type { TransferOptions, TransferResult } from './types.js';
 
 /**
@@ -29,11 +31,18 @@ export function moveRows(ctx: Context, options: TransferOptions): Promise<Transf
   return transfer(ctx, 'move', options);
 }
 
+/** A run the server asks to retry (serialization failure, deadlock, lock timeout) is tried again, four times in all. */
+const RETRIES = { attempts: 4, baseMs: 100 };
+
 async function transfer(ctx: Context, operation: 'copy' | 'move', options: TransferOptions): Promise<TransferResult> {
   const started = performance.now();
   const o = validateTransferOptions(options);
-  (await findTenants(ctx, [o.from, o.to])).forEach(assertNotArchived);
+  const found = await findTenants(ctx, [o.from, o.to]);
+  found.forEach(assertNotArchived);
   if (!o.dryRun) await ensureControlSchema(ctx);
+  // A move holds the source's tables still for its short transaction, so that live writes wait instead of failing it.
+  const sourceSchema = found.find((t) => t.id === o.from)!.schema;
+  const hold = operation === 'move' && !o.dryRun ? await holdSourceSql(ctx.pool, sourceSchema) : undefined;
   const base = {
     operation,
     from: o.from,
@@ -45,7 +54,7 @@ async function transfer(ctx: Context, operation: 'copy' | 'move', options: Trans
   const seconds = () => ({ seconds: Number(((performance.now() - started) / 1000).toFixed(3)) });
   let plan: TransferPlan | undefined;
   try {
-    return await inTransferSnapshot(ctx, o.dryRun ? [] : [o.from, o.to], async (tx) => {
+    const { value, attempts } = await withRetries(() => inTransferSnapshot(ctx, o.dryRun ? [] : [o.from, o.to], async (tx) => {
       const client = tx.client;
       const [source, target] = await usableTenants(client, ctx, [o.from, o.to]);
       plan = planTransfer(await readCatalog(client, source!.schema), await readCatalog(client, target!.schema), {
@@ -78,7 +87,8 @@ async function transfer(ctx: Context, operation: 'copy' | 'move', options: Trans
       tx.last(logOperationSql(ctx, operation, o.from, { ...detail, side: 'source' }));
       tx.last(logOperationSql(ctx, operation, o.to, { ...detail, side: 'target' }));
       return result;
-    });
+    }, hold ? { hold } : {}), RETRIES);
+    return { ...value, ...(attempts > 1 ? { attempts } : {}), stats: seconds() };
   } catch (err) {
     const failure = asFailure(err);
     return {

@@ -67,5 +67,7 @@ export interface TransferResult {
   /** What went wrong when status is failed; nothing was changed. */
   error?: { code: string; message: string };
   conflicts?: KeyConflict[];
+  /** How many transactions the run took, when the server asked for a retry (serialization failure, deadlock, lock timeout). */
+  attempts?: number;
   stats: { seconds: number };
 }

@@ -71,13 +71,18 @@ export async function createTenants(ctx: Context, options: CreateTenantsOptions)
   if (registered.size > 0) await assertAsAsked(ctx, specs.filter((s) => registered.has(s.id)), options);
   await migrateShared(ctx);
   await ensureSharedRoleOnce(ctx.pool, ctx);
+  const clashes = new Set<string>();
   const outcome = await runFleet<TenantSpec, TenantRunResult>(
     ctx,
     specs,
     tenantFleetOptions<TenantSpec>(ctx, options),
-    (client, spec) => createTenant(client, ctx, spec, options),
+    (client, spec) => createTenant(client, ctx, spec, options, clashes),
   );
   const list = resultsWithStopped(specs, outcome);
+  // A racing create made an id otherwise than asked after the check above: when this run made
+  // nothing, that is the same refusal as the check's (exit 2), whichever run got there first.
+  const clash = list.find((t) => clashes.has(t.id));
+  if (clash && !list.some((t) => t.status === 'created')) throw tenantExists(clash.id);
   return { tenants: list, summary: summarize(list), stoppedBecause: outcome.stoppedBecause };
 }
 
@@ -102,7 +107,7 @@ function matches(row: { status: string; key: string; name: string | null; journa
  * first, then this one finds it), its state and the registry insert in one
  * message; then schema, role, migrations, journal and log with COMMIT.
  */
-async function createTenant(client: PoolClient, ctx: Context, spec: TenantSpec, options: CreateTenantsOptions): Promise<TenantRunResult> {
+async function createTenant(client: PoolClient, ctx: Context, spec: TenantSpec, options: CreateTenantsOptions, clashes: Set<string>): Promise<TenantRunResult> {
   let built: { last: string[]; batch: Batch } | undefined;
   try {
     const outcome = await inTransaction(client, ctx.config, { lock: { ids: [spec.id], wait: true }, prelude: [tenantStateSql(ctx, spec.id), registerSql(ctx, spec)] }, async (tx) => {
@@ -110,6 +115,7 @@ async function createTenant(client: PoolClient, ctx: Context, spec: TenantSpec, 
       if (existing) {
         tx.rollbackOnly();
         const asAsked = matches(existing, spec, options);
+        if (!asAsked) clashes.add(spec.id);
         return asAsked
           ? ({ id: spec.id, status: 'exists', applied: [] } satisfies TenantRunResult)
           : ({ id: spec.id, status: 'failed', applied: [], error: tenantExists(spec.id).message } satisfies TenantRunResult);

@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 import { enterTenantSql } from '../control/tenants.js';
-import { begin, commit, isBroken, markBroken, releaseClean, rollback, type SessionSettings } from '../db/session.js';
+import { begin, commit, isBroken, markBroken, releaseClean, rollback, SwallowedFailure, type SessionSettings } from '../db/session.js';
 import { isConnectionLoss } from '../sqlstate.js';
 import type { PoolClient } from '../db/types.js';
 import { assertTenantId } from '../runtime/ids.js';
@@ -31,9 +31,10 @@ export interface WithTenantOptions {
  * everything `fn` may have left on the session is dropped (cursors WITH HOLD,
  * prepared statements, session authorization, settings, LISTEN, advisory
  * locks, temporary tables) and checked; a connection that cannot be reset, or
- * is no longer the user the pool logged in as, is destroyed instead of reused.
- * Two round trips besides fn's own: BEGIN with the tenant's settings, and
- * COMMIT with the reset.
+ * is no longer the user the pool logged in as, is destroyed instead of reused,
+ * also when COMMIT itself fails (a deferred constraint, a serialization
+ * failure: the server's error is thrown). Two round trips besides fn's own:
+ * BEGIN with the tenant's settings, and COMMIT with the reset.
  */
 export async function withTenant<T>(pool: TenantPool, id: string, fn: (client: PoolClient) => Promise<T>, options: WithTenantOptions = {}): Promise<T> {
   assertTenantId(id);
@@ -52,18 +53,27 @@ export async function withTenant<T>(pool: TenantPool, id: string, fn: (client: P
     open = true;
     if (b.prelude[0]?.rowCount !== 1) throw new InputError('unknown_tenant', `no active tenant "${id}"; see \`tenantctl tenant list\``, { ids: [id] });
     const result = await fn(client);
-    open = false;
     try {
       await commit(client);
+      open = false;
     } catch (err) {
       if (isConnectionLoss(err)) throw err;
-      // fn swallowed an error: the server rolled the transaction back instead of committing it.
-      throw new Error(`withTenant("${id}"): the transaction failed inside fn and was rolled back; nothing was committed`, { cause: err });
+      // fn swallowed an error: the server rolled the transaction back instead of committing it (the reset ran).
+      if (err instanceof SwallowedFailure) {
+        open = false;
+        throw new Error(`withTenant("${id}"): the transaction failed inside fn and was rolled back; nothing was committed`, { cause: err });
+      }
+      // COMMIT itself failed (a deferred constraint, a serialization failure): the reset after it in
+      // the same message never ran, so the outer catch rolls back and resets (or destroys) the session.
+      throw err;
     }
     return result;
   } catch (err) {
     if (isConnectionLoss(err)) markBroken(client, err);
-    else if (open) await rollback(client);
+    else if (open) {
+      await rollback(client);
+      open = false;
+    }
     throw err;
   } finally {
     if (isBroken(client) || open) await releaseClean(client);
