@@ -6,6 +6,7 @@ import { registerMigrateCommands } from './commands/migrate.js';
 import { registerMigrateLintCommand } from './commands/migrate-lint.js';
 import { registerOtherCommands } from './commands/init-exec.js';
 import { registerTenantCommands } from './commands/tenant.js';
+import { registerPoolCommands } from './commands/pool.js';
 import { registerVerifyCommands } from './commands/verify.js';
 import type { GlobalFlags, Io } from './io.js';
 import { reportError, runCommand, runOffline, type RunFn, type RunOfflineFn } from './run.js';
@@ -47,6 +48,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     exitCode = await runOffline(io, flagsOf(cmd), body, options);
   };
   registerTenantCommands(program, run, io, flagsOf);
+  registerPoolCommands(program, run);
   registerMigrateCommands(program, run, runOff);
   registerMigrateLintCommand(program, run, runOff, io);
   registerOtherCommands(program, run);
