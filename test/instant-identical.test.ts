@@ -168,3 +168,19 @@ DO $$ BEGIN EXECUTE format('CREATE FUNCTION where_am_i() RETURNS text LANGUAGE s
     expect(left.rows).toEqual([]);
   });
 });
+
+describe('control schema version 2', () => {
+  it('upgrades a version 1 control schema in place: its tenants stay, new ones are made instantly', async () => {
+    const { cli } = { cli: await project('upg', {}) };
+    expect((await cli(['tenant', 'create', 'old'])).code).toBe(0);
+    // Back to what version 1 had: no templates table, no pooled column.
+    await db.pool.query(`DROP TABLE ctl_upg.templates; ALTER TABLE ctl_upg.tenants DROP COLUMN pooled; UPDATE ctl_upg.meta SET value = '1' WHERE key = 'schema_version'`);
+    const listed = await cli(['tenant', 'list', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.json<{ tenants: { id: string }[] }>().tenants.map((t) => t.id)).toEqual(['old']);
+    expect((await cli(['tenant', 'pool', 'status', '--json'])).json<{ pool: { spares: number } }>().pool.spares).toBe(0);
+    const r = await cli(['tenant', 'create', 'new', '--json']);
+    expect(r.json<{ tenants: { method: string }[] }>().tenants[0]!.method).toBe('template');
+    expect((await db.pool.query(`SELECT value FROM ctl_upg.meta WHERE key = 'schema_version'`)).rows).toEqual([{ value: '2' }]);
+  });
+});
