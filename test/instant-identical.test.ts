@@ -184,3 +184,18 @@ describe('control schema version 2', () => {
     expect((await db.pool.query(`SELECT value FROM ctl_upg.meta WHERE key = 'schema_version'`)).rows).toEqual([{ value: '2' }]);
   });
 });
+
+describe('without pg_dump', () => {
+  it('creates by replay and says why; the pool refuses', async () => {
+    const cli = await project('nodump', {});
+    const env = { PATH: '/nonexistent' };
+    const r = await cli(['tenant', 'create', 'plain', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json<{ tenants: { method: string }[]; replayBecause: string }>()).toMatchObject({ tenants: [{ method: 'replay' }], replayBecause: 'pg_dump is not on the PATH' });
+    const human = await cli(['tenant', 'create', 'plain2'], { env });
+    expect(human.stdout).toContain('replayed the migrations: pg_dump is not on the PATH');
+    const fill = await cli(['tenant', 'pool', 'fill', '1'], { env });
+    expect(fill.code).toBe(1);
+    expect(fill.stderr).toContain('pg_dump is not on the PATH');
+  });
+});

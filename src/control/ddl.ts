@@ -58,6 +58,7 @@ export function controlSchemaVersions(controlSchema: string): string[][] {
         script text NOT NULL,
         rename_safe boolean NOT NULL,
         per_tenant boolean NOT NULL,
+        captured_by text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now()
       )`,
     ],

@@ -20,10 +20,12 @@ export interface Template {
   renameSafe: boolean;
   /** Rows the migrations insert hold the tenant's id or key. */
   perTenant: boolean;
+  /** The database user that captured it: the script makes that user the owner, as a replay by that user would. */
+  capturedBy: string;
 }
 
 const COLUMNS = `head, schema_name AS schema, role_name AS role, tenant_id AS "tenantId", tenant_key AS "tenantKey", script,
-  rename_safe AS "renameSafe", per_tenant AS "perTenant"`;
+  rename_safe AS "renameSafe", per_tenant AS "perTenant", captured_by AS "capturedBy"`;
 
 /** The template captured at this head, if any. */
 export async function readTemplate(db: Queryable, ctx: Pick<Context, 'config'>, head: string): Promise<Template | undefined> {
@@ -32,12 +34,12 @@ export async function readTemplate(db: Queryable, ctx: Pick<Context, 'config'>, 
 }
 
 /** Keeps this capture (the first one at its head wins) and forgets captures at other heads. */
-export async function saveTemplate(db: Queryable, ctx: Pick<Context, 'config'>, t: Template): Promise<void> {
+export async function saveTemplate(db: Queryable, ctx: Pick<Context, 'config'>, t: Omit<Template, 'capturedBy'>): Promise<void> {
   const table = controlTable(ctx.config, 'templates');
   await db.query(
     `WITH gone AS (DELETE FROM ${table} WHERE head <> $1)
-     INSERT INTO ${table} (head, schema_name, role_name, tenant_id, tenant_key, script, rename_safe, per_tenant)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (head) DO NOTHING`,
+     INSERT INTO ${table} (head, schema_name, role_name, tenant_id, tenant_key, script, rename_safe, per_tenant, captured_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, current_user) ON CONFLICT (head) DO NOTHING`,
     [t.head, t.schema, t.role, t.tenantId, t.tenantKey, t.script, t.renameSafe, t.perTenant],
   );
 }

@@ -8,7 +8,7 @@ import { dropTenantRole } from '../../roles/grants.js';
 import { databaseOid, sharedRoleName } from '../../roles/names.js';
 import { ident } from '../../util/quote.js';
 import { buildTenant, type TenantSpec } from '../provision.js';
-import { dumpSchema } from './dump.js';
+import { dumpSchema, dumpUnavailable } from './dump.js';
 import { headOf } from './head.js';
 import { rowsHold, templateHoldsNames } from './safety.js';
 
@@ -23,8 +23,12 @@ export type Capture = { template: Template; reason?: undefined } | { template?: 
 
 export async function ensureTemplate(ctx: Context, files: readonly LoadedMigration[]): Promise<Capture> {
   const head = headOf(files);
+  const known = captured.get(ctx);
+  if (known?.head === head) return { template: known };
   const saved = await readTemplate(ctx.pool, ctx, head);
-  if (saved) return { template: saved };
+  if (saved) return remember(ctx, saved);
+  const unavailable = await dumpUnavailable(ctx);
+  if (unavailable) return { reason: unavailable };
   const rand = randomBytes(5).toString('hex');
   const oid = ctx.config.roles ? await databaseOid(ctx.pool, ctx) : 0;
   const spec: TenantSpec = {
@@ -47,7 +51,7 @@ export async function ensureTemplate(ctx: Context, files: readonly LoadedMigrati
     const script = await dumpSchema(ctx, spec.schema);
     const holds = await templateHoldsNames(ctx.pool, spec.schema, spec.role);
     const perTenant = script.includes(spec.id) || script.includes(spec.key);
-    const template: Template = {
+    const template: Omit<Template, 'capturedBy'> = {
       head,
       schema: spec.schema,
       role: spec.role,
@@ -64,8 +68,19 @@ export async function ensureTemplate(ctx: Context, files: readonly LoadedMigrati
     await dropTemplate(ctx, spec).catch(() => undefined);
   }
   const winner = await readTemplate(ctx.pool, ctx, head);
-  return winner ? { template: winner } : { reason: 'the captured template was replaced by a newer head meanwhile' };
+  return winner ? remember(ctx, winner) : { reason: 'the captured template was replaced by a newer head meanwhile' };
 }
+
+/** A template is used only by the user that captured it: another would own its objects itself after a replay. */
+async function remember(ctx: Context, template: Template): Promise<Capture> {
+  const r = await ctx.pool.query<{ me: string }>('SELECT current_user::text AS me');
+  if (r.rows[0]!.me !== template.capturedBy) return { reason: `the head's structure was captured by database user "${template.capturedBy}", whose objects a tenant made from it would hold; this run connects as "${r.rows[0]!.me}"` };
+  captured.set(ctx, template);
+  return { template };
+}
+
+/** A context's capture, read once per process: a library creating one tenant at a time reads the script once. */
+const captured = new WeakMap<Context, Template>();
 
 async function dropTemplate(ctx: Context, spec: TenantSpec): Promise<void> {
   await withSession(ctx.pool, (client) =>

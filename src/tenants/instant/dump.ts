@@ -20,6 +20,22 @@ export async function dumpSchema(ctx: Context, schema: string): Promise<string> 
   return runnable(text);
 }
 
+/**
+ * Why this machine's pg_dump cannot dump this server (not on the PATH, or older
+ * than the server), or undefined when it can. Asked before a template is built.
+ */
+export async function dumpUnavailable(ctx: Context): Promise<string | undefined> {
+  const version = await new Promise<string | undefined>((resolve) => {
+    execFile('pg_dump', ['--version'], (err, stdout) => resolve(err ? undefined : stdout));
+  });
+  if (version === undefined) return 'pg_dump is not on the PATH';
+  const dumpMajor = Number(/(\d+)(\.\d+)?/.exec(version)?.[1] ?? 0);
+  const r = await ctx.pool.query<{ num: string }>(`SELECT current_setting('server_version_num') AS num`);
+  const serverMajor = Math.floor(Number(r.rows[0]!.num) / 10000);
+  if (dumpMajor < serverMajor) return `pg_dump ${dumpMajor} cannot dump PostgreSQL ${serverMajor}; install pg_dump ${serverMajor} or later`;
+  return undefined;
+}
+
 /** The dump without its header (session SETs, search_path, psql's \restrict) and footer; SETs between objects made LOCAL. */
 export function runnable(dump: string): string {
   const lines = dump.split('\n');
