@@ -44,6 +44,11 @@ describe('tenant pool', () => {
     const shown = await cli(['tenant', 'show', all[0]!.id]);
     expect(shown.code).toBe(2);
     expect(shown.stderr).toContain('unknown tenant');
+    // Commands naming a spare skip it as unknown: nothing is changed on it.
+    const updated = await cli(['tenant', 'update', all[0]!.id, '--name', 'mine']);
+    expect(updated.code).toBe(2);
+    expect(updated.stderr).toContain('unknown tenant');
+    expect((await db.pool.query(`SELECT name FROM ctl_life.tenants WHERE id = $1`, [all[0]!.id])).rows[0].name).toBeNull();
 
     const first = (await cli(['tenant', 'create', 'acme', 'globex', '--name', 'Acme', '--set', 'plan=gold', '--json'])).json<Created>();
     expect(first.tenants.map((t) => [t.id, t.status, t.method])).toEqual([

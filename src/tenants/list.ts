@@ -1,4 +1,4 @@
-import { InputError, unknownTenants } from '../errors.js';
+import { InputError } from '../errors.js';
 import type { TenantStatus, TenantWithJournal } from '../control/tenants.js';
 import { planUp } from '../migrations/plan.js';
 import type { Context } from '../context.js';
@@ -44,11 +44,10 @@ export async function listTenants(ctx: Context, options: { status?: string; pool
   return { tenants: rows.map((t) => summary(t, planUp(files.list, t.journal).pending.length)) };
 }
 
-/** One tenant: the summary, its config and its applied migrations. A spare of the pool is not a tenant yet: unknown. */
+/** One tenant: the summary, its config and its applied migrations (a spare of the pool is unknown, as to every command naming it). */
 export async function showTenant(ctx: Context, id: string): Promise<{ tenant: TenantDetail }> {
   const files = await tenantMigrations(ctx);
   const [t] = await findTenants(ctx, [id]);
-  if (t!.pooled) throw unknownTenants([id]);
   return {
     tenant: {
       ...summary(t!, planUp(files.list, t!.journal).pending.length),
