@@ -52,27 +52,65 @@ async function describeTenant(pool: pg.Pool, t: { schema: string; role: string; 
     await client.query('BEGIN; SET LOCAL search_path = pg_catalog');
     const run = async (sql: string) => (await client.query(sql, [t.schema])).rows;
     parts.push(await run(`SELECT ${acl('nspacl')} FROM pg_namespace WHERE nspname = $1`));
-    parts.push(await run(`SELECT c.relname, c.relkind, ${acl('c.relacl')}, c.relrowsecurity, obj_description(c.oid, 'pg_class') AS comment,
+    parts.push(
+      await run(`SELECT c.relname, c.relkind, ${acl('c.relacl')}, c.relrowsecurity, obj_description(c.oid, 'pg_class') AS comment,
         (SELECT json_agg(json_build_object('col', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'notnull', a.attnotnull, 'identity', a.attidentity,
            'default', pg_get_expr(d.adbin, d.adrelid), 'acl', ${acl('a.attacl')}, 'comment', col_description(c.oid, a.attnum)) ORDER BY a.attname)
          FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS cols
-      FROM pg_class c WHERE c.relnamespace = $1::regnamespace ORDER BY c.relname`));
-    parts.push(await run(`SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = $1::regnamespace ORDER BY conname`));
-    parts.push(await run(`SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid IN (SELECT oid FROM pg_class WHERE relnamespace = $1::regnamespace) ORDER BY 1`));
-    parts.push(await run(`SELECT p.proname, pg_get_functiondef(p.oid), ${acl('p.proacl')}, obj_description(p.oid, 'pg_proc') FROM pg_proc p WHERE p.pronamespace = $1::regnamespace ORDER BY 1`));
-    parts.push(await run(`SELECT c.relname, pg_get_viewdef(c.oid) FROM pg_class c WHERE c.relnamespace = $1::regnamespace AND c.relkind = 'v' ORDER BY 1`));
-    parts.push(await run(`SELECT tgname, pg_get_triggerdef(oid), tgenabled FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = $1::regnamespace) ORDER BY 1`));
-    parts.push(await run(`SELECT polname, polcmd, pg_get_expr(polqual, polrelid), pg_get_expr(polwithcheck, polrelid) FROM pg_policy WHERE polrelid IN (SELECT oid FROM pg_class WHERE relnamespace = $1::regnamespace) ORDER BY 1`));
-    parts.push(await run(`SELECT defaclrole::regrole::text, defaclobjtype, ${acl('defaclacl')} FROM pg_default_acl WHERE defaclnamespace = $1::regnamespace ORDER BY 1, 2`));
+      FROM pg_class c WHERE c.relnamespace = $1::regnamespace ORDER BY c.relname`),
+    );
+    parts.push(
+      await run(`SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = $1::regnamespace ORDER BY conname`),
+    );
+    parts.push(
+      await run(
+        `SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid IN (SELECT oid FROM pg_class WHERE relnamespace = $1::regnamespace) ORDER BY 1`,
+      ),
+    );
+    parts.push(
+      await run(
+        `SELECT p.proname, pg_get_functiondef(p.oid), ${acl('p.proacl')}, obj_description(p.oid, 'pg_proc') FROM pg_proc p WHERE p.pronamespace = $1::regnamespace ORDER BY 1`,
+      ),
+    );
+    parts.push(
+      await run(
+        `SELECT c.relname, pg_get_viewdef(c.oid) FROM pg_class c WHERE c.relnamespace = $1::regnamespace AND c.relkind = 'v' ORDER BY 1`,
+      ),
+    );
+    parts.push(
+      await run(
+        `SELECT tgname, pg_get_triggerdef(oid), tgenabled FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = $1::regnamespace) ORDER BY 1`,
+      ),
+    );
+    parts.push(
+      await run(
+        `SELECT polname, polcmd, pg_get_expr(polqual, polrelid), pg_get_expr(polwithcheck, polrelid) FROM pg_policy WHERE polrelid IN (SELECT oid FROM pg_class WHERE relnamespace = $1::regnamespace) ORDER BY 1`,
+      ),
+    );
+    parts.push(
+      await run(
+        `SELECT defaclrole::regrole::text, defaclobjtype, ${acl('defaclacl')} FROM pg_default_acl WHERE defaclnamespace = $1::regnamespace ORDER BY 1, 2`,
+      ),
+    );
     // Sequences: owner column (OWNED BY, identity) and position.
-    parts.push(await run(`SELECT s.relname, d.deptype, t.relname AS tbl, a.attname FROM pg_class s
+    parts.push(
+      await run(`SELECT s.relname, d.deptype, t.relname AS tbl, a.attname FROM pg_class s
         LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
         LEFT JOIN pg_class t ON t.oid = d.refobjid LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-        WHERE s.relnamespace = $1::regnamespace AND s.relkind = 'S' ORDER BY 1`));
+        WHERE s.relnamespace = $1::regnamespace AND s.relkind = 'S' ORDER BY 1`),
+    );
     const seqs = await run(`SELECT relname FROM pg_class WHERE relnamespace = $1::regnamespace AND relkind = 'S' ORDER BY 1`);
-    for (const s of seqs) parts.push((await client.query(`SELECT '${s.relname}' AS seq, last_value, is_called FROM "${t.schema}"."${s.relname}"`)).rows);
+    for (const s of seqs)
+      parts.push((await client.query(`SELECT '${s.relname}' AS seq, last_value, is_called FROM "${t.schema}"."${s.relname}"`)).rows);
     const tables = await run(`SELECT relname FROM pg_class WHERE relnamespace = $1::regnamespace AND relkind = 'r' ORDER BY 1`);
-    for (const r of tables) parts.push((await client.query(`SELECT '${r.relname}' AS t, coalesce(json_agg(x ORDER BY x::text), '[]') AS rows FROM "${t.schema}"."${r.relname}" x`)).rows);
+    for (const r of tables)
+      parts.push(
+        (
+          await client.query(
+            `SELECT '${r.relname}' AS t, coalesce(json_agg(x ORDER BY x::text), '[]') AS rows FROM "${t.schema}"."${r.relname}" x`,
+          )
+        ).rows,
+      );
     await client.query('ROLLBACK');
   } finally {
     client.release();
@@ -84,7 +122,10 @@ async function describeTenant(pool: pg.Pool, t: { schema: string; role: string; 
 async function project(name: string, extra: Record<string, string>) {
   const proj = scratchProject(extra);
   const { writeFileSync } = await import('node:fs');
-  writeFileSync(`${proj.dir}/tenantctl.config.json`, JSON.stringify({ controlSchema: `ctl_${name}`, schemaPrefix: `${name}_`, sharedSchema: `${name}_shared` }));
+  writeFileSync(
+    `${proj.dir}/tenantctl.config.json`,
+    JSON.stringify({ controlSchema: `ctl_${name}`, schemaPrefix: `${name}_`, sharedSchema: `${name}_shared` }),
+  );
   return cliOn(db.url, { cwd: proj.dir });
 }
 
@@ -113,15 +154,22 @@ describe('instant creation', () => {
     for (const id of ['instant', 'other', 'pooled']) expect(await describeTenant(db.pool, await roleOf('hard', id)), id).toEqual(reference);
 
     // verify: no drift anywhere, and every other finding (these migrations grant to PUBLIC) the same for each tenant as for the replayed one.
-    const doc = (await cli(['verify', '--json'])).json<{ violations: { check: string; tenant: string; rule: string; object: string; detail: string }[] }>();
+    const doc = (await cli(['verify', '--json'])).json<{
+      violations: { check: string; tenant: string; rule: string; object: string; detail: string }[];
+    }>();
     expect(doc.violations.filter((v) => v.check === 'drift')).toEqual([]);
     const findings = (id: string) =>
-      doc.violations.filter((v) => v.tenant === id).map((v) => `${v.check} ${v.rule} ${v.object} ${v.detail.split(`hard_${id}`).join('@')}`).sort();
+      doc.violations
+        .filter((v) => v.tenant === id)
+        .map((v) => `${v.check} ${v.rule} ${v.object} ${v.detail.split(`hard_${id}`).join('@')}`)
+        .sort();
     expect(findings('replayed')).toContain('privileges grant table counters PUBLIC has SELECT');
     for (const id of ['instant', 'other', 'pooled']) expect(findings(id), id).toEqual(findings('replayed'));
     // The functions and sequences work in each new tenant's own schema, as a tenant's session sees it.
     for (const id of ['replayed', 'instant', 'pooled']) {
-      const used = await db.pool.query(`BEGIN; SET LOCAL search_path = hard_${id}; SELECT add_ticket('x') AS id; SELECT ticket_count()::int AS n, max(code)::int AS code FROM tickets; ROLLBACK`);
+      const used = await db.pool.query(
+        `BEGIN; SET LOCAL search_path = hard_${id}; SELECT add_ticket('x') AS id; SELECT ticket_count()::int AS n, max(code)::int AS code FROM tickets; ROLLBACK`,
+      );
       const results = used as unknown as pg.QueryResult[];
       expect({ ...results[2]!.rows[0], ...results[3]!.rows[0] }, id).toEqual({ id: 3, n: 3, code: 42 });
     }
@@ -152,7 +200,10 @@ DO $$ BEGIN EXECUTE format('CREATE FUNCTION where_am_i() RETURNS text LANGUAGE s
   it('a change of the migration files captures the structure again', async () => {
     const proj = scratchProject();
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(`${proj.dir}/tenantctl.config.json`, JSON.stringify({ controlSchema: 'ctl_head', schemaPrefix: 'head_', sharedSchema: 'head_shared' }));
+    writeFileSync(
+      `${proj.dir}/tenantctl.config.json`,
+      JSON.stringify({ controlSchema: 'ctl_head', schemaPrefix: 'head_', sharedSchema: 'head_shared' }),
+    );
     const cli = cliOn(db.url, { cwd: proj.dir });
     expect((await cli(['tenant', 'create', 'first'])).code).toBe(0);
     const before = await db.pool.query('SELECT head FROM ctl_head.templates');
@@ -174,7 +225,9 @@ describe('control schema version 2', () => {
     const { cli } = { cli: await project('upg', {}) };
     expect((await cli(['tenant', 'create', 'old'])).code).toBe(0);
     // Back to what version 1 had: no templates table, no pooled column.
-    await db.pool.query(`DROP TABLE ctl_upg.templates; ALTER TABLE ctl_upg.tenants DROP COLUMN pooled; UPDATE ctl_upg.meta SET value = '1' WHERE key = 'schema_version'`);
+    await db.pool.query(
+      `DROP TABLE ctl_upg.templates; ALTER TABLE ctl_upg.tenants DROP COLUMN pooled; UPDATE ctl_upg.meta SET value = '1' WHERE key = 'schema_version'`,
+    );
     const listed = await cli(['tenant', 'list', '--json']);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.json<{ tenants: { id: string }[] }>().tenants.map((t) => t.id)).toEqual(['old']);
@@ -191,7 +244,10 @@ describe('without pg_dump', () => {
     const env = { PATH: '/nonexistent' };
     const r = await cli(['tenant', 'create', 'plain', '--json'], { env });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json<{ tenants: { method: string }[]; replayBecause: string }>()).toMatchObject({ tenants: [{ method: 'replay' }], replayBecause: 'pg_dump is not on the PATH' });
+    expect(r.json<{ tenants: { method: string }[]; replayBecause: string }>()).toMatchObject({
+      tenants: [{ method: 'replay' }],
+      replayBecause: 'pg_dump is not on the PATH',
+    });
     const human = await cli(['tenant', 'create', 'plain2'], { env });
     expect(human.stdout).toContain('replayed the migrations: pg_dump is not on the PATH');
     const fill = await cli(['tenant', 'pool', 'fill', '1'], { env });

@@ -23,19 +23,31 @@ interface Status {
 
 function project(name: string) {
   const proj = scratchProject();
-  writeFileSync(`${proj.dir}/tenantctl.config.json`, JSON.stringify({ controlSchema: `ctl_${name}`, schemaPrefix: `${name}_`, sharedSchema: `${name}_shared` }));
+  writeFileSync(
+    `${proj.dir}/tenantctl.config.json`,
+    JSON.stringify({ controlSchema: `ctl_${name}`, schemaPrefix: `${name}_`, sharedSchema: `${name}_shared` }),
+  );
   return { proj, cli: cliOn(db.url, { cwd: proj.dir }) };
 }
 
 describe('tenant pool', () => {
   it('keeps N spares hidden; create takes them, then builds; a new migration waits for migrate', async () => {
     const { proj, cli } = project('life');
-    expect((await cli(['tenant', 'pool', 'status', '--json'])).json<Status>().pool).toMatchObject({ spares: 0, atHead: 0, captured: false });
+    expect((await cli(['tenant', 'pool', 'status', '--json'])).json<Status>().pool).toMatchObject({
+      spares: 0,
+      atHead: 0,
+      captured: false,
+    });
     const fill = await cli(['tenant', 'pool', 'fill', '3']);
     expect(fill.code, fill.stderr).toBe(0);
     expect(fill.stdout).toContain('3 spares made; 3 spares at the head');
     expect((await cli(['tenant', 'pool', 'fill', '3', '--json'])).json<{ spares: unknown[] }>().spares).toEqual([]);
-    expect((await cli(['tenant', 'pool', 'status', '--json'])).json<Status>().pool).toMatchObject({ spares: 3, atHead: 3, captured: true, renameSafe: true });
+    expect((await cli(['tenant', 'pool', 'status', '--json'])).json<Status>().pool).toMatchObject({
+      spares: 3,
+      atHead: 3,
+      captured: true,
+      renameSafe: true,
+    });
 
     expect((await cli(['tenant', 'list', '--json'])).json<{ tenants: unknown[] }>().tenants).toEqual([]);
     const all = (await cli(['tenant', 'list', '--pooled', '--json'])).json<{ tenants: { id: string; pooled?: boolean }[] }>().tenants;
@@ -56,7 +68,15 @@ describe('tenant pool', () => {
       ['globex', 'created', 'pool'],
     ]);
     const acme = (await cli(['tenant', 'show', 'acme', '--json'])).json<{ tenant: Record<string, unknown> }>().tenant;
-    expect(acme).toMatchObject({ id: 'acme', schema: 'life_acme', key: 'acme', name: 'Acme', config: { plan: 'gold' }, applied: 9, pending: 0 });
+    expect(acme).toMatchObject({
+      id: 'acme',
+      schema: 'life_acme',
+      key: 'acme',
+      name: 'Acme',
+      config: { plan: 'gold' },
+      applied: 9,
+      pending: 0,
+    });
     expect(String(acme.role)).toMatch(/^tc\d+_acme$/);
     const schemas = await db.pool.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'life\\_%' ORDER BY 1`);
     expect(schemas.rows.map((r) => r.nspname)).toEqual(expect.arrayContaining(['life_acme', 'life_globex']));
@@ -76,9 +96,12 @@ describe('tenant pool', () => {
     expect((await cli(['tenant', 'create', 'wayne', '--json'])).json<Created>().tenants[0]!.method).toBe('template');
     const migrated = await cli(['migrate', '--json']);
     expect(migrated.code, migrated.stderr).toBe(0);
-    expect(migrated.json<{ tenants: { id: string; status: string }[] }>().tenants.filter((t) => t.status === 'migrated').map((t) => t.id)).toContainEqual(
-      expect.stringMatching(/^pool_/),
-    );
+    expect(
+      migrated
+        .json<{ tenants: { id: string; status: string }[] }>()
+        .tenants.filter((t) => t.status === 'migrated')
+        .map((t) => t.id),
+    ).toContainEqual(expect.stringMatching(/^pool_/));
     expect((await cli(['tenant', 'pool', 'status', '--json'])).json<Status>().pool).toMatchObject({ spares: 1, atHead: 1 });
     expect((await cli(['tenant', 'create', 'stark', '--json'])).json<Created>().tenants[0]!.method).toBe('pool');
     expect((await db.pool.query(`SELECT to_regclass('life_stark.notes') IS NOT NULL AS ok`)).rows[0].ok).toBe(true);

@@ -8,7 +8,11 @@ import { fleetLines } from './tenant.js';
 
 function statusLine(s: PoolStatus): string {
   const behind = s.spares - s.atHead;
-  const capture = s.captured ? (s.renameSafe ? 'captured' : 'captured, spares not possible (the migrations hold tenant names as text)') : 'not captured yet';
+  const capture = s.captured
+    ? s.renameSafe
+      ? 'captured'
+      : 'captured, spares not possible (the migrations hold tenant names as text)'
+    : 'not captured yet';
   return `${s.atHead} spare${s.atHead === 1 ? '' : 's'} at the head${behind ? `, ${behind} behind it (run migrate)` : ''}; head structure ${capture}`;
 }
 
@@ -36,7 +40,14 @@ export function registerPoolCommands(program: Command, run: Run): void {
           const made = r.tenants.filter((t) => t.status === 'created').length;
           return {
             json: { spares: r.tenants, pool: r.status },
-            human: [...fleetLines(env, r.tenants.filter((t) => t.status !== 'created'), 'made'), `${made} spare${made === 1 ? '' : 's'} made; ${statusLine(r.status)}`],
+            human: [
+              ...fleetLines(
+                env,
+                r.tenants.filter((t) => t.status !== 'created'),
+                'made',
+              ),
+              `${made} spare${made === 1 ? '' : 's'} made; ${statusLine(r.status)}`,
+            ],
             exitCode: fleetExitCode(r.tenants),
           };
         },

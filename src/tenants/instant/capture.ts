@@ -42,7 +42,9 @@ export async function ensureTemplate(ctx: Context, files: readonly LoadedMigrati
     migrations: files,
   };
   try {
-    await withSession(ctx.pool, (client) => runTransaction(client, ctx.config, {}, () => buildTenant(client, ctx, spec, { defer: false, journal: false })));
+    await withSession(ctx.pool, (client) =>
+      runTransaction(client, ctx.config, {}, () => buildTenant(client, ctx, spec, { defer: false, journal: false })),
+    );
   } catch (err) {
     await dropTemplate(ctx, spec).catch(() => undefined);
     return { reason: `the template could not be built: ${describeError(err)}` };
@@ -74,7 +76,10 @@ export async function ensureTemplate(ctx: Context, files: readonly LoadedMigrati
 /** A template is used only by the user that captured it: another would own its objects itself after a replay. */
 async function remember(ctx: Context, template: Template): Promise<Capture> {
   const r = await ctx.pool.query<{ me: string }>('SELECT current_user::text AS me');
-  if (r.rows[0]!.me !== template.capturedBy) return { reason: `the head's structure was captured by database user "${template.capturedBy}", whose objects a tenant made from it would hold; this run connects as "${r.rows[0]!.me}"` };
+  if (r.rows[0]!.me !== template.capturedBy)
+    return {
+      reason: `the head's structure was captured by database user "${template.capturedBy}", whose objects a tenant made from it would hold; this run connects as "${r.rows[0]!.me}"`,
+    };
   captured.set(ctx, template);
   return { template };
 }

@@ -9,7 +9,15 @@ import type { Context } from '../../context.js';
  */
 export async function dumpSchema(ctx: Context, schema: string): Promise<string> {
   const { url, env } = connectionOf(ctx);
-  const args = ['--schema', `"${schema.replace(/"/g, '""')}"`, '--inserts', '--no-tablespaces', '--no-publications', '--no-subscriptions', '--no-security-labels'];
+  const args = [
+    '--schema',
+    `"${schema.replace(/"/g, '""')}"`,
+    '--inserts',
+    '--no-tablespaces',
+    '--no-publications',
+    '--no-subscriptions',
+    '--no-security-labels',
+  ];
   if (url) args.push('--dbname', url);
   const text = await new Promise<string>((resolve, reject) => {
     execFile('pg_dump', args, { env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
@@ -43,14 +51,26 @@ export function runnable(dump: string): string {
   const body = first < 0 ? [] : lines.slice(first - 1);
   const out = body
     .filter((l) => !/^\\(un)?restrict /.test(l))
-    .map((l) => (/^SET (default_tablespace|default_table_access_method|default_with_oids) = [^;]*;$/.test(l) ? l.replace(/^SET /, 'SET LOCAL ') : l));
+    .map((l) =>
+      /^SET (default_tablespace|default_table_access_method|default_with_oids) = [^;]*;$/.test(l) ? l.replace(/^SET /, 'SET LOCAL ') : l,
+    );
   // Settings the dump relies on: fully qualified names, function bodies not checked before their tables exist.
   while (out.length > 0 && (out.at(-1)!.trim() === '' || out.at(-1)!.startsWith('--'))) out.pop();
-  return [`SET LOCAL search_path = '';`, 'SET LOCAL check_function_bodies = false;', 'SET LOCAL client_min_messages = warning;', ...out].join('\n');
+  return [
+    `SET LOCAL search_path = '';`,
+    'SET LOCAL check_function_bodies = false;',
+    'SET LOCAL client_min_messages = warning;',
+    ...out,
+  ].join('\n');
 }
 
 function connectionOf(ctx: Context): { url: string; env: Record<string, string> } {
-  const o = (ctx.pool as unknown as { options?: { connectionString?: string; host?: string; port?: number; user?: string; password?: string; database?: string } }).options ?? {};
+  const o =
+    (
+      ctx.pool as unknown as {
+        options?: { connectionString?: string; host?: string; port?: number; user?: string; password?: string; database?: string };
+      }
+    ).options ?? {};
   const env: Record<string, string> = {};
   if (o.host) env.PGHOST = o.host;
   if (o.port) env.PGPORT = String(o.port);

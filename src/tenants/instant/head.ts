@@ -7,6 +7,6 @@ import type { LoadedMigration } from '../../migrations/types.js';
  * its journal gives the same digest (src/control/pool.ts computes it in SQL).
  */
 export function headOf(files: readonly LoadedMigration[]): string {
-  const lines = files.map((f) => `${f.name} ${f.checksum}`).sort((a, b) => (Buffer.compare(Buffer.from(a), Buffer.from(b))));
+  const lines = files.map((f) => `${f.name} ${f.checksum}`).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   return createHash('md5').update(lines.join('\n')).digest('hex');
 }

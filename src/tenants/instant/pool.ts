@@ -33,7 +33,8 @@ export interface PoolStatus {
 }
 
 export function validateFillPoolOptions(options: FillPoolOptions): void {
-  if (!Number.isInteger(options.count) || options.count < 0) throw usage(`tenant pool fill needs a count of 0 or more, got ${String(options.count)}`);
+  if (!Number.isInteger(options.count) || options.count < 0)
+    throw usage(`tenant pool fill needs a count of 0 or more, got ${String(options.count)}`);
 }
 
 /** Makes spares until the pool holds `count` at the head; returns the spares made. */
@@ -44,7 +45,8 @@ export async function fillPool(ctx: Context, options: FillPoolOptions): Promise<
   await migrateShared(ctx);
   await ensureSharedRoleOnce(ctx.pool, ctx);
   const capture = await ensureTemplate(ctx, files.list);
-  if (!capture.template) throw new RunFailure('pool_unavailable', `the pool needs the head's structure captured: ${capture.reason}; nothing was changed`);
+  if (!capture.template)
+    throw new RunFailure('pool_unavailable', `the pool needs the head's structure captured: ${capture.reason}; nothing was changed`);
   if (!capture.template.renameSafe) {
     throw new RunFailure(
       'pool_unavailable',
@@ -54,7 +56,13 @@ export async function fillPool(ctx: Context, options: FillPoolOptions): Promise<
   const head = headOf(files.list);
   const missing = Math.max(0, options.count - (await countSpares(ctx.pool, ctx, head)).atHead);
   const ids = Array.from({ length: missing }, () => `pool_${randomBytes(8).toString('hex')}`);
-  const specs = (await tenantSpecs(ctx, ids.map((id) => ({ id, config: {} })), files.list)).map((s) => ({ ...s, pooled: true }));
+  const specs = (
+    await tenantSpecs(
+      ctx,
+      ids.map((id) => ({ id, config: {} })),
+      files.list,
+    )
+  ).map((s) => ({ ...s, pooled: true }));
   const result = await createSpecs(ctx, specs, { concurrency: options.concurrency }, { template: capture.template, head, pool: false });
   return { ...result, status: await poolStatus(ctx) };
 }
@@ -64,7 +72,8 @@ export async function poolStatus(ctx: Context): Promise<PoolStatus> {
   const files = await tenantMigrations(ctx);
   const head = headOf(files.list);
   // Before control schema version 2 there is no pool.
-  if (!(await controlReady(ctx)) || (await controlVersion(ctx)) < 2) return { spares: 0, atHead: 0, head, captured: false, renameSafe: null };
+  if (!(await controlReady(ctx)) || (await controlVersion(ctx)) < 2)
+    return { spares: 0, atHead: 0, head, captured: false, renameSafe: null };
   const counts = await countSpares(ctx.pool, ctx, head);
   const template = await readTemplate(ctx.pool, ctx, head);
   return { ...counts, head, captured: template !== undefined, renameSafe: template?.renameSafe ?? null };
