@@ -18,7 +18,7 @@ const BIN = join(REPO, 'bin', 'tenantctl.js');
 const WORK = join(REPO, 'bench', '.work', 'create');
 
 function options(argv) {
-  const o = { databaseUrl: process.env.DATABASE_URL, histories: [20, 150, 500], tenants: 20, samples: 40, full: false };
+  const o = { databaseUrl: process.env.DATABASE_URL, histories: [20, 150, 500], tenants: 20, samples: 60, repeat: 3, full: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--full') Object.assign(o, { full: true, tenants: 100, samples: 200 });
@@ -26,8 +26,11 @@ function options(argv) {
     else if (a === '--histories') o.histories = argv[++i].split(',').map(Number);
     else if (a === '--tenants') o.tenants = Number(argv[++i]);
     else if (a === '--samples') o.samples = Number(argv[++i]);
+    else if (a === '--repeat') o.repeat = Number(argv[++i]);
     else if (a === '--help') {
-      process.stdout.write('node bench/create.mjs [--database-url URL] [--full] [--histories 20,150,500] [--tenants N] [--samples M]\n');
+      process.stdout.write(
+        'node bench/create.mjs [--database-url URL] [--full] [--histories 20,150,500] [--tenants N] [--samples M] [--repeat R]\n',
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -84,7 +87,6 @@ function cli(dir, url, args) {
 }
 
 const ids = (prefix, n) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
-const methods = (doc) => [...new Set(doc.tenants.map((t) => t.method))].join(',');
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 async function latency(dir, url, n, prefix, fromPool) {
@@ -107,9 +109,33 @@ async function latency(dir, url, n, prefix, fromPool) {
   }
 }
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+/** The legs of one history, `repeat` times, interleaved (replay, template, pool, then again), so the machine's load falls on all of them. */
+function legs(dir, url, o, length) {
+  const runs = { replay: [], template: [], fill: [], pool: [], start: [] };
+  const seen = { replay: new Set(), template: new Set(), pool: new Set() };
+  let capture;
+  for (let rep = 0; rep < o.repeat; rep++) {
+    process.stderr.write(`[h${length}] round ${rep + 1}/${o.repeat}: ${o.tenants} tenants by replay, template, pool\n`);
+    runs.start.push(cli(dir, url, ['tenant', 'list']).seconds);
+    const replay = cli(dir, url, ['tenant', 'create', ...ids(`r${rep}_`, o.tenants), '--replay']);
+    if (rep === 0) capture = cli(dir, url, ['tenant', 'create', 'first']).seconds;
+    const template = cli(dir, url, ['tenant', 'create', ...ids(`t${rep}_`, o.tenants)]);
+    runs.fill.push(cli(dir, url, ['tenant', 'pool', 'fill', String(o.tenants)]).seconds);
+    const pool = cli(dir, url, ['tenant', 'create', ...ids(`p${rep}_`, o.tenants)]);
+    for (const [leg, r] of Object.entries({ replay, template, pool })) {
+      runs[leg].push(r.seconds);
+      for (const t of r.doc.tenants) seen[leg].add(t.method);
+    }
+  }
+  return { runs, capture, seen };
+}
+
 async function main() {
   const o = options(process.argv.slice(2));
   const server = await serverInfo(o.databaseUrl);
+  const startLoad = loadavg();
   const rows = [];
   for (const length of o.histories) {
     const dir = join(WORK, `h${length}`);
@@ -120,39 +146,34 @@ async function main() {
     const url = urlFor(o.databaseUrl, name);
     try {
       cli(dir, url, ['init']);
-      process.stderr.write(`[h${length}] replay of ${o.tenants} tenants\n`);
-      const replay = cli(dir, url, ['tenant', 'create', ...ids('r', o.tenants), '--replay']);
-      const capture = cli(dir, url, ['tenant', 'create', 'first']);
-      process.stderr.write(`[h${length}] template: ${o.tenants} tenants\n`);
-      const template = cli(dir, url, ['tenant', 'create', ...ids('t', o.tenants)]);
-      const fill = cli(dir, url, ['tenant', 'pool', 'fill', String(o.tenants)]);
-      process.stderr.write(`[h${length}] pool: ${o.tenants} tenants\n`);
-      const pool = cli(dir, url, ['tenant', 'create', ...ids('p', o.tenants)]);
+      const measured = legs(dir, url, o, length);
       process.stderr.write(`[h${length}] library latency, ${o.samples} samples each\n`);
       const libTemplate = await latency(dir, url, o.samples, 'lt', false);
       const libPool = await latency(dir, url, o.samples, 'lp', true);
-      rows.push({ length, replay, capture, template, fill, pool, libTemplate, libPool });
+      rows.push({ length, ...measured, libTemplate, libPool });
     } finally {
       await dropDatabase(o.databaseUrl, name);
     }
   }
   const s = (x) => x.toFixed(2);
   const ms = (x) => x.toFixed(1);
+  const spread = (xs) => `${s(median(xs))} (${s(Math.min(...xs))}-${s(Math.max(...xs))})`;
+  const load = (l) => l.map((x) => x.toFixed(2)).join(' ');
   const out = [
     `# tenant create: replay, template, pool (${o.full ? 'full' : 'reduced'} size)`,
     '',
-    `PostgreSQL ${server.version}; ${cpus().length} cores, load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(
-        ' ',
-      )} at the end; ${o.tenants} tenants per leg (one CLI run each, concurrency 4); ${o.samples} library creations per latency figure, one after another.`,
+    `PostgreSQL ${server.version}; ${cpus().length} cores; load average ${load(startLoad)} at the start, ${load(loadavg())} at the end.`,
+    `${o.tenants} tenants per leg, one CLI run each (concurrency 4), ${o.repeat} rounds with the legs interleaved: median (min-max) seconds.`,
+    `"CLI start" is \`tenant list\` on the same database: the fixed cost inside every leg. Ratios are of medians.`,
+    `Library: ${o.samples} creations of one tenant each, one after another, in one process.`,
     '',
-    '| migrations | replay s | capture (first create) s | template s | template / replay | pool fill s | pool s | pool / replay | methods seen |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map(
-      (r) =>
-        `| ${r.length} | ${s(r.replay.seconds)} | ${s(r.capture.seconds)} | ${s(r.template.seconds)} | ${(r.template.seconds / r.replay.seconds).toFixed(2)}x | ${s(r.fill.seconds)} | ${s(r.pool.seconds)} | ${(r.pool.seconds / r.replay.seconds).toFixed(2)}x | ${methods(r.replay.doc)} / ${methods(r.template.doc)} / ${methods(r.pool.doc)} |`,
-    ),
+    '| migrations | CLI start s | replay s | template s | template / replay | pool s | pool / replay | pool fill s | capture (first create) s | methods seen |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows.map((r) => {
+      const m = (leg) => median(r.runs[leg]);
+      const seen = ['replay', 'template', 'pool'].map((leg) => [...r.seen[leg]].join(',')).join(' / ');
+      return `| ${r.length} | ${s(m('start'))} | ${spread(r.runs.replay)} | ${spread(r.runs.template)} | ${(m('template') / m('replay')).toFixed(2)}x | ${spread(r.runs.pool)} | ${(m('pool') / m('replay')).toFixed(2)}x | ${spread(r.runs.fill)} | ${s(r.capture)} | ${seen} |`;
+    }),
     '',
     '| migrations | library, template: p50 ms | p99 ms | library, pool: p50 ms | p99 ms | methods seen |',
     '| --- | --- | --- | --- | --- | --- |',
