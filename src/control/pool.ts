@@ -25,11 +25,15 @@ function journalDigestSql(ctx: Pick<Context, 'config'>, tenantIdExpr: string): s
  */
 export function claimSpareSql(ctx: Pick<Context, 'config'>, head: string): string {
   const table = controlTable(ctx.config, 'tenants');
+  // OFFSET 0 keeps the journal digest out of the scan: spares are taken oldest first and only the
+  // first ones are digested, however many spares (and journal rows each) there are.
   return `SELECT c.id AS tc_pool_id, c.schema_name AS tc_pool_schema, c.role_name AS tc_pool_role,
       pg_try_advisory_xact_lock(${tenantLockKeysOf(ctx.config.controlSchema, 'c.id')}) AS tc_pool_locked
-    FROM (SELECT t.id, t.schema_name, t.role_name FROM ${table} t
-           WHERE t.pooled AND t.status = 'active' AND ${journalDigestSql(ctx, 't.id')} = ${literal(head)}
-           ORDER BY t.created_at, t.id LIMIT 1 FOR UPDATE SKIP LOCKED) c`;
+    FROM (SELECT o.id, o.schema_name, o.role_name
+            FROM (SELECT t.id, t.schema_name, t.role_name FROM ${table} t
+                   WHERE t.pooled AND t.status = 'active' ORDER BY t.created_at, t.id OFFSET 0) o
+           WHERE ${journalDigestSql(ctx, 'o.id')} = ${literal(head)}
+           LIMIT 1 FOR UPDATE SKIP LOCKED) c`;
 }
 
 /**
