@@ -89,7 +89,7 @@ function cli(dir, url, args) {
 const ids = (prefix, n) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
-async function latency(dir, url, n, prefix, fromPool) {
+async function latency(dir, url, n, prefix, fromPool, replay = false) {
   const { openTenantctl, createTenants, fillPool } = await import(join(REPO, 'dist', 'src', 'index.js'));
   const tc = await openTenantctl({ databaseUrl: url, cwd: dir });
   try {
@@ -98,7 +98,7 @@ async function latency(dir, url, n, prefix, fromPool) {
     const seen = new Set();
     for (const id of ids(prefix, n)) {
       const started = performance.now();
-      const r = await createTenants(tc, { ids: [id] });
+      const r = await createTenants(tc, { ids: [id], replay });
       times.push(performance.now() - started);
       seen.add(r.tenants[0].method);
     }
@@ -148,9 +148,10 @@ async function main() {
       cli(dir, url, ['init']);
       const measured = legs(dir, url, o, length);
       process.stderr.write(`[h${length}] library latency, ${o.samples} samples each\n`);
+      const libReplay = await latency(dir, url, o.samples, 'lr', false, true);
       const libTemplate = await latency(dir, url, o.samples, 'lt', false);
       const libPool = await latency(dir, url, o.samples, 'lp', true);
-      rows.push({ length, ...measured, libTemplate, libPool });
+      rows.push({ length, ...measured, libReplay, libTemplate, libPool });
     } finally {
       await dropDatabase(o.databaseUrl, name);
     }
@@ -164,22 +165,23 @@ async function main() {
     '',
     `PostgreSQL ${server.version}; ${cpus().length} cores; load average ${load(startLoad)} at the start, ${load(loadavg())} at the end.`,
     `${o.tenants} tenants per leg, one CLI run each (concurrency 4), ${o.repeat} rounds with the legs interleaved: median (min-max) seconds.`,
-    `"CLI start" is \`tenant list\` on the same database: the fixed cost inside every leg. Ratios are of medians.`,
+    `"CLI start" is \`tenant list\` on the same database: the fixed cost inside every leg. Ratios are of medians; "less CLI start" subtracts it from both.`,
     `Library: ${o.samples} creations of one tenant each, one after another, in one process.`,
     '',
-    '| migrations | CLI start s | replay s | template s | template / replay | pool s | pool / replay | pool fill s | capture (first create) s | methods seen |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| migrations | CLI start s | replay s | template s | template / replay | less CLI start | pool s | pool / replay | less CLI start | pool fill s | capture (first create) s | methods seen |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map((r) => {
       const m = (leg) => median(r.runs[leg]);
       const seen = ['replay', 'template', 'pool'].map((leg) => [...r.seen[leg]].join(',')).join(' / ');
-      return `| ${r.length} | ${s(m('start'))} | ${spread(r.runs.replay)} | ${spread(r.runs.template)} | ${(m('template') / m('replay')).toFixed(2)}x | ${spread(r.runs.pool)} | ${(m('pool') / m('replay')).toFixed(2)}x | ${spread(r.runs.fill)} | ${s(r.capture)} | ${seen} |`;
+      const ratio = (leg) => `${(m(leg) / m('replay')).toFixed(2)}x | ${((m(leg) - m('start')) / (m('replay') - m('start'))).toFixed(2)}x`;
+      return `| ${r.length} | ${s(m('start'))} | ${spread(r.runs.replay)} | ${spread(r.runs.template)} | ${ratio('template')} | ${spread(r.runs.pool)} | ${ratio('pool')} | ${spread(r.runs.fill)} | ${s(r.capture)} | ${seen} |`;
     }),
     '',
-    '| migrations | library, template: p50 ms | p99 ms | library, pool: p50 ms | p99 ms | methods seen |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| migrations | library, replay: p50 ms | p99 ms | library, template: p50 ms | p99 ms | template / replay (p50) | library, pool: p50 ms | p99 ms | methods seen |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
-        `| ${r.length} | ${ms(r.libTemplate.p50)} | ${ms(r.libTemplate.p99)} | ${ms(r.libPool.p50)} | ${ms(r.libPool.p99)} | ${r.libTemplate.methods} / ${r.libPool.methods} |`,
+        `| ${r.length} | ${ms(r.libReplay.p50)} | ${ms(r.libReplay.p99)} | ${ms(r.libTemplate.p50)} | ${ms(r.libTemplate.p99)} | ${(r.libTemplate.p50 / r.libReplay.p50).toFixed(2)}x | ${ms(r.libPool.p50)} | ${ms(r.libPool.p99)} | ${r.libReplay.methods} / ${r.libTemplate.methods} / ${r.libPool.methods} |`,
     ),
     '',
   ];
