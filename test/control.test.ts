@@ -35,7 +35,7 @@ describe('control schema', () => {
     const created = runs.slice(0, 2).map((r) => r.json<{ upgradedFrom: number }>().upgradedFrom);
     expect(created.filter((v) => v === 0).length).toBeLessThanOrEqual(1);
     const version = await db.pool.query(`SELECT value FROM tenantctl.meta WHERE key = 'schema_version'`);
-    expect(version.rows).toEqual([{ value: '1' }]);
+    expect(version.rows).toEqual([{ value: '2' }]);
     const plans = await db.pool.query('SELECT count(*)::int AS n FROM public.plans');
     expect(plans.rows[0].n).toBe(3);
     const shared = await db.pool.query('SELECT count(*)::int AS n FROM tenantctl.shared_migrations');
@@ -46,7 +46,7 @@ describe('control schema', () => {
     await db.pool.query(`UPDATE tenantctl.meta SET value = '99' WHERE key = 'schema_version'`);
     const r = await cliOn(db.url)(['tenant', 'list']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/version 99, newer than this tenantctl knows \(1\); upgrade tenantctl/);
-    await db.pool.query(`UPDATE tenantctl.meta SET value = '1' WHERE key = 'schema_version'`);
+    expect(r.stderr).toMatch(/version 99, newer than this tenantctl knows \(2\); upgrade tenantctl/);
+    await db.pool.query(`UPDATE tenantctl.meta SET value = '2' WHERE key = 'schema_version'`);
   });
 });

@@ -19,7 +19,7 @@ afterAll(async () => {
 
 describe('the library: every command is a function returning data', () => {
   it('init, create, list', async () => {
-    expect(await init(tc)).toEqual({ controlSchema: 'tenantctl', controlVersion: { from: 0, to: 1 }, shared: { applied: ['1700000000000_create_plans'] } });
+    expect(await init(tc)).toEqual({ controlSchema: 'tenantctl', controlVersion: { from: 0, to: 2 }, shared: { applied: ['1700000000000_create_plans'] } });
     await createTenants(tc, { ids: ['lib_a', 'lib_b'], name: 'Library' });
     const { tenants } = await listTenants(tc);
     expect(tenants.map((t) => [t.id, t.status, t.applied, t.pending])).toEqual([

@@ -42,9 +42,9 @@ describe('tenant lifecycle through the CLI', () => {
   it('init is idempotent and applies shared migrations once', async () => {
     const first = await cli(['init', '--json']);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.json()).toMatchObject({ version: 1, controlVersion: 1, upgradedFrom: 0, shared: { applied: ['1700000000000_create_plans'] } });
+    expect(first.json()).toMatchObject({ version: 1, controlVersion: 2, upgradedFrom: 0, shared: { applied: ['1700000000000_create_plans'] } });
     const second = await cli(['init', '--json']);
-    expect(second.json()).toMatchObject({ controlVersion: 1, upgradedFrom: 1, shared: { applied: [] } });
+    expect(second.json()).toMatchObject({ controlVersion: 2, upgradedFrom: 2, shared: { applied: [] } });
     expect((await db.pool.query('SELECT count(*)::int AS n FROM public.plans')).rows[0].n).toBe(3);
   });
 

@@ -8,6 +8,7 @@ import { registerMigrateLintCommand } from './commands/migrate-lint.js';
 import { registerOtherCommands } from './commands/init-exec.js';
 import { registerQueryCommand } from './commands/query.js';
 import { registerTenantCommands } from './commands/tenant.js';
+import { registerPoolCommands } from './commands/pool.js';
 import { registerVerifyCommands } from './commands/verify.js';
 import type { GlobalFlags, Io } from './io.js';
 import { reportError, runCommand, runOffline, type RunFn, type RunOfflineFn } from './run.js';
@@ -50,6 +51,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   };
   registerTenantCommands(program, run, io, flagsOf);
   registerExportImportCommands(program, run);
+  registerPoolCommands(program, run);
   registerMigrateCommands(program, run, runOff);
   registerMigrateLintCommand(program, run, runOff, io);
   registerOtherCommands(program, run);

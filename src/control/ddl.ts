@@ -47,7 +47,23 @@ export function controlSchemaVersions(controlSchema: string): string[][] {
       )`,
       `CREATE INDEX operations_tenant_idx ON ${s}.operations (tenant_id, at)`,
     ],
+    [
+      // Spare tenants kept at the head (the pool), and the captured structure new tenants are made from.
+      `ALTER TABLE ${s}.tenants ADD COLUMN pooled boolean NOT NULL DEFAULT false`,
+      `CREATE TABLE ${s}.templates (
+        head text PRIMARY KEY,
+        schema_name text NOT NULL,
+        role_name text,
+        tenant_id text NOT NULL,
+        tenant_key text NOT NULL,
+        script text NOT NULL,
+        rename_safe boolean NOT NULL,
+        per_tenant boolean NOT NULL,
+        captured_by text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`,
+    ],
   ];
 }
 
-export const CONTROL_SCHEMA_VERSION = 1;
+export const CONTROL_SCHEMA_VERSION = 2;

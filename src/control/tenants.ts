@@ -18,6 +18,8 @@ export interface TenantRow {
   createdAt: Date;
   updatedAt: Date;
   archivedAt: Date | null;
+  /** A spare tenant of the pool: hidden from list and show until `tenant create` takes it. */
+  pooled: boolean;
 }
 
 export interface TenantWithJournal extends TenantRow {
@@ -26,7 +28,8 @@ export interface TenantWithJournal extends TenantRow {
 }
 
 const COLUMNS = `t.id, t.schema_name AS schema, t.role_name AS role, t.status, t.key, t.name, t.config,
-  t.created_at AS "createdAt", t.updated_at AS "updatedAt", t.archived_at AS "archivedAt"`;
+  t.created_at AS "createdAt", t.updated_at AS "updatedAt", t.archived_at AS "archivedAt",
+  coalesce((to_jsonb(t) ->> 'pooled')::boolean, false) AS pooled`;
 
 export interface TenantFilter {
   ids?: readonly string[];
@@ -67,6 +70,8 @@ export interface NewTenant {
   name: string | null;
   /** Its config, or the id of a tenant whose config it takes (clone). */
   config: Record<string, unknown> | { from: string };
+  /** A spare tenant for the pool. */
+  pooled?: boolean;
 }
 
 /**
@@ -76,8 +81,9 @@ export interface NewTenant {
 export function insertTenantSql(ctx: Pick<Context, 'config'>, t: NewTenant): string {
   const table = controlTable(ctx.config, 'tenants');
   const config = 'from' in t.config && typeof t.config.from === 'string' ? `(SELECT config FROM ${table} WHERE id = ${literal(t.config.from)})` : `${literal(JSON.stringify(t.config))}::jsonb`;
-  return `INSERT INTO ${table} (id, schema_name, role_name, key, name, config)
-    VALUES (${literal(t.id)}, ${literal(t.schema)}, ${nullable(t.role)}, ${literal(t.key)}, ${nullable(t.name)}, ${config})
+  const pooled = t.pooled ? ', pooled' : '';
+  return `INSERT INTO ${table} (id, schema_name, role_name, key, name, config${pooled})
+    VALUES (${literal(t.id)}, ${literal(t.schema)}, ${nullable(t.role)}, ${literal(t.key)}, ${nullable(t.name)}, ${config}${t.pooled ? ', true' : ''})
     ON CONFLICT (id) DO NOTHING RETURNING id AS tc_inserted`;
 }
 

@@ -16,3 +16,8 @@ export function tenantLockKeys(controlSchema: string, id: string): string {
 export function controlLockKeys(controlSchema: string): string {
   return `hashtext(${literal(`tenantctl-control:${controlSchema}`)}), 0`;
 }
+
+/** tenantLockKeys for an id held in a SQL expression (a column), not a literal. */
+export function tenantLockKeysOf(controlSchema: string, idExpr: string): string {
+  return `hashtext(${literal(`tenantctl:${controlSchema}`)}), hashtext(${idExpr})`;
+}

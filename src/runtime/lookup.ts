@@ -22,8 +22,10 @@ export async function findTenants(ctx: Context, ids: readonly string[] | undefin
     if (wanted && wanted.length > 0) throw unknownTenants(wanted);
     return [];
   }
-  const rows = await readTenants(ctx.pool, ctx, wanted ? { ids: wanted } : { status });
+  let rows = await readTenants(ctx.pool, ctx, wanted ? { ids: wanted } : { status });
   if (wanted) {
+    // The pool's spares are not tenants yet: a command naming one does not find it (migrate and verify of all tenants include them).
+    rows = rows.filter((r) => !r.pooled);
     const found = new Set(rows.map((r) => r.id));
     const unknown = wanted.filter((id) => !found.has(id));
     if (unknown.length > 0) throw unknownTenants(unknown);

@@ -1,4 +1,4 @@
-import { InputError, usage } from '../errors.js';
+import { describeError, InputError, usage } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import { readTenants } from '../control/tenants.js';
 import { parseTenantState, tenantStateSql } from '../control/journal.js';
@@ -18,6 +18,11 @@ import { describeMigrationFailure } from '../migrate/failure-message.js';
 import { buildTenant, checkAbsent, ensureSharedRoleOnce, provisioningMessage, provisionPrologue, registerSql, tenantExists, tenantSpecs, type TenantSpec } from './provision.js';
 import { nameFailingMigration } from '../migrations/diagnose.js';
 import { assertText } from '../runtime/ids.js';
+import type { Template } from '../control/templates.js';
+import { adoptSpareSql, claimSpareSql } from '../control/pool.js';
+import { instantBuildSql } from './provision.js';
+import { ensureTemplate } from './instant/capture.js';
+import { headOf } from './instant/head.js';
 
 export interface CreateTenantsOptions extends FailurePolicy {
   ids: string[];
@@ -27,12 +32,30 @@ export interface CreateTenantsOptions extends FailurePolicy {
   /** Tenant config values. */
   set?: Record<string, string>;
   concurrency?: number;
+  /** Replay every migration instead of making tenants from the captured structure or taking spares from the pool. */
+  replay?: boolean;
+}
+
+/** How a tenant was made: a spare of the pool renamed, the captured structure, or every migration replayed. */
+export type CreateMethod = 'pool' | 'template' | 'replay';
+
+export interface CreatedTenant extends TenantRunResult {
+  method?: CreateMethod;
 }
 
 export interface CreateTenantsResult {
-  tenants: TenantRunResult[];
+  tenants: CreatedTenant[];
   summary: FleetSummary;
   stoppedBecause?: string;
+  /** Why tenants were built by replay although --replay was not asked for (the template could not be captured). */
+  replayBecause?: string;
+}
+
+/** What the run makes tenants from: the template (if captured) and the pool (if its spares can be renamed). */
+export interface CreatePlan {
+  template?: Template;
+  head: string;
+  pool: boolean;
 }
 
 /** Checks create's options without a database: exit 2 for anything wrong. */
@@ -71,14 +94,32 @@ export async function createTenants(ctx: Context, options: CreateTenantsOptions)
   if (registered.size > 0) await assertAsAsked(ctx, specs.filter((s) => registered.has(s.id)), options);
   await migrateShared(ctx);
   await ensureSharedRoleOnce(ctx.pool, ctx);
+  const capture = options.replay ? undefined : await ensureTemplate(ctx, files.list);
+  const plan: CreatePlan = { template: capture?.template, head: headOf(files.list), pool: capture?.template?.renameSafe === true };
+  const result = await createSpecs(ctx, specs, options, plan);
+  return capture?.reason ? { ...result, replayBecause: capture.reason } : result;
+}
+
+/** Runs the creation of these tenants through the work queue (create, and the pool's fill). */
+export async function createSpecs(ctx: Context, specs: TenantSpec[], options: Omit<CreateTenantsOptions, 'ids'>, plan: CreatePlan): Promise<CreateTenantsResult> {
   const clashes = new Set<string>();
-  const outcome = await runFleet<TenantSpec, TenantRunResult>(
+  const outcome = await runFleet<TenantSpec, CreatedTenant>(
     ctx,
     specs,
     tenantFleetOptions<TenantSpec>(ctx, options),
-    (client, spec) => createTenant(client, ctx, spec, options, clashes),
+    async (client, spec) => {
+      if (!plan.template && !plan.pool) return createTenant(client, ctx, spec, options, plan, clashes);
+      try {
+        return await createTenant(client, ctx, spec, options, plan, clashes);
+      } catch (err) {
+        if (isConnectionLoss(err)) throw err;
+        // The instant path failed where a replay may not: replay, which also names a failing migration.
+        ctx.log.warn(`${spec.id}: instant creation failed (${describeError(err)}); replaying the migrations instead`);
+        return createTenant(client, ctx, spec, options, { head: plan.head, pool: false }, clashes);
+      }
+    },
   );
-  const list = resultsWithStopped(specs, outcome);
+  const list: CreatedTenant[] = resultsWithStopped(specs, outcome);
   // A racing create made an id otherwise than asked after the check above: when this run made
   // nothing, that is the same refusal as the check's (exit 2), whichever run got there first.
   const clash = list.find((t) => clashes.has(t.id));
@@ -95,7 +136,7 @@ async function assertAsAsked(ctx: Context, specs: TenantSpec[], options: CreateT
   }
 }
 
-function matches(row: { status: string; key: string; name: string | null; journal: { name: string; checksum: string }[] }, spec: TenantSpec, options: CreateTenantsOptions): boolean {
+function matches(row: { status: string; key: string; name: string | null; journal: { name: string; checksum: string }[] }, spec: TenantSpec, options: Pick<CreateTenantsOptions, 'name'>): boolean {
   if (row.status === 'archived') return false;
   if (row.key !== spec.key) return false;
   if (options.name !== undefined && row.name !== options.name) return false;
@@ -107,10 +148,20 @@ function matches(row: { status: string; key: string; name: string | null; journa
  * first, then this one finds it), its state and the registry insert in one
  * message; then schema, role, migrations, journal and log with COMMIT.
  */
-async function createTenant(client: PoolClient, ctx: Context, spec: TenantSpec, options: CreateTenantsOptions, clashes: Set<string>): Promise<TenantRunResult> {
+async function createTenant(
+  client: PoolClient,
+  ctx: Context,
+  spec: TenantSpec,
+  options: Omit<CreateTenantsOptions, 'ids'>,
+  plan: CreatePlan,
+  clashes: Set<string>,
+): Promise<CreatedTenant> {
   let built: { last: string[]; batch: Batch } | undefined;
+  const instant = Boolean(plan.template) || plan.pool;
+  const claim = plan.pool && !spec.pooled;
+  const prelude = [tenantStateSql(ctx, spec.id), registerSql(ctx, spec), ...(claim ? [claimSpareSql(ctx, plan.head)] : [])];
   try {
-    const outcome = await inTransaction(client, ctx.config, { lock: { ids: [spec.id], wait: true }, prelude: [tenantStateSql(ctx, spec.id), registerSql(ctx, spec)] }, async (tx) => {
+    const outcome = await inTransaction(client, ctx.config, { lock: { ids: [spec.id], wait: true }, prelude }, async (tx): Promise<CreatedTenant> => {
       const existing = parseTenantState(tx.prelude[0]?.rows[0]);
       if (existing) {
         tx.rollbackOnly();
@@ -120,15 +171,29 @@ async function createTenant(client: PoolClient, ctx: Context, spec: TenantSpec, 
           ? ({ id: spec.id, status: 'exists', applied: [] } satisfies TenantRunResult)
           : ({ id: spec.id, status: 'failed', applied: [], error: tenantExists(spec.id).message } satisfies TenantRunResult);
       }
+      const detail = { schema: spec.schema, role: spec.role, key: spec.key, migrations: spec.migrations.length, ...(spec.pooled ? { pooled: true } : {}) };
+      const created = (method: CreateMethod): CreatedTenant => ({ id: spec.id, status: 'created', applied: spec.migrations.map((m) => m.name), method });
+      const spare = tx.prelude[2]?.rows[0] as { tc_pool_id: string; tc_pool_schema: string; tc_pool_role: string | null; tc_pool_locked: boolean } | undefined;
+      if (spare?.tc_pool_locked) {
+        tx.last(adoptSpareSql(ctx, { id: spare.tc_pool_id, schema: spare.tc_pool_schema, role: spare.tc_pool_role }, spec));
+        tx.last(logOperationSql(ctx, 'create', spec.id, { ...detail, fromPool: spare.tc_pool_id }));
+        return created('pool');
+      }
+      const script = plan.template ? instantBuildSql(ctx, spec, plan.template) : undefined;
+      if (script) {
+        for (const sql of script) tx.last(sql);
+        tx.last(logOperationSql(ctx, 'create', spec.id, { ...detail, from: 'template' }));
+        return created('template');
+      }
       built = await buildTenant(client, ctx, spec, { defer: true });
       for (const sql of built.last) tx.last(sql);
-      tx.last(logOperationSql(ctx, 'create', spec.id, { schema: spec.schema, role: spec.role, key: spec.key, migrations: spec.migrations.length }));
-      return { id: spec.id, status: 'created', applied: spec.migrations.map((m) => m.name) } satisfies TenantRunResult;
+      tx.last(logOperationSql(ctx, 'create', spec.id, detail));
+      return created('replay');
     });
     if (outcome.locked) throw new InputError('internal_error', 'lock refused while waiting');
     return outcome.value;
   } catch (err) {
-    if (isConnectionLoss(err)) throw err;
+    if (isConnectionLoss(err) || (instant && !built)) throw err;
     let failure = err instanceof MigrationFailure ? err : built ? blame(built.batch, err) : new MigrationFailure(undefined, err);
     failure = await nameFailingMigration(client, ctx.config, { lock: { ids: [spec.id], wait: true } }, { migrations: spec.migrations, direction: 'up', prologue: provisionPrologue(ctx, spec), log: ctx.log }, failure);
     const error = provisioningMessage(failure, spec) ?? describeMigrationFailure(failure, spec.migrations);

@@ -13,6 +13,8 @@ export interface TenantSummary {
   name: string | null;
   applied: number;
   pending: number;
+  /** A spare of the pool (listed only when asked for). */
+  pooled?: boolean;
 }
 
 export interface TenantDetail extends TenantSummary {
@@ -31,18 +33,18 @@ export function assertStatus(status: string, allowed: readonly string[] = STATUS
 }
 
 function summary(t: TenantWithJournal, pending: number): TenantSummary {
-  return { id: t.id, schema: t.schema, status: t.status, key: t.key, name: t.name, applied: t.journal.length, pending };
+  return { id: t.id, schema: t.schema, status: t.status, key: t.key, name: t.name, applied: t.journal.length, pending, ...(t.pooled ? { pooled: true } : {}) };
 }
 
-/** Every tenant (or those with `status`), with applied and pending counts: one query. */
-export async function listTenants(ctx: Context, options: { status?: string } = {}): Promise<{ tenants: TenantSummary[] }> {
+/** Every tenant (or those with `status`), with applied and pending counts: one query. The pool's spares only with `pooled`. */
+export async function listTenants(ctx: Context, options: { status?: string; pooled?: boolean } = {}): Promise<{ tenants: TenantSummary[] }> {
   if (options.status !== undefined) assertStatus(options.status);
   const files = await tenantMigrations(ctx);
-  const rows = await findTenants(ctx, undefined, options.status as TenantStatus | undefined);
+  const rows = (await findTenants(ctx, undefined, options.status as TenantStatus | undefined)).filter((t) => options.pooled || !t.pooled);
   return { tenants: rows.map((t) => summary(t, planUp(files.list, t.journal).pending.length)) };
 }
 
-/** One tenant: the summary, its config and its applied migrations. */
+/** One tenant: the summary, its config and its applied migrations (a spare of the pool is unknown, as to every command naming it). */
 export async function showTenant(ctx: Context, id: string): Promise<{ tenant: TenantDetail }> {
   const files = await tenantMigrations(ctx);
   const [t] = await findTenants(ctx, [id]);

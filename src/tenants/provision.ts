@@ -11,11 +11,14 @@ import { createTenantRoleSql, ensureSharedRole, revokePublicSql } from '../roles
 import { databaseOid, sharedRoleName, tenantRoleName } from '../roles/names.js';
 import { ident } from '../util/quote.js';
 import { assertSchemaNameAllowed } from '../runtime/ids.js';
+import type { Template } from '../control/templates.js';
+import { scriptFor } from './instant/rewrite.js';
 
 /**
- * The one way a tenant comes into being (create, clone; later import and the
- * pool): registry row, schema, role and grants, the migrations with PUBLIC's
- * access revoked after them, and the journal, all in the caller's transaction.
+ * The one way a tenant comes into being (create, clone, the pool; later
+ * import): registry row, schema, role and grants, the migrations with PUBLIC's
+ * access revoked after them (or the captured structure of a template built that
+ * way, see instantBuildSql), and the journal, all in the caller's transaction.
  */
 
 export interface TenantSpec extends NewTenant {
@@ -83,14 +86,15 @@ export function registerSql(ctx: Context, spec: TenantSpec): string {
  * last batch is not sent but returned (with the journal write), for the
  * caller's COMMIT message; otherwise everything has run when it returns.
  */
-export async function buildTenant(db: Queryable, ctx: Context, spec: TenantSpec, options: { defer: boolean }): Promise<{ last: string[]; batch: Batch }> {
+export async function buildTenant(db: Queryable, ctx: Context, spec: TenantSpec, options: { defer: boolean; journal?: boolean }): Promise<{ last: string[]; batch: Batch }> {
   const batch = await runMigrationActions(db, spec.migrations, 'up', ctx.log, {
     prologue: provisionPrologue(ctx, spec),
     epilogue: spec.role ? revokePublicSql(spec.schema) : '',
     deferLast: options.defer,
     inlineNonTransactional: true,
   });
-  const journal = recordAppliedSql(ctx, spec.id, spec.migrations);
+  // A template has no registry row: no journal (options.journal false).
+  const journal = options.journal === false ? '' : recordAppliedSql(ctx, spec.id, spec.migrations);
   if (options.defer) return { last: [batch.text, journal].filter(Boolean), batch };
   if (journal) await db.query(journal);
   return { last: [], batch };
@@ -112,3 +116,20 @@ export function provisioningMessage(err: unknown, spec: TenantSpec): string | un
 }
 
 export { tenantExists };
+
+/**
+ * The instant way, for the caller's COMMIT message: the role, then the
+ * template's captured script with the tenant's names, then the journal as if
+ * every migration ran. Undefined when this tenant must be built by replay.
+ */
+export function instantBuildSql(ctx: Context, spec: TenantSpec, template: Template): string[] | undefined {
+  const script = scriptFor(template, { schema: spec.schema, role: spec.role, id: spec.id, key: spec.key });
+  if (script === undefined) return undefined;
+  const parts: string[] = [];
+  if (spec.role && spec.sharedRole) parts.push(`CREATE ROLE ${ident(spec.role)} NOLOGIN; GRANT ${ident(spec.sharedRole)} TO ${ident(spec.role)}`);
+  // A line comment at its end must not swallow what follows in the same message.
+  parts.push(`${script.trim()}\n`);
+  const journal = recordAppliedSql(ctx, spec.id, spec.migrations);
+  if (journal) parts.push(journal);
+  return parts;
+}

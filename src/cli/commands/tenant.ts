@@ -52,8 +52,9 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
     .option('--key <value>', "the tenant key its rows carry in the ownership column (default: the id)")
     .option('--set <key=value>', 'tenant config value (repeatable)', collectPairs)
     .option('--concurrency <n>', 'tenants created at once', positiveInt('--concurrency'))
+    .option('--replay', 'replay every migration (no captured structure, no spare from the pool)')
     .action((ids: string[], opts, cmd: Command) => {
-      const options = { ids, name: opts.name, key: opts.key, set: opts.set, concurrency: opts.concurrency };
+      const options = { ids, name: opts.name, key: opts.key, set: opts.set, concurrency: opts.concurrency, replay: opts.replay === true };
       return run(
         cmd,
         async (tc, env) => {
@@ -62,8 +63,12 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
           const s = r.summary;
           const exists = r.tenants.filter((t) => t.status === 'exists').length;
           return {
-            json: { tenants: r.tenants, summary: { created: s.migrated, exists, failed: s.failed, skipped: s.skipped } },
-            human: [...fleetLines(env, r.tenants, 'created'), `${s.migrated} created, ${exists ? `${exists} already there, ` : ''}${s.failed} failed, ${s.skipped} skipped`],
+            json: { tenants: r.tenants, summary: { created: s.migrated, exists, failed: s.failed, skipped: s.skipped }, ...(r.replayBecause ? { replayBecause: r.replayBecause } : {}) },
+            human: [
+              ...fleetLines(env, r.tenants, 'created'),
+              ...(r.replayBecause ? [`${env.c.yellow('replayed')} the migrations: ${r.replayBecause}`] : []),
+              `${s.migrated} created, ${exists ? `${exists} already there, ` : ''}${s.failed} failed, ${s.skipped} skipped`,
+            ],
             exitCode: fleetExitCode(r.tenants),
           };
         },
@@ -75,9 +80,10 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
     .command('list')
     .description('id, schema, status, key, applied and pending migrations of every tenant')
     .option('--status <status>', 'only tenants with this status: active, suspended or archived')
+    .option('--pooled', "also the pool's spare tenants")
     .action((opts, cmd: Command) =>
       run(cmd, async (tc) => {
-        const r = await listTenants(tc, { status: opts.status });
+        const r = await listTenants(tc, { status: opts.status, pooled: opts.pooled === true });
         return {
           json: { tenants: r.tenants },
           human:
@@ -85,7 +91,7 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
               ? ['no tenants']
               : table(
                   ['id', 'schema', 'status', 'key', 'applied', 'pending'],
-                  r.tenants.map((t) => [t.id, t.schema, t.status, t.key, t.applied, t.pending]),
+                  r.tenants.map((t) => [t.pooled ? `${t.id} (spare)` : t.id, t.schema, t.status, t.key, t.applied, t.pending]),
                 ),
           exitCode: 0,
         };
