@@ -31,7 +31,11 @@ async function setup(opts, url, n) {
   await withClient(url, async (c) => {
     for (const sql of fillSql(n)) await c.query(sql);
   });
-  log(`setup: ${opts.rows.toLocaleString('en-US')} rows in tenant src (${Object.entries(n).map(([t, k]) => `${t} ${k}`).join(', ')}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(
+    `setup: ${opts.rows.toLocaleString('en-US')} rows in tenant src (${Object.entries(n)
+      .map(([t, k]) => `${t} ${k}`)
+      .join(', ')}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 }
 
 async function reset(url, refillSource) {
@@ -91,7 +95,14 @@ async function main() {
   mkdirSync(join(WORK_DIR, 'logs'), { recursive: true });
   // The example application, whatever the current directory holds. No per-tenant roles: they do
   // not take part in a copy, and roles belong to the server, so they would outlive the database.
-  writeFileSync(CONFIG, JSON.stringify({ tenantMigrations: join(REPO_ROOT, 'migrations', 'tenant'), sharedMigrations: join(REPO_ROOT, 'migrations', 'shared'), roles: false }));
+  writeFileSync(
+    CONFIG,
+    JSON.stringify({
+      tenantMigrations: join(REPO_ROOT, 'migrations', 'tenant'),
+      sharedMigrations: join(REPO_ROOT, 'migrations', 'shared'),
+      roles: false,
+    }),
+  );
   const server = await serverInfo(opts.databaseUrl);
   const url = await createDatabase(opts.databaseUrl, DATABASE);
   const onSignal = async () => {
@@ -117,23 +128,34 @@ async function main() {
         await checkpoint(opts.databaseUrl);
         await sleep(opts.settle);
         const [cmd, args] = leg.command();
-        const result = await timed(cmd, args, { cwd: WORK_DIR, env: process.env, logBase: join(WORK_DIR, 'logs', `${leg.id}-r${round + 1}`) });
+        const result = await timed(cmd, args, {
+          cwd: WORK_DIR,
+          env: process.env,
+          logBase: join(WORK_DIR, 'logs', `${leg.id}-r${round + 1}`),
+        });
         if (leg.verb === 'move') sourceFull = false;
         const problems = await check(url, leg, n, result);
         runs.get(leg.id).push({ wall: result.wall, ok: problems.length === 0, problems });
-        log(`[r${round + 1}] ${leg.label}: ${result.wall.toFixed(2)} s, ${problems.length ? `CHECK FAILED: ${problems.join('; ')}` : 'check ok'}`);
+        log(
+          `[r${round + 1}] ${leg.label}: ${result.wall.toFixed(2)} s, ${problems.length ? `CHECK FAILED: ${problems.join('; ')}` : 'check ok'}`,
+        );
       }
     }
     const header = [
       `# Copy benchmark${opts.quick ? ' (quick)' : ''}, ${new Date().toISOString()}`,
       '',
       `PostgreSQL ${server.version} (shared_buffers ${server.shared_buffers}); ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GB RAM; Node ${process.version}.`,
-      `One tenant of the example application with ${opts.rows.toLocaleString('en-US')} rows (${Object.entries(n).map(([t, k]) => `${t} ${k.toLocaleString('en-US')}`).join(', ')}) copied, then moved, into an empty tenant.`,
+      `One tenant of the example application with ${opts.rows.toLocaleString('en-US')} rows (${Object.entries(n)
+        .map(([t, k]) => `${t} ${k.toLocaleString('en-US')}`)
+        .join(', ')}) copied, then moved, into an empty tenant.`,
       `Load average (5 min) ${loadBefore.toFixed(2)} at the start, ${loadavg()[1].toFixed(2)} at the end: other work on the machine slows every leg alike, but widens the spread of the runs.`,
       `${opts.repeat} round${opts.repeat === 1 ? '' : 's'}, legs interleaved in a rotating order; before every run the target is emptied, the source refilled if a move emptied it, both vacuumed, CHECKPOINT, ${opts.settle} s of rest.`,
       'Wall time is from spawning the command to its exit: for tenantctl, Node start-up, connecting, locks, planning, sequences and the operations log included; psql runs the bare statements in one transaction (`psql -1 -f`).',
       ...(opts.rows < 500_000
-        ? ['', `At ${opts.rows.toLocaleString('en-US')} rows tenantctl's fixed cost (about 0.35 s: Node start-up, loading the CLI, connecting) is a large part of its time, so the ratio to psql is larger than at 1,000,000 rows.`]
+        ? [
+            '',
+            `At ${opts.rows.toLocaleString('en-US')} rows tenantctl's fixed cost (about 0.35 s: Node start-up, loading the CLI, connecting) is a large part of its time, so the ratio to psql is larger than at 1,000,000 rows.`,
+          ]
         : []),
     ];
     const report = copyReport({ header, legs, runs, rows: opts.rows });

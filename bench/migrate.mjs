@@ -30,16 +30,44 @@ function scenarioPlan(opts, migrationCount) {
   const tools = (ids) => opts.tools.filter((t) => ids.includes(t));
   const all = [...LEGS.keys()];
   if (opts.scenarios.includes(1)) {
-    plan.push({ key: '1', title: `fresh, N=${opts.n[1]}, all ${migrationCount} migrations pending`, n: opts.n[1], from: 0, to: migrationCount, tools: tools(all) });
+    plan.push({
+      key: '1',
+      title: `fresh, N=${opts.n[1]}, all ${migrationCount} migrations pending`,
+      n: opts.n[1],
+      from: 0,
+      to: migrationCount,
+      tools: tools(all),
+    });
   }
   if (opts.scenarios.includes(2)) {
-    plan.push({ key: '2', title: `one pending, N=${opts.n[2]} at migration ${migrationCount - 1}, the ${migrationCount}th pending`, n: opts.n[2], from: migrationCount - 1, to: migrationCount, tools: tools(all) });
+    plan.push({
+      key: '2',
+      title: `one pending, N=${opts.n[2]} at migration ${migrationCount - 1}, the ${migrationCount}th pending`,
+      n: opts.n[2],
+      from: migrationCount - 1,
+      to: migrationCount,
+      tools: tools(all),
+    });
   }
   if (opts.scenarios.includes(3)) {
-    plan.push({ key: '3', title: `nothing pending, N=${opts.n[3]} at the head of the first 3 migrations`, n: opts.n[3], from: 3, to: 3, tools: tools(all) });
+    plan.push({
+      key: '3',
+      title: `nothing pending, N=${opts.n[3]} at the head of the first 3 migrations`,
+      n: opts.n[3],
+      from: 3,
+      to: 3,
+      tools: tools(all),
+    });
     const small = Math.max(1, Math.floor(opts.n[3] / 10));
     if (opts.tools.includes('tenantctl')) {
-      plan.push({ key: '3-small', title: `nothing pending, N/10=${small} (tenantctl only, for its round-trip count)`, n: small, from: 3, to: 3, tools: ['tenantctl'] });
+      plan.push({
+        key: '3-small',
+        title: `nothing pending, N/10=${small} (tenantctl only, for its round-trip count)`,
+        n: small,
+        from: 3,
+        to: 3,
+        tools: ['tenantctl'],
+      });
     }
   }
   return plan;
@@ -94,7 +122,7 @@ async function runOnce(ctx, sc, leg, template, round) {
     outcome.rssKb ??= leg.rssFromStdout?.(tail(outcome.stdoutFile, 10000)) ?? null;
     const problems = outcome.code === 0 ? [] : [`exit code ${outcome.code}: ${tail(outcome.stderrFile, 600).trim()}`];
     try {
-      problems.push(...await leg.check(ctx, sc, url, outcome));
+      problems.push(...(await leg.check(ctx, sc, url, outcome)));
     } catch (e) {
       problems.push(`check itself failed: ${e.message}`);
     }
@@ -130,7 +158,8 @@ async function runScenario(ctx, sc) {
 /** Fixed cost of starting a Node process, bare and as tenantctl (median of 3), for reading small-N rows. */
 async function startupCosts(ctx) {
   const probes = [['node', process.execPath, ['-e', '']]];
-  if (ctx.opts.tools.includes('tenantctl') && existsSync(tenantctlBin(REPO_ROOT))) probes.push(['tenantctl --version', process.execPath, [tenantctlBin(REPO_ROOT), '--version']]);
+  if (ctx.opts.tools.includes('tenantctl') && existsSync(tenantctlBin(REPO_ROOT)))
+    probes.push(['tenantctl --version', process.execPath, [tenantctlBin(REPO_ROOT), '--version']]);
   const costs = [];
   for (const [name, cmd, args] of probes) {
     const walls = [];
@@ -145,7 +174,9 @@ function header(ctx, plan) {
   return [
     `# Migration benchmark${opts.quick ? ' (quick)' : ''}, ${new Date().toISOString()}`,
     '',
-    `- machine: ${cpus().length} cores (${cpus()[0]?.model?.trim()}), ${(totalmem() / 2 ** 30).toFixed(1)} GB RAM, load ${loadavg().map((x) => x.toFixed(2)).join(' ')} at start`,
+    `- machine: ${cpus().length} cores (${cpus()[0]?.model?.trim()}), ${(totalmem() / 2 ** 30).toFixed(1)} GB RAM, load ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} at start`,
     `- server: PostgreSQL ${server.version}, shared_buffers ${server.shared_buffers}, max_connections ${server.max_connections}; client Node ${process.version}`,
     `- tenants: ${plan.map((sc) => `s${sc.key} N=${sc.n}`).join(', ')}; rounds ${opts.repeat} (median reported); settle ${opts.settle} s + CHECKPOINT before every timed run; tenantctl concurrency ${opts.concurrency}`,
     `- peak RSS: ${haveGnuTime ? 'GNU time %M of the timed command (largest process in its tree; client side only, not the server backends)' : 'runner() children report their own; n/a for the others (no /usr/bin/time)'}`,
@@ -222,11 +253,23 @@ async function main() {
 
 function notes(plan) {
   const lines = ['### Notes', ''];
-  lines.push('- Every tool runs byte-identical DDL (bench/lib/workload-migrations.mjs); each tool gets its own database per scenario, copied from an untimed setup (psql for the alternatives, with node-pg-migrate\'s `pgmigrations` rows written; `tenantctl init` + `tenant create` with the first K migrations for tenantctl).');
-  lines.push('- runner() legs: `runner({ databaseUrl, dir, schema, createSchema: true, migrationsTable: "pgmigrations", direction: "up", singleTransaction: true })` per tenant; the sequential one takes node-pg-migrate\'s advisory lock, the 4-at-a-time one passes `noLock: true`.');
-  lines.push('- node-pg-migrate CLI: `node-pg-migrate up -m DIR --schema t_NNNNN --create-schema --migrations-table pgmigrations -d DATABASE_URL` per tenant in a bash loop, output to a file.');
-  if (plan.some((sc) => sc.from > 0 && sc.from < sc.to)) lines.push('- Scenario 2 floor: just the pending migration\'s DDL per tenant in one psql session, one transaction per tenant, no bookkeeping.');
-  if (plan.some((sc) => sc.from === sc.to)) lines.push('- Scenario 3 floor: there is nothing to migrate, so the floor is one psql session sending a trivial `SELECT 1` per tenant.');
+  lines.push(
+    "- Every tool runs byte-identical DDL (bench/lib/workload-migrations.mjs); each tool gets its own database per scenario, copied from an untimed setup (psql for the alternatives, with node-pg-migrate's `pgmigrations` rows written; `tenantctl init` + `tenant create` with the first K migrations for tenantctl).",
+  );
+  lines.push(
+    '- runner() legs: `runner({ databaseUrl, dir, schema, createSchema: true, migrationsTable: "pgmigrations", direction: "up", singleTransaction: true })` per tenant; the sequential one takes node-pg-migrate\'s advisory lock, the 4-at-a-time one passes `noLock: true`.',
+  );
+  lines.push(
+    '- node-pg-migrate CLI: `node-pg-migrate up -m DIR --schema t_NNNNN --create-schema --migrations-table pgmigrations -d DATABASE_URL` per tenant in a bash loop, output to a file.',
+  );
+  if (plan.some((sc) => sc.from > 0 && sc.from < sc.to))
+    lines.push(
+      "- Scenario 2 floor: just the pending migration's DDL per tenant in one psql session, one transaction per tenant, no bookkeeping.",
+    );
+  if (plan.some((sc) => sc.from === sc.to))
+    lines.push(
+      '- Scenario 3 floor: there is nothing to migrate, so the floor is one psql session sending a trivial `SELECT 1` per tenant.',
+    );
   return lines.join('\n');
 }
 

@@ -55,7 +55,15 @@ function options() {
   };
   const rate = Number(values.rate);
   if (!Number.isInteger(rate) || rate < 0) throw new Error('--rate must be a whole number (0 or more)');
-  return { url, rate, tenants: int('tenants'), rows: int('rows'), writers: int('writers'), baselineSeconds: int('baseline-seconds'), holdSeconds: int('hold-seconds') };
+  return {
+    url,
+    rate,
+    tenants: int('tenants'),
+    rows: int('rows'),
+    writers: int('writers'),
+    baselineSeconds: int('baseline-seconds'),
+    holdSeconds: int('hold-seconds'),
+  };
 }
 
 const ids = (n) => Array.from({ length: n }, (_, i) => `t${String(i + 1).padStart(3, '0')}`);
@@ -91,14 +99,20 @@ function project() {
   mkdirSync(join(WORK, 'shared'), { recursive: true });
   for (const [file, text] of Object.entries(MIGRATIONS)) writeFileSync(join(WORK, 'tenant', file), text);
   writeFileSync(join(WORK, 'package.json'), '{"type":"module"}\n');
-  writeFileSync(join(WORK, 'tenantctl.config.json'), JSON.stringify({ roles: false, tenantMigrations: 'tenant', sharedMigrations: 'shared' }));
+  writeFileSync(
+    join(WORK, 'tenantctl.config.json'),
+    JSON.stringify({ roles: false, tenantMigrations: 'tenant', sharedMigrations: 'shared' }),
+  );
 }
 
 /** Runs the built CLI in the bench project; resolves with exit code, parsed JSON and wall seconds. */
 function tenantctl(url, args) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [BIN, '--database-url', url, ...args, '--json'], { cwd: WORK, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, '--database-url', url, ...args, '--json'], {
+      cwd: WORK,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -143,7 +157,8 @@ function startWriters(url, tenants, perTenant, rows, rate) {
             if (stop) break;
             const t0 = performance.now();
             try {
-              if (i++ % 2 === 0) await client.query(`INSERT INTO ${table} (tenant_id, n, payload) VALUES ($1, $2, md5($3))`, [id, i, String(i)]);
+              if (i++ % 2 === 0)
+                await client.query(`INSERT INTO ${table} (tenant_id, n, payload) VALUES ($1, $2, md5($3))`, [id, i, String(i)]);
               else await client.query(`UPDATE ${table} SET n = n + 1 WHERE id = $1`, [1 + Math.floor(Math.random() * rows)]);
               latencies.push(performance.now() - t0);
             } catch (err) {
@@ -186,9 +201,14 @@ async function setup(url, opts) {
     await c.query(`DELETE FROM tenantctl.tenant_migrations WHERE name <> '1700000000000_bench_rows'`);
     for (const id of ids(opts.tenants)) {
       const schema = quoteIdent(`tenant_${id}`);
-      await c.query(`DROP INDEX ${schema}.bench_rows_payload_tx; DROP INDEX ${schema}.bench_rows_payload_cc; DROP INDEX ${schema}.bench_rows_payload_cc1; ALTER TABLE ${schema}.bench_rows DROP COLUMN flag, DROP COLUMN flag2`);
+      await c.query(
+        `DROP INDEX ${schema}.bench_rows_payload_tx; DROP INDEX ${schema}.bench_rows_payload_cc; DROP INDEX ${schema}.bench_rows_payload_cc1; ALTER TABLE ${schema}.bench_rows DROP COLUMN flag, DROP COLUMN flag2`,
+      );
       log(`setup: ${id}: ${opts.rows} rows`);
-      await c.query(`INSERT INTO ${schema}.bench_rows (tenant_id, n, payload) SELECT $1, g, md5(g::text) FROM generate_series(1, $2::int) g`, [id, opts.rows]);
+      await c.query(
+        `INSERT INTO ${schema}.bench_rows (tenant_id, n, payload) SELECT $1, g, md5(g::text) FROM generate_series(1, $2::int) g`,
+        [id, opts.rows],
+      );
     }
     await c.query('VACUUM ANALYZE');
   });
@@ -259,14 +279,24 @@ async function main() {
     const lines = [];
     lines.push(`# online migrations, ${started.toISOString()}`);
     lines.push('');
-    lines.push(`PostgreSQL ${server.version}; ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-    lines.push(`${opts.tenants} tenants x ${opts.rows} rows; ${opts.writers} writer connection(s) per tenant (INSERT / UPDATE by key, one statement each, autocommit), ${opts.rate ? `${opts.rate} writes/s each` : 'as fast as they can'}; tenantctl concurrency 4 unless said`);
-    lines.push('Writers run 1 s before each migrate starts and stop when it exits (tenantctl start-up included); the index is on (payload, n), payload an md5 text.');
+    lines.push(
+      `PostgreSQL ${server.version}; ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
+    lines.push(
+      `${opts.tenants} tenants x ${opts.rows} rows; ${opts.writers} writer connection(s) per tenant (INSERT / UPDATE by key, one statement each, autocommit), ${opts.rate ? `${opts.rate} writes/s each` : 'as fast as they can'}; tenantctl concurrency 4 unless said`,
+    );
+    lines.push(
+      'Writers run 1 s before each migrate starts and stop when it exits (tenantctl start-up included); the index is on (payload, n), payload an md5 text.',
+    );
     lines.push('');
     lines.push('| writers during | writes | writes/s | p50 ms | p99 ms | max ms | errors | migrate s | exit |');
     lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const [label, r] of rows) {
-      lines.push(`| ${label} | ${r.writes} | ${(r.writes / r.seconds).toFixed(0)} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.errors} | ${r.migrate ? r.migrate.seconds.toFixed(1) : '-'} | ${r.migrate ? r.migrate.code : '-'} |`);
+      lines.push(
+        `| ${label} | ${r.writes} | ${(r.writes / r.seconds).toFixed(0)} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.errors} | ${r.migrate ? r.migrate.seconds.toFixed(1) : '-'} | ${r.migrate ? r.migrate.code : '-'} |`,
+      );
     }
     lines.push('');
     for (const [label, r] of rows) if (r.firstError) lines.push(`${label}: first writer error: ${r.firstError}`);

@@ -44,9 +44,17 @@ const USAGE = `usage: node bench/verify.mjs [--quick] [--database-url URL] [opti
 function options() {
   const { values } = parseArgs({
     options: {
-      quick: { type: 'boolean' }, 'database-url': { type: 'string' }, tenants: { type: 'string' }, rows: { type: 'string' },
-      'big-rows': { type: 'string' }, 'scale-tenants': { type: 'string' }, repeat: { type: 'string' }, settle: { type: 'string' }, out: { type: 'string' },
-      keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      quick: { type: 'boolean' },
+      'database-url': { type: 'string' },
+      tenants: { type: 'string' },
+      rows: { type: 'string' },
+      'big-rows': { type: 'string' },
+      'scale-tenants': { type: 'string' },
+      repeat: { type: 'string' },
+      settle: { type: 'string' },
+      out: { type: 'string' },
+      keep: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
@@ -68,8 +76,10 @@ function options() {
     keep: Boolean(values.keep),
   };
   if (!opts.databaseUrl) throw new Error(`no server: pass --database-url or set DATABASE_URL\n${USAGE}`);
-  for (const k of ['n', 'rows', 'bigRows', 'repeat']) if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new Error(`--${k} must be a positive integer`);
-  if (!Number.isInteger(opts.scaleTenants) || (opts.scaleTenants !== 0 && opts.scaleTenants <= opts.n)) throw new Error('--scale-tenants must be 0 or more than --tenants');
+  for (const k of ['n', 'rows', 'bigRows', 'repeat'])
+    if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new Error(`--${k} must be a positive integer`);
+  if (!Number.isInteger(opts.scaleTenants) || (opts.scaleTenants !== 0 && opts.scaleTenants <= opts.n))
+    throw new Error('--scale-tenants must be 0 or more than --tenants');
   return opts;
 }
 
@@ -78,19 +88,42 @@ function options() {
  * with every check; and the big tenant alone, scanned and verified.
  */
 function legs(url, files) {
-  const tenantctl = (extra) => ({ cmd: process.execPath, args: [join(REPO, 'bin', 'tenantctl.js'), '--database-url', url, 'verify', '--json', ...extra] });
+  const tenantctl = (extra) => ({
+    cmd: process.execPath,
+    args: [join(REPO, 'bin', 'tenantctl.js'), '--database-url', url, 'verify', '--json', ...extra],
+  });
   const psql = (file) => ({ cmd: 'psql', args: [url, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-f', file] });
   const fleet = ['scan', 'scan-heap'];
   const big = ['scan-big', 'scan-heap-big'];
   return [
-    { id: 'scan', baselines: fleet, label: 'fleet: scan with psql, `SELECT count(*) ... WHERE tenant_id <> key` per table, one session, as planned', ...psql(files.scan) },
-    { id: 'scan-heap', baselines: fleet, label: 'fleet: the same scan with index scans off (every row read from the heap)', ...psql(files.scanHeap) },
+    {
+      id: 'scan',
+      baselines: fleet,
+      label: 'fleet: scan with psql, `SELECT count(*) ... WHERE tenant_id <> key` per table, one session, as planned',
+      ...psql(files.scan),
+    },
+    {
+      id: 'scan-heap',
+      baselines: fleet,
+      label: 'fleet: the same scan with index scans off (every row read from the heap)',
+      ...psql(files.scanHeap),
+    },
     { id: 'ownership', baselines: fleet, label: 'fleet: `tenantctl verify --check ownership`', ...tenantctl(['--check', 'ownership']) },
     { id: 'verify', baselines: fleet, label: 'fleet: `tenantctl verify` (all 6 checks)', ...tenantctl([]) },
     { id: 'scan-big', baselines: big, label: `tenant ${BIG} alone: the scan of its 4 tables, as planned`, ...psql(files.bigScan) },
     { id: 'scan-heap-big', baselines: big, label: `tenant ${BIG} alone: the scan with index scans off`, ...psql(files.bigScanHeap) },
-    { id: 'ownership-big', baselines: big, label: `tenant ${BIG} alone: \`tenantctl verify --check ownership --tenant ${BIG}\``, ...tenantctl(['--check', 'ownership', '--tenant', BIG]) },
-    { id: 'ownership-small', baselines: big, label: `tenant ${tenantId(1)} alone: \`tenantctl verify --check ownership --tenant ${tenantId(1)}\``, ...tenantctl(['--check', 'ownership', '--tenant', tenantId(1)]) },
+    {
+      id: 'ownership-big',
+      baselines: big,
+      label: `tenant ${BIG} alone: \`tenantctl verify --check ownership --tenant ${BIG}\``,
+      ...tenantctl(['--check', 'ownership', '--tenant', BIG]),
+    },
+    {
+      id: 'ownership-small',
+      baselines: big,
+      label: `tenant ${tenantId(1)} alone: \`tenantctl verify --check ownership --tenant ${tenantId(1)}\``,
+      ...tenantctl(['--check', 'ownership', '--tenant', tenantId(1)]),
+    },
   ];
 }
 
@@ -101,11 +134,18 @@ function judge(leg, outcome, expected) {
   const small = leg.id.endsWith('-small');
   const mine = (e) => (big ? e.tenant === BIG : small ? e.tenant === tenantId(1) : true);
   if (leg.id.startsWith('scan')) {
-    const bad = out.trim().split('\n').filter((l) => l && Number(l.split('|')[1]) > 0).map((l) => l.split('|')[0]);
-    const want = expected.filter((e) => e.check === 'ownership' && e.object !== 'invoices' && mine(e)).map((e) => `${e.tenant}.${e.object}`);
+    const bad = out
+      .trim()
+      .split('\n')
+      .filter((l) => l && Number(l.split('|')[1]) > 0)
+      .map((l) => l.split('|')[0]);
+    const want = expected
+      .filter((e) => e.check === 'ownership' && e.object !== 'invoices' && mine(e))
+      .map((e) => `${e.tenant}.${e.object}`);
     const problems = outcome.code !== 0 ? [`exit ${outcome.code}`] : [];
     // the scan's <> cannot see NULL owners: that is the scan's blind spot, not a failed check
-    if (bad.sort().join() !== want.sort().join()) problems.push(`found ${bad.join(', ') || 'nothing'}, expected ${want.join(', ') || 'nothing'}`);
+    if (bad.sort().join() !== want.sort().join())
+      problems.push(`found ${bad.join(', ') || 'nothing'}, expected ${want.join(', ') || 'nothing'}`);
     return { result: bad.length ? `rows in ${bad.join(', ')}` : 'nothing found', problems, roundTrips: null };
   }
   let doc;
@@ -123,7 +163,13 @@ function judge(leg, outcome, expected) {
   if (extra.length) problems.push(`unexpected ${extra.join('; ')}`);
   if (outcome.code !== (want.length ? 1 : 0)) problems.push(`exit ${outcome.code}`);
   const checkSeconds = doc.checks.reduce((n, c) => n + c.seconds, 0);
-  return { result: `${doc.violations.length} violations, exit ${outcome.code}`, problems, roundTrips: doc.stats.roundTrips, checkSeconds, doc };
+  return {
+    result: `${doc.violations.length} violations, exit ${outcome.code}`,
+    problems,
+    roundTrips: doc.stats.roundTrips,
+    checkSeconds,
+    doc,
+  };
 }
 
 async function measureState(opts, url, name, files, expected) {
@@ -135,11 +181,17 @@ async function measureState(opts, url, name, files, expected) {
     for (const leg of order) {
       await checkpoint(opts.databaseUrl);
       await sleep(opts.settle);
-      const outcome = await timed(leg.cmd, leg.args, { cwd: REPO, env: { ...process.env, NO_COLOR: '1' }, logBase: join(WORK, `${name}-${leg.id}-${round}`) });
+      const outcome = await timed(leg.cmd, leg.args, {
+        cwd: REPO,
+        env: { ...process.env, NO_COLOR: '1' },
+        logBase: join(WORK, `${name}-${leg.id}-${round}`),
+      });
       const verdict = judge(leg, outcome, expected);
       if (leg.id === 'verify' && verdict.doc) lastFull = verdict.doc;
       runs.get(leg.id).push({ wall: outcome.wall, ...verdict });
-      log(`[${name} r${round + 1}] ${leg.id}: ${outcome.wall.toFixed(3)} s, ${verdict.result}${verdict.problems.length ? `  !!! ${verdict.problems.join('; ')}` : ''}`);
+      log(
+        `[${name} r${round + 1}] ${leg.id}: ${outcome.wall.toFixed(3)} s, ${verdict.result}${verdict.problems.length ? `  !!! ${verdict.problems.join('; ')}` : ''}`,
+      );
     }
   }
   return {
@@ -156,7 +208,21 @@ async function measureState(opts, url, name, files, expected) {
 /** Server time only: the ownership probe of the big tenant's largest table, against the scan of it, as planned and from the heap. */
 async function probePlan(url) {
   const { probeSql } = await import('../dist/src/verify/checks/ownership/probe-sql.js');
-  const table = { tenant: BIG, schema: `tenant_${BIG}`, table: 'tasks', column: 'tenant_id', kind: 'r', hasColumn: true, typeSchema: 'pg_catalog', typeName: 'text', typeLabel: 'text', indexed: true, othersHave: false, pages: 1e6, tuples: 6e6 };
+  const table = {
+    tenant: BIG,
+    schema: `tenant_${BIG}`,
+    table: 'tasks',
+    column: 'tenant_id',
+    kind: 'r',
+    hasColumn: true,
+    typeSchema: 'pg_catalog',
+    typeName: 'text',
+    typeLabel: 'text',
+    indexed: true,
+    othersHave: false,
+    pages: 1e6,
+    tuples: 6e6,
+  };
   const scan = `SELECT count(*) FROM "tenant_${BIG}".tasks WHERE tenant_id <> $1`;
   return withClient(url, async (c) => {
     const plan = async (sql) => (await c.query(`EXPLAIN (ANALYZE, COSTS OFF) ${sql}`, [BIG])).rows.map((x) => x['QUERY PLAN']).join('\n');
@@ -197,7 +263,10 @@ async function main() {
   });
   try {
     const url = await createDatabase(opts.databaseUrl, DB);
-    oid = await withClient(url, async (c) => (await c.query('SELECT oid::int AS oid FROM pg_database WHERE datname = current_database()')).rows[0].oid);
+    oid = await withClient(
+      url,
+      async (c) => (await c.query('SELECT oid::int AS oid FROM pg_database WHERE datname = current_database()')).rows[0].oid,
+    );
     const t0 = Date.now();
     log(`setup: ${opts.n} tenants + ${BIG} in ${DB}`);
     await createFleet(REPO, url, opts.n, log);
@@ -232,7 +301,10 @@ async function main() {
       server,
       fleet: { n: opts.n, rowsPerTenant: opts.rows, bigRows: opts.bigRows, bigCounts: counts, planted },
       states: [clean.state, dirty.state],
-      perCheck: [['clean', clean.perCheck], ['dirty', dirty.perCheck]],
+      perCheck: [
+        ['clean', clean.perCheck],
+        ['dirty', dirty.perCheck],
+      ],
       plan,
       targets,
       started,

@@ -17,8 +17,11 @@ export interface Context {
   cache: { tenantMigrations?: LoadedMigrations; sharedMigrations?: LoadedMigrations; databaseOid?: number };
 }
 
-
-export function createContext(pool: Pool, config: Config, options: { log?: Logger; stats?: PoolStats; onProgress?: Context['onProgress'] } = {}): Context {
+export function createContext(
+  pool: Pool,
+  config: Config,
+  options: { log?: Logger; stats?: PoolStats; onProgress?: Context['onProgress'] } = {},
+): Context {
   let actor = 'unknown';
   try {
     actor = userInfo().username;

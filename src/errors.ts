@@ -49,14 +49,20 @@ export class RunFailure extends TenantctlError {
 const restoreHint = (id: string) => `restore it first with \`tenantctl tenant restore ${id}\``;
 
 export const tenantArchived = (id: string) => new InputError('tenant_archived', `tenant "${id}" is archived; ${restoreHint(id)}`, { id });
-export const tenantGoneMeanwhile = (id: string) => new InputError('tenant_archived', `tenant "${id}" was archived or removed meanwhile; nothing changed`, { id });
-export const tenantLocked = (id: string) => new DatabaseError('tenant_locked', `another tenantctl run holds tenant "${id}"; retry when it finishes`, { id });
+export const tenantGoneMeanwhile = (id: string) =>
+  new InputError('tenant_archived', `tenant "${id}" was archived or removed meanwhile; nothing changed`, { id });
+export const tenantLocked = (id: string) =>
+  new DatabaseError('tenant_locked', `another tenantctl run holds tenant "${id}"; retry when it finishes`, { id });
 export const tenantExists = (id: string) =>
   new InputError('tenant_exists', `tenant "${id}" already exists; pick another id or see \`tenantctl tenant show ${id}\``, { id });
 export const schemaExists = (schema: string) =>
   new InputError('schema_exists', `schema "${schema}" already exists but is not a tenant; drop it or pick another id`, { schema });
 export const keyTaken = (key: string, owner: string) =>
-  new InputError('key_taken', `key ${JSON.stringify(key)} already belongs to tenant "${owner}"; two tenants with one key see each other's shared rows; pick another key`, { key, owner });
+  new InputError(
+    'key_taken',
+    `key ${JSON.stringify(key)} already belongs to tenant "${owner}"; two tenants with one key see each other's shared rows; pick another key`,
+    { key, owner },
+  );
 export const roleExists = (role: string) =>
   `role "${role}" already exists (left behind by a dropped database?); drop it with DROP ROLE, then retry`;
 export function unknownTenants(ids: readonly string[]): InputError {
@@ -64,7 +70,10 @@ export function unknownTenants(ids: readonly string[]): InputError {
   return new InputError('unknown_tenant', `unknown tenant ${list}; see \`tenantctl tenant list\``, { ids });
 }
 export const notInitialised = (controlSchema: string) =>
-  new InputError('not_initialised', `tenantctl is not initialised in this database (no control schema "${controlSchema}"); run tenantctl init`);
+  new InputError(
+    'not_initialised',
+    `tenantctl is not initialised in this database (no control schema "${controlSchema}"); run tenantctl init`,
+  );
 export const usage = (message: string) => new InputError('usage', message);
 export const sqlFailed = (what: string, err: unknown) => new RunFailure('sql_error', `${what}: ${describeError(err)}; nothing was changed`);
 
@@ -75,7 +84,10 @@ export function toTenantctlError(err: unknown): TenantctlError {
   const code = sqlstateOf(err);
   switch (classify(err)) {
     case 'connection':
-      return new DatabaseError('connection_failed', `cannot reach the database: ${message}; check --database-url and that the server is up`);
+      return new DatabaseError(
+        'connection_failed',
+        `cannot reach the database: ${message}; check --database-url and that the server is up`,
+      );
     case 'auth':
       return new DatabaseError('authentication_failed', `authentication failed: ${message}; check the user and password in --database-url`);
     case 'missing-database':

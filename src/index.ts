@@ -3,7 +3,14 @@ export { openTenantctl, type OpenOptions, type Tenantctl } from './runtime/open.
 export { createContext, type Context } from './context.js';
 export { silentLogger, type Logger, type ProgressEvent } from './logger.js';
 export { init, type InitResult } from './migrate/init.js';
-export { createTenants, validateCreateOptions, type CreateTenantsOptions, type CreateTenantsResult, type CreatedTenant, type CreateMethod } from './tenants/create.js';
+export {
+  createTenants,
+  validateCreateOptions,
+  type CreateTenantsOptions,
+  type CreateTenantsResult,
+  type CreatedTenant,
+  type CreateMethod,
+} from './tenants/create.js';
 export { fillPool, poolStatus, validateFillPoolOptions, type FillPoolOptions, type PoolStatus } from './tenants/instant/pool.js';
 export { listTenants, showTenant, type TenantSummary, type TenantDetail } from './tenants/list.js';
 export { updateTenant, validateUpdateOptions, type UpdateTenantOptions } from './tenants/update.js';

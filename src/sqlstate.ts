@@ -40,7 +40,8 @@ export const SQLSTATE = {
 export type ErrorClass = 'connection' | 'auth' | 'missing-database' | 'retryable' | 'timeout' | 'statement' | 'bug';
 
 const NODE_CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE', 'EAI_AGAIN']);
-const CONNECTION_MESSAGES = /Connection terminated|ECONNRESET|EPIPE|Client has encountered a connection error|connect ETIMEDOUT|timeout expired|Client was closed/i;
+const CONNECTION_MESSAGES =
+  /Connection terminated|ECONNRESET|EPIPE|Client has encountered a connection error|connect ETIMEDOUT|timeout expired|Client was closed/i;
 const SQLSTATE_SHAPE = /^[0-9A-Z]{5}$/;
 
 export function sqlstateOf(err: unknown): string | undefined {
@@ -54,7 +55,13 @@ export function classify(err: unknown): ErrorClass {
   const message = typeof e?.message === 'string' ? e.message : '';
   if (NODE_CONNECTION_CODES.has(code)) return 'connection';
   if (SQLSTATE_SHAPE.test(code)) {
-    if (code.startsWith('08') || code === SQLSTATE.ADMIN_SHUTDOWN || code === SQLSTATE.CRASH_SHUTDOWN || code === SQLSTATE.CANNOT_CONNECT_NOW) return 'connection';
+    if (
+      code.startsWith('08') ||
+      code === SQLSTATE.ADMIN_SHUTDOWN ||
+      code === SQLSTATE.CRASH_SHUTDOWN ||
+      code === SQLSTATE.CANNOT_CONNECT_NOW
+    )
+      return 'connection';
     if (code.startsWith('28')) return 'auth';
     if (code === SQLSTATE.INVALID_CATALOG_NAME) return 'missing-database';
     if (code.startsWith('40') || code.startsWith('53') || code === SQLSTATE.LOCK_NOT_AVAILABLE) return 'retryable';

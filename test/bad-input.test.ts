@@ -64,7 +64,14 @@ describe('bad input exits 2, names the problem and changes nothing', () => {
 
   it('refuses reserved names: public, pg_*, the control schema', async () => {
     const noPrefix = tempDir('tenantctl-cfg-');
-    writeFileSync(join(noPrefix, 'tenantctl.config.json'), JSON.stringify({ schemaPrefix: '', tenantMigrations: join(process.cwd(), 'migrations/tenant'), sharedMigrations: join(process.cwd(), 'migrations/shared') }));
+    writeFileSync(
+      join(noPrefix, 'tenantctl.config.json'),
+      JSON.stringify({
+        schemaPrefix: '',
+        tenantMigrations: join(process.cwd(), 'migrations/tenant'),
+        sharedMigrations: join(process.cwd(), 'migrations/shared'),
+      }),
+    );
     const bare = cliOn(db.url, { cwd: noPrefix });
     for (const id of ['public', 'pg_temp', 'pg_catalog', 'tenantctl', 'information_schema']) {
       const r = await bare(['tenant', 'create', id, '--json']);

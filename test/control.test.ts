@@ -20,10 +20,17 @@ describe('control schema', () => {
     const holder = new pg.Client({ connectionString: db.url });
     await holder.connect();
     await holder.query(`SELECT pg_advisory_lock(${controlLockKeys('tenantctl')})`);
-    const all = Promise.all([cli(['init', '--json']), cli(['init', '--json']), cli(['tenant', 'create', 'first']), cli(['tenant', 'create', 'second'])]);
+    const all = Promise.all([
+      cli(['init', '--json']),
+      cli(['init', '--json']),
+      cli(['tenant', 'create', 'first']),
+      cli(['tenant', 'create', 'second']),
+    ]);
     let waiting = 0;
     for (let i = 0; i < 3000 && waiting < 2; i++) {
-      const r = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+      const r = await db.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
       waiting = r.rows[0]!.n;
       if (waiting < 2) await sleep(20);
     }

@@ -38,7 +38,9 @@ async function rows(schema: string, table: string): Promise<unknown[]> {
 async function tenantState(): Promise<unknown> {
   const r = await db.pool.query(`SELECT id, schema_name FROM tenantctl.tenants ORDER BY id`);
   const s = await db.pool.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant\\_%' ORDER BY 1`);
-  const roles = await db.pool.query(`SELECT rolname FROM pg_roles WHERE rolname LIKE $1 ORDER BY 1`, [`tc${(await db.pool.query('SELECT oid FROM pg_database WHERE datname = current_database()')).rows[0].oid}\\_%`]);
+  const roles = await db.pool.query(`SELECT rolname FROM pg_roles WHERE rolname LIKE $1 ORDER BY 1`, [
+    `tc${(await db.pool.query('SELECT oid FROM pg_database WHERE datname = current_database()')).rows[0].oid}\\_%`,
+  ]);
   return { tenants: r.rows, schemas: s.rows, roles: roles.rows };
 }
 
@@ -49,20 +51,34 @@ describe('tenant clone', () => {
     const doc = r.json<{ rows: number; tables: { table: string; rows: number }[]; migrations: string[] }>();
     expect(doc).toMatchObject({ version: 1, from: 'acme', to: 'beta', status: 'cloned', rows: 4 + 4 + 4 + 4, schema: 'tenant_beta' });
     expect(doc.migrations).toHaveLength(9);
-    for (const t of ['customers', 'projects', 'tasks', 'invoices']) expect(await rows('tenant_beta', t)).toEqual(await rows('tenant_acme', t));
+    for (const t of ['customers', 'projects', 'tasks', 'invoices'])
+      expect(await rows('tenant_beta', t)).toEqual(await rows('tenant_acme', t));
     const own = await db.pool.query(`SELECT count(*)::int AS n FROM tenant_beta.customers WHERE tenant_id <> 'beta'`);
     expect(own.rows[0].n).toBe(0);
 
     // the view is there and sees the clone's own rows
-    const view = await cli(['exec', '--tenant', 'beta', '--json', '-c', 'SELECT tenant_id, count(*)::int AS n, sum(total_cents)::int AS total FROM customer_invoice_totals GROUP BY 1']);
+    const view = await cli([
+      'exec',
+      '--tenant',
+      'beta',
+      '--json',
+      '-c',
+      'SELECT tenant_id, count(*)::int AS n, sum(total_cents)::int AS total FROM customer_invoice_totals GROUP BY 1',
+    ]);
     expect(view.code).toBe(0);
     expect(view.json<{ results: { rows: unknown[] }[] }>().results[0]!.rows).toEqual([{ tenant_id: 'beta', n: 4, total: 100 }]);
 
     // identity (ALWAYS and BY DEFAULT) and serial sequences are past the copied values: the app can insert, as the tenant's role
-    const ins = await cli(['exec', '--tenant', 'beta', '--json', '-c',
+    const ins = await cli([
+      'exec',
+      '--tenant',
+      'beta',
+      '--json',
+      '-c',
       `INSERT INTO customers (name) VALUES ('new') RETURNING id;
        INSERT INTO invoices (customer_id, amount_cents) SELECT max(id), 1 FROM customers RETURNING id, number;
-       INSERT INTO projects (customer_id, name) SELECT max(id), 'np' FROM customers RETURNING id`]);
+       INSERT INTO projects (customer_id, name) SELECT max(id), 'np' FROM customers RETURNING id`,
+    ]);
     expect(ins.code).toBe(0);
     const results = ins.json<{ results: { rows: Record<string, string>[] }[] }>().results;
     // (c5 was deleted from the source before the clone: the copied maximum is 4)
@@ -76,7 +92,10 @@ describe('tenant clone', () => {
     expect(shown.tenant).toMatchObject({ key: 'beta', status: 'active', pending: 0 });
     expect(shown.tenant.role).toMatch(/^tc\d+_beta$/);
     expect((await readOperations(tc, 'beta')).map((o) => o.operation)).toEqual(['clone']);
-    expect((await readOperations(tc, 'acme')).at(-1)).toMatchObject({ operation: 'clone', detail: { to: 'beta', rows: 16, side: 'source' } });
+    expect((await readOperations(tc, 'acme')).at(-1)).toMatchObject({
+      operation: 'clone',
+      detail: { to: 'beta', rows: 16, side: 'source' },
+    });
   });
 
   it("creates the clone at the source's migration version, not the head", async () => {

@@ -50,7 +50,10 @@ const EMPTY = Object.fromEntries(TABLES.map((t) => [t, '0:']));
  * Then waits for the server to notice and end that session.
  */
 async function killDuring(phase: RegExp): Promise<string> {
-  const child = spawn(process.execPath, [BIN, '--database-url', db.url, 'move', '--from', 'big', '--to', 'dest'], { cwd: REPO, stdio: 'ignore' });
+  const child = spawn(process.execPath, [BIN, '--database-url', db.url, 'move', '--from', 'big', '--to', 'dest'], {
+    cwd: REPO,
+    stdio: 'ignore',
+  });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   let seen = '';
   let pid = 0;

@@ -77,7 +77,10 @@ const SPEC: Record<string, TableSpec> = {
       { name: 'reviewer', cols: ['reviewer_id'], ref: 'person', refCols: ['id'] },
     ],
     remapped: ['id', 'number'],
-    sequences: [['id', 'doc_id_seq'], ['number', 'doc_number_seq']],
+    sequences: [
+      ['id', 'doc_id_seq'],
+      ['number', 'doc_number_seq'],
+    ],
   },
   tag: { keys: [['tenant_id', 'id']], fks: [], remapped: ['id'], sequences: [['id', 'tag_id_seq']] },
   doc_tag: {
@@ -89,7 +92,12 @@ const SPEC: Record<string, TableSpec> = {
     remapped: [],
     sequences: [],
   },
-  team: { keys: [['id']], fks: [{ name: 'lead', cols: ['lead_id'], ref: 'member', refCols: ['id'] }], remapped: ['id'], sequences: [['id', 'team_id_seq']] },
+  team: {
+    keys: [['id']],
+    fks: [{ name: 'lead', cols: ['lead_id'], ref: 'member', refCols: ['id'] }],
+    remapped: ['id'],
+    sequences: [['id', 'team_id_seq']],
+  },
   member: {
     keys: [['id']],
     fks: [
@@ -175,7 +183,15 @@ async function generate(rng: Rng, tenant: string): Promise<void> {
     // a natural key that --remap-keys does not renumber: collides across tenants now and then
     const email = rng.chance(0.5) ? `p${rng.int(1, 12)}@example.com` : null;
     const taken = email !== null && people.some((p) => p.email === email);
-    people.push(await insert(tenant, 'person', { tenant_id: key, org_id: rng.pick(orgs).id, manager_id: manager, email: taken ? null : email, label: label('person') }));
+    people.push(
+      await insert(tenant, 'person', {
+        tenant_id: key,
+        org_id: rng.pick(orgs).id,
+        manager_id: manager,
+        email: taken ? null : email,
+        label: label('person'),
+      }),
+    );
   }
   const docs: Row[] = [];
   for (let i = rng.int(3, 8); i > 0; i--) {
@@ -183,7 +199,9 @@ async function generate(rng: Rng, tenant: string): Promise<void> {
     // numbers that collide across tenants independently of the ids
     let number = rng.int(500, 530);
     while (docs.some((d) => Number(d.number) === number)) number++;
-    docs.push(await insert(tenant, 'doc', { tenant_id: key, owner_id: rng.pick(people).id, reviewer_id: reviewer, number, label: label('doc') }));
+    docs.push(
+      await insert(tenant, 'doc', { tenant_id: key, owner_id: rng.pick(people).id, reviewer_id: reviewer, number, label: label('doc') }),
+    );
   }
   await db.pool.query(`SELECT setval('${q(tenant, 'doc_number_seq')}', (SELECT max(number) FROM ${q(tenant, 'doc')}))`);
   const tags = [];
@@ -201,9 +219,12 @@ async function generate(rng: Rng, tenant: string): Promise<void> {
   const members = [];
   for (let i = rng.int(1, 4); i > 0; i--) {
     const person = rng.chance(0.7) ? rng.pick(people).id : null;
-    members.push(await insert(tenant, 'member', { tenant_id: key, team_id: rng.pick(teams).id, person_id: person, label: label('member') }));
+    members.push(
+      await insert(tenant, 'member', { tenant_id: key, team_id: rng.pick(teams).id, person_id: person, label: label('member') }),
+    );
   }
-  for (const t of teams) if (rng.chance(0.7)) await db.pool.query(`UPDATE ${q(tenant, 'team')} SET lead_id = $1 WHERE id = $2`, [rng.pick(members).id, t.id]);
+  for (const t of teams)
+    if (rng.chance(0.7)) await db.pool.query(`UPDATE ${q(tenant, 'team')} SET lead_id = $1 WHERE id = $2`, [rng.pick(members).id, t.id]);
   for (let i = rng.int(0, 3); i > 0; i--) {
     await insert(tenant, 'note', { tenant_id: key, doc_id: rng.chance(0.8) ? rng.pick(docs).id : null, label: label('note') });
   }
@@ -283,7 +304,7 @@ function model(state: State, op: Op): Expected {
       if (!op.where || Number(row.label!.split('-')[2]) % op.where.m === op.where.r) moved.add(row);
     }
   }
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const table of TABLES) {
       for (const row of src[table]!) {
@@ -297,7 +318,7 @@ function model(state: State, op: Op): Expected {
   }
   const parents = new Set<Row>();
   const selected = (r: Row) => moved.has(r) || parents.has(r);
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const table of TABLES) {
       for (const row of src[table]!) {
@@ -331,7 +352,7 @@ function model(state: State, op: Op): Expected {
     return { failed: true, from: signatures(src), to: signatures(tgt), counts: {} };
   }
   const kept = new Set<Row>(op.onConflict === 'skip' ? conflicting : []);
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const row of all) {
       if (kept.has(row)) continue;
@@ -351,7 +372,7 @@ function model(state: State, op: Op): Expected {
   // 3. move: what leaves the source; rows still needed by rows that stay are copied, not moved
   const del = new Set<Row>(written.filter((r) => moved.has(r)));
   if (op.move) {
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (const table of TABLES) {
         for (const row of src[table]!) {
@@ -438,7 +459,10 @@ async function checkInvariants(state: State): Promise<void> {
     for (const table of TABLES) {
       const rows = state[t.id]![table]!;
       // ownership: every row carries its tenant's key
-      expect(rows.filter((r) => r.tenant_id !== t.key), `${t.id}.${table} tenant_id`).toEqual([]);
+      expect(
+        rows.filter((r) => r.tenant_id !== t.key),
+        `${t.id}.${table} tenant_id`,
+      ).toEqual([]);
       // every reference resolves inside the tenant (the database enforces it; the model relies on it)
       for (const fk of SPEC[table]!.fks) {
         const dangling = rows.filter((r) => nonNull(r, fk.cols) && !parentOf(state[t.id]!, fk, r));
@@ -447,7 +471,9 @@ async function checkInvariants(state: State): Promise<void> {
       // sequences are past every value in their column
       for (const [col, seq] of SPEC[table]!.sequences) {
         const max = rows.reduce((m, r) => (r[col] !== null && BigInt(r[col]!) > m ? BigInt(r[col]!) : m), 0n);
-        const s = await db.pool.query<{ last: string; called: boolean }>(`SELECT last_value::text AS last, is_called AS called FROM ${q(t.id, seq)}`);
+        const s = await db.pool.query<{ last: string; called: boolean }>(
+          `SELECT last_value::text AS last, is_called AS called FROM ${q(t.id, seq)}`,
+        );
         const next = BigInt(s.rows[0]!.last) + (s.rows[0]!.called ? 1n : 0n);
         expect(next > max, `${t.id}.${seq}: next ${next} <= max ${max}`).toBe(true);
       }
@@ -484,7 +510,8 @@ describe('copy and move: randomised property test', () => {
         };
         const result: TransferResult = op.move ? await moveRows(tc, options) : await copyRows(tc, options);
         const next = await load();
-        if (process.env.COPY_PROPERTY_VERBOSE) console.log(`${history.at(-1)}: ${result.status} ${result.rows} rows${result.deleted ? `, ${result.deleted} deleted` : ''}`);
+        if (process.env.COPY_PROPERTY_VERBOSE)
+          console.log(`${history.at(-1)}: ${result.status} ${result.rows} rows${result.deleted ? `, ${result.deleted} deleted` : ''}`);
         if (expected.failed) {
           expect(result.status).toBe('failed');
           expect(result.error?.code).toBe('conflict');

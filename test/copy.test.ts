@@ -165,7 +165,9 @@ describe('copy', () => {
     await expectSequencesPast(b);
     // the target's application can insert right away
     await db.pool.query(`INSERT INTO "tenant_${b}".customers (tenant_id, name) VALUES ('${b}', 'new')`);
-    await db.pool.query(`INSERT INTO "tenant_${b}".invoices (tenant_id, customer_id, amount_cents) SELECT '${b}', min(id), 1 FROM "tenant_${b}".customers`);
+    await db.pool.query(
+      `INSERT INTO "tenant_${b}".invoices (tenant_id, customer_id, amount_cents) SELECT '${b}', min(id), 1 FROM "tenant_${b}".customers`,
+    );
     // the source is untouched
     expect(await count(a, 'customers')).toBe(3);
     const log = await readOperations(tc, b);
@@ -231,7 +233,9 @@ describe('copy', () => {
   it('--on-conflict update on a table whose columns are all its key (a join table) counts the existing row as written', async () => {
     const [a, b] = await pair();
     for (const t of [a, b]) {
-      await db.pool.query(`CREATE TABLE "tenant_${t}".pairs (x int, y int, tenant_id text NOT NULL DEFAULT '${t}', PRIMARY KEY (x, y, tenant_id))`);
+      await db.pool.query(
+        `CREATE TABLE "tenant_${t}".pairs (x int, y int, tenant_id text NOT NULL DEFAULT '${t}', PRIMARY KEY (x, y, tenant_id))`,
+      );
     }
     await db.pool.query(`INSERT INTO "tenant_${a}".pairs (x, y) VALUES (1, 2), (3, 4)`);
     await db.pool.query(`INSERT INTO "tenant_${b}".pairs (x, y, tenant_id) VALUES (1, 2, '${b}')`);
@@ -370,11 +374,20 @@ describe('copy and move through the CLI', () => {
     expect(r.code).toBe(0);
     const doc = r.json<{ version: number; from: string; to: string; rows: number; tables: { table: string; rows: number }[] }>();
     expect(doc).toMatchObject({ version: 1, from: a, to: b, rows: 8, status: 'copied' });
-    expect(doc.tables.map((t) => [t.table, t.rows])).toEqual([['customers', 1], ['invoices', 1], ['projects', 2], ['tasks', 4]]);
+    expect(doc.tables.map((t) => [t.table, t.rows])).toEqual([
+      ['customers', 1],
+      ['invoices', 1],
+      ['projects', 2],
+      ['tasks', 4],
+    ]);
     const again = await cli(['copy', '--from', a, '--to', b, '--table', 'customers', '--where', "name like '%c1'", '--json']);
     expect(again.code).toBe(1);
     expect(again.json()).toMatchObject({ version: 1, status: 'failed', error: { code: 'conflict' } });
-    for (const tables of [['--table', 'teams', 'members'], ['--table', 'teams,members'], ['--table', 'teams', '--table', 'members']]) {
+    for (const tables of [
+      ['--table', 'teams', 'members'],
+      ['--table', 'teams,members'],
+      ['--table', 'teams', '--table', 'members'],
+    ]) {
       const plan = await cli(['copy', '--from', a, '--to', b, ...tables, '--dry-run', '--json']);
       expect(plan.code).toBe(0);
       expect(plan.json()).toMatchObject({ status: 'planned', rows: 4, cycles: [['members', 'teams']] });

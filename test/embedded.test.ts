@@ -9,8 +9,7 @@ import { BIN, REPO, runCli } from './support/cli.js';
 
 // The CLI with no connection settings at all: it must start its own real server.
 let cwd: string;
-const run = (args: string[]) =>
-  runCli(['--config', join(REPO, 'test/support/example.config.json'), ...args], { cwd, cleanEnv: true });
+const run = (args: string[]) => runCli(['--config', join(REPO, 'test/support/example.config.json'), ...args], { cwd, cleanEnv: true });
 
 beforeAll(() => {
   cwd = mkdtempSync(join(tmpdir(), 'tenantctl-embedded-'));
@@ -44,11 +43,15 @@ describe('embedded Postgres', () => {
   });
 
   it('after kill -9 of a command holding the server, the next command takes over and works', async () => {
-    const child = spawn(process.execPath, [BIN, '--config', join(REPO, 'test/support/example.config.json'), 'exec', '--tenant', 'acme', '-c', 'SELECT pg_sleep(30)'], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, '--config', join(REPO, 'test/support/example.config.json'), 'exec', '--tenant', 'acme', '-c', 'SELECT pg_sleep(30)'],
+      {
+        cwd,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+        stdio: 'ignore',
+      },
+    );
     const pidFile = join(cwd, '.tenantctl', 'data', 'postmaster.pid');
     for (let i = 0; i < 600 && !existsSync(pidFile); i++) await sleep(50);
     // The command is inside its statement once the server shows it running.
@@ -59,7 +62,9 @@ describe('embedded Postgres', () => {
       const watcher = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: 'tenantctl', database: 'postgres' });
       try {
         await watcher.connect();
-        const r = await watcher.query(`SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()`);
+        const r = await watcher.query(
+          `SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()`,
+        );
         running = (r.rowCount ?? 0) > 0;
       } catch {
         running = false;

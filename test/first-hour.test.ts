@@ -130,7 +130,7 @@ describe('say what failed', () => {
     }
   });
 
-  it('keeps commander\'s suggestion, on one line', async () => {
+  it("keeps commander's suggestion, on one line", async () => {
     const r = await cliOn(db.url)(['migrate', '--concurency', '2']);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -154,13 +154,23 @@ describe('truthful and safe', () => {
     const cli = cliOn(db.url);
     expect((await cli(['tenant', 'create', 'ex1'])).code).toBe(0);
     const before = await snapshot(db.pool);
-    for (const sql of ["INSERT INTO customers (name) VALUES ('x'); COMMIT; CREATE TABLE public.escaped (id int)", 'RESET ROLE; SELECT 1', 'SET SESSION AUTHORIZATION postgres']) {
+    for (const sql of [
+      "INSERT INTO customers (name) VALUES ('x'); COMMIT; CREATE TABLE public.escaped (id int)",
+      'RESET ROLE; SELECT 1',
+      'SET SESSION AUTHORIZATION postgres',
+    ]) {
       const r = await cli(['exec', '--tenant', 'ex1', '-c', sql]);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(/is not allowed in exec/);
     }
     // What the lexer cannot see is caught before COMMIT.
-    const sneaky = await cli(['exec', '--tenant', 'ex1', '-c', "INSERT INTO customers (name) VALUES ('y'); SELECT set_config('role', 'none', true)"]);
+    const sneaky = await cli([
+      'exec',
+      '--tenant',
+      'ex1',
+      '-c',
+      "INSERT INTO customers (name) VALUES ('y'); SELECT set_config('role', 'none', true)",
+    ]);
     expect(sneaky.code).toBe(2);
     expect(sneaky.stderr).toMatch(/changed the role .* rolled back/);
     expect(await snapshot(db.pool)).toBe(before);
@@ -169,7 +179,7 @@ describe('truthful and safe', () => {
   });
 
   it('migrate(tc, { concurrency: 8 }) runs 8 at once, whatever the pool was opened for', async () => {
-    const p = project({ '1700000010000_wait_gate': "SELECT pg_advisory_xact_lock_shared(4242);" });
+    const p = project({ '1700000010000_wait_gate': 'SELECT pg_advisory_xact_lock_shared(4242);' });
     const other = await createTestDatabase();
     let tc: Tenantctl | undefined;
     const gate = new pg.Client({ connectionString: other.url });
@@ -189,7 +199,9 @@ describe('truthful and safe', () => {
       const deadline = Date.now() + 60_000;
       let waiting = 0;
       while (Date.now() < deadline) {
-        const r = await gate.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted");
+        const r = await gate.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted",
+        );
         waiting = r.rows[0]!.n;
         if (waiting >= 8) break;
         await new Promise((done) => setImmediate(done));

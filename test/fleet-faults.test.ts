@@ -21,7 +21,10 @@ interface MigrateJson {
 
 async function fleet(name: string, tenants: string[], config: Record<string, unknown> = {}) {
   const proj = scratchProject();
-  writeFileSync(`${proj.dir}/tenantctl.config.json`, JSON.stringify({ controlSchema: `ctl_${name}`, schemaPrefix: `${name}_`, sharedSchema: `${name}_shared`, ...config }));
+  writeFileSync(
+    `${proj.dir}/tenantctl.config.json`,
+    JSON.stringify({ controlSchema: `ctl_${name}`, schemaPrefix: `${name}_`, sharedSchema: `${name}_shared`, ...config }),
+  );
   const cli = cliOn(db.url, { cwd: proj.dir });
   expect((await cli(['tenant', 'create', ...tenants])).code).toBe(0);
   return { proj, cli };
@@ -30,7 +33,10 @@ async function fleet(name: string, tenants: string[], config: Record<string, unk
 describe('faults during a fleet run', () => {
   it('lockTimeout: a tenant whose table is busy fails fast and stays whole; the others migrate', async () => {
     const f = await fleet('busy', ['b1', 'b2', 'b3'], { lockTimeout: '300ms' });
-    f.proj.add('1700000010000_alter', '-- Up Migration\nALTER TABLE projects ADD COLUMN busy_flag int;\nALTER TABLE customers ADD COLUMN busy_flag int;\n');
+    f.proj.add(
+      '1700000010000_alter',
+      '-- Up Migration\nALTER TABLE projects ADD COLUMN busy_flag int;\nALTER TABLE customers ADD COLUMN busy_flag int;\n',
+    );
     const app = new pg.Client({ connectionString: db.url });
     await app.connect();
     await app.query('BEGIN');
@@ -42,7 +48,9 @@ describe('faults during a fleet run', () => {
     const doc = r.json<MigrateJson>();
     expect(doc.tenants.find((t) => t.id === 'b2')).toMatchObject({ status: 'failed', error: expect.stringMatching(/lock timeout/) });
     expect(doc.summary).toMatchObject({ migrated: 2, failed: 1 });
-    const cols = await db.pool.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = 'busy_b2' AND column_name = 'busy_flag'`);
+    const cols = await db.pool.query(
+      `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = 'busy_b2' AND column_name = 'busy_flag'`,
+    );
     expect(cols.rows[0].n).toBe(0);
     await app.query('COMMIT');
     await app.end();
@@ -67,7 +75,9 @@ describe('faults during a fleet run', () => {
     const doc = r.json<MigrateJson>();
     expect(doc.summary).toEqual({ migrated: 3, upToDate: 0, failed: 1, skipped: 0 });
     expect(doc.tenants.find((t) => t.status === 'failed')!.error).toMatch(/terminat|connection/i);
-    const markers = await db.pool.query(`SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'slow_marker' AND n.nspname LIKE 'term\\_%'`);
+    const markers = await db.pool.query(
+      `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'slow_marker' AND n.nspname LIKE 'term\\_%'`,
+    );
     expect(markers.rows[0].n).toBe(3);
     const rerun = await f.cli(['migrate', '--json']);
     expect(rerun.code).toBe(0);

@@ -60,7 +60,10 @@ describe('fleet migrate', () => {
   it('two runs started together apply every migration exactly once', async () => {
     const f = await fleet('race', 24);
     // A barrier: every tenant's migration waits for a lock the test holds, so both runs are in flight together.
-    f.proj.add('1700000010000_m10', `-- Up Migration\nSELECT pg_advisory_xact_lock_shared(77001);\n${counted('m10', 0).replace('-- Up Migration\n', '')}`);
+    f.proj.add(
+      '1700000010000_m10',
+      `-- Up Migration\nSELECT pg_advisory_xact_lock_shared(77001);\n${counted('m10', 0).replace('-- Up Migration\n', '')}`,
+    );
     f.proj.add('1700000011000_m11', counted('m11', 0));
     const barrier = new pg.Client({ connectionString: db.url });
     await barrier.connect();
@@ -68,7 +71,9 @@ describe('fleet migrate', () => {
     const both = Promise.all([f.cli(['migrate', '--json', '--concurrency', '3']), f.cli(['migrate', '--json', '--concurrency', '3'])]);
     // More waiters than one run has workers: the two runs overlap.
     const waiters = await pollUntil(async () => {
-      const r = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 77001 AND NOT granted`);
+      const r = await db.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 77001 AND NOT granted`,
+      );
       return r.rows[0]!.n >= 4 ? r.rows[0]!.n : undefined;
     });
     expect(waiters).toBeGreaterThanOrEqual(4);
@@ -81,7 +86,9 @@ describe('fleet migrate', () => {
     expect(docs.flatMap((d) => d.tenants).filter((t) => t.status === 'skipped' && t.reason === 'locked').length).toBeGreaterThan(0);
     const migrated = docs.flatMap((d) => d.tenants.filter((t) => t.status === 'migrated').map((t) => t.id));
     expect(new Set(migrated).size).toBe(migrated.length);
-    const runs = await db.pool.query(`SELECT tenant, name, count(*)::int AS n FROM public.migration_runs WHERE tenant LIKE 'race\\_%' GROUP BY 1, 2`);
+    const runs = await db.pool.query(
+      `SELECT tenant, name, count(*)::int AS n FROM public.migration_runs WHERE tenant LIKE 'race\\_%' GROUP BY 1, 2`,
+    );
     expect(runs.rows).toHaveLength(48);
     expect(runs.rows.every((r) => r.n === 1)).toBe(true);
     // Skipped tenants say why, and the next run finishes them.
@@ -99,19 +106,26 @@ describe('fleet migrate', () => {
       '1700000010000_big',
       `-- Up Migration\nCREATE TABLE big (id int PRIMARY KEY, v text);\nINSERT INTO big SELECT g, 'x' FROM generate_series(1, 20000) g;\nCREATE INDEX big_v_idx ON big (v);\nSELECT pg_sleep(0.15);\nALTER TABLE customers ADD COLUMN big_id int REFERENCES big (id);\n`,
     );
-    const child = spawn(process.execPath, [BIN, '--database-url', db.url, '--config', `${f.proj.dir}/tenantctl.config.json`, 'migrate', '--concurrency', '2'], {
-      cwd: f.proj.dir,
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, '--database-url', db.url, '--config', `${f.proj.dir}/tenantctl.config.json`, 'migrate', '--concurrency', '2'],
+      {
+        cwd: f.proj.dir,
+        stdio: 'ignore',
+      },
+    );
     const journalCount = async () =>
-      (await db.pool.query(`SELECT count(*)::int AS n FROM ctl_kill.tenant_migrations WHERE name = '1700000010000_big'`)).rows[0].n as number;
+      (await db.pool.query(`SELECT count(*)::int AS n FROM ctl_kill.tenant_migrations WHERE name = '1700000010000_big'`)).rows[0]
+        .n as number;
     for (let i = 0; i < 200 && (await journalCount()) < 6; i++) await sleep(50);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     // Wait for the server to finish with the dead client: a tenant whose last message (migrations with
     // COMMIT) was already sent commits; one still in the middle rolls back.
     for (let i = 0; i < 100; i++) {
-      const busy = await db.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tenantctl'`);
+      const busy = await db.pool.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tenantctl'`,
+      );
       if (busy.rows[0].n === 0) break;
       await sleep(100);
     }
@@ -181,7 +195,16 @@ describe('fleet migrate', () => {
     const canary = await f.cli(['migrate', '--canary', '3', '--concurrency', '1', '--json']);
     expect(canary.code).toBe(1);
     let doc = canary.json<MigrateJson>();
-    expect(doc.tenants.map((t) => t.status)).toEqual(['migrated', 'failed', 'migrated', 'skipped', 'skipped', 'skipped', 'skipped', 'skipped']);
+    expect(doc.tenants.map((t) => t.status)).toEqual([
+      'migrated',
+      'failed',
+      'migrated',
+      'skipped',
+      'skipped',
+      'skipped',
+      'skipped',
+      'skipped',
+    ]);
     expect(doc.stoppedBecause).toMatch(/--canary 3/);
     expect(doc.tenants[3]).toMatchObject({ reason: 'stopped' });
 
@@ -224,7 +247,9 @@ describe('fleet migrate', () => {
     const before = await snapshot(db.pool, f.config.controlSchema);
     const r = await f.cli(['migrate', '--dry-run', '--json']);
     expect(r.code).toBe(0);
-    expect(r.json<MigrateJson>().tenants).toEqual(f.tenants.map((id) => ({ id, status: 'migrated', applied: ['1700000010000_m10'], error: null })));
+    expect(r.json<MigrateJson>().tenants).toEqual(
+      f.tenants.map((id) => ({ id, status: 'migrated', applied: ['1700000010000_m10'], error: null })),
+    );
     const human = await f.cli(['migrate', '--dry-run']);
     expect(human.stdout).toMatch(/dry001: would apply 1700000010000_m10/);
     expect(await snapshot(db.pool, f.config.controlSchema)).toBe(before);
@@ -257,7 +282,15 @@ describe('fleet migrate', () => {
 describe('fleet status at scale', () => {
   it('migrate status issues the same number of queries for 10 tenants as for 500', async () => {
     const proj = scratchProject();
-    const lib = await openOn(db.url, { controlSchema: 'ctl_scale', schemaPrefix: 'sc_', sharedSchema: 'sc_shared', roles: false, concurrency: 4, tenantMigrations: proj.tenant, sharedMigrations: proj.shared });
+    const lib = await openOn(db.url, {
+      controlSchema: 'ctl_scale',
+      schemaPrefix: 'sc_',
+      sharedSchema: 'sc_shared',
+      roles: false,
+      concurrency: 4,
+      tenantMigrations: proj.tenant,
+      sharedMigrations: proj.shared,
+    });
     try {
       const counts: number[] = [];
       const created = await createTenants(lib, { ids: ids('s', 10) });

@@ -1,6 +1,16 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execAsTenant, init, listTenants, migrate, migrateDown, newMigration, createTenants, InputError, type Tenantctl } from '../src/index.js';
+import {
+  execAsTenant,
+  init,
+  listTenants,
+  migrate,
+  migrateDown,
+  newMigration,
+  createTenants,
+  InputError,
+  type Tenantctl,
+} from '../src/index.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { openOn } from './support/lib.js';
 import { scratchProject } from './support/migrations.js';
@@ -19,7 +29,11 @@ afterAll(async () => {
 
 describe('the library: every command is a function returning data', () => {
   it('init, create, list', async () => {
-    expect(await init(tc)).toEqual({ controlSchema: 'tenantctl', controlVersion: { from: 0, to: 2 }, shared: { applied: ['1700000000000_create_plans'] } });
+    expect(await init(tc)).toEqual({
+      controlSchema: 'tenantctl',
+      controlVersion: { from: 0, to: 2 },
+      shared: { applied: ['1700000000000_create_plans'] },
+    });
     await createTenants(tc, { ids: ['lib_a', 'lib_b'], name: 'Library' });
     const { tenants } = await listTenants(tc);
     expect(tenants.map((t) => [t.id, t.status, t.applied, t.pending])).toEqual([
@@ -38,12 +52,17 @@ describe('the library: every command is a function returning data', () => {
     const up = await migrate(tc, { tenants: ['lib_a'] });
     expect(up.tenants).toEqual([{ id: 'lib_a', status: 'migrated', applied: ['1700000020000_add_score'] }]);
     const down = await migrateDown(tc, { tenants: ['lib_a'], count: 2 });
-    expect(down.tenants).toEqual([{ id: 'lib_a', status: 'reverted', applied: ['1700000020000_add_score', '1700000009000_invoice_amount_check'] }]);
+    expect(down.tenants).toEqual([
+      { id: 'lib_a', status: 'reverted', applied: ['1700000020000_add_score', '1700000009000_invoice_amount_check'] },
+    ]);
     await expect(migrateDown(tc, { tenants: [] })).rejects.toThrow(/needs --tenant/);
   });
 
   it('execAsTenant returns each statement result', async () => {
-    const r = await execAsTenant(tc, { tenant: 'lib_b', sql: "INSERT INTO customers (name) VALUES ('x'); SELECT tenant_id, name FROM customers" });
+    const r = await execAsTenant(tc, {
+      tenant: 'lib_b',
+      sql: "INSERT INTO customers (name) VALUES ('x'); SELECT tenant_id, name FROM customers",
+    });
     expect(r.results.map((s) => s.command)).toEqual(['INSERT', 'SELECT']);
     expect(r.results[1]!.rows).toEqual([{ tenant_id: 'lib_b', name: 'x' }]);
     await expect(execAsTenant(tc, { tenant: 'lib_b', sql: 'SELECT 1/0' })).rejects.toMatchObject({ code: 'sql_error', exitCode: 1 });

@@ -42,7 +42,12 @@ describe('tenant lifecycle through the CLI', () => {
   it('init is idempotent and applies shared migrations once', async () => {
     const first = await cli(['init', '--json']);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.json()).toMatchObject({ version: 1, controlVersion: 2, upgradedFrom: 0, shared: { applied: ['1700000000000_create_plans'] } });
+    expect(first.json()).toMatchObject({
+      version: 1,
+      controlVersion: 2,
+      upgradedFrom: 0,
+      shared: { applied: ['1700000000000_create_plans'] },
+    });
     const second = await cli(['init', '--json']);
     expect(second.json()).toMatchObject({ controlVersion: 2, upgradedFrom: 2, shared: { applied: [] } });
     expect((await db.pool.query('SELECT count(*)::int AS n FROM public.plans')).rows[0].n).toBe(3);
@@ -52,7 +57,9 @@ describe('tenant lifecycle through the CLI', () => {
     const r = await cli(['tenant', 'create', 'acme', 'globex', '--name', 'Demo', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json()).toMatchObject({ version: 1, summary: { created: 2, failed: 0 } });
-    const tables = await db.pool.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'tenant_acme' AND table_type = 'BASE TABLE' ORDER BY 1`);
+    const tables = await db.pool.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'tenant_acme' AND table_type = 'BASE TABLE' ORDER BY 1`,
+    );
     expect(tables.rows.map((t) => t.table_name)).toEqual(['customers', 'invoices', 'projects', 'tasks']);
     const show = await cli(['tenant', 'show', 'acme', '--json']);
     const t = show.json<{ tenant: { migrations: unknown[]; key: string; name: string; role: string; pending: number } }>().tenant;
@@ -77,7 +84,9 @@ describe('tenant lifecycle through the CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     const u = await cli(['tenant', 'update', 'globex', '--unset', 'region', '--status', 'suspended', '--json']);
     expect(u.json<{ tenant: unknown }>().tenant).toMatchObject({ name: 'Globex Corp', status: 'suspended', config: { plan: 'team' } });
-    const ops = await db.pool.query(`SELECT detail FROM tenantctl.operations WHERE operation = 'update' AND tenant_id = 'globex' ORDER BY id`);
+    const ops = await db.pool.query(
+      `SELECT detail FROM tenantctl.operations WHERE operation = 'update' AND tenant_id = 'globex' ORDER BY id`,
+    );
     expect(ops.rows).toHaveLength(2);
     const back = await cli(['tenant', 'update', 'globex', '--status', 'active']);
     expect(back.code).toBe(0);
@@ -105,7 +114,9 @@ describe('tenant lifecycle through the CLI', () => {
     const works = await cli(['exec', '--tenant', 'acme', '-c', "INSERT INTO customers (name) VALUES ('c') RETURNING tenant_id", '--json']);
     expect(works.code, works.stderr).toBe(0);
     expect(works.json<{ results: { rows: { tenant_id: string }[] }[] }>().results[0]!.rows[0]!.tenant_id).toBe('acme');
-    const ops = await db.pool.query(`SELECT operation, detail FROM tenantctl.operations WHERE tenant_id = 'acme' AND operation IN ('archive', 'restore') ORDER BY id`);
+    const ops = await db.pool.query(
+      `SELECT operation, detail FROM tenantctl.operations WHERE tenant_id = 'acme' AND operation IN ('archive', 'restore') ORDER BY id`,
+    );
     expect(ops.rows.map((o) => o.operation)).toEqual(['archive', 'restore']);
     expect(ops.rows[0].detail.rows).toEqual(before);
   });

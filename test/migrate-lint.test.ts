@@ -17,7 +17,16 @@ interface LintJson {
   ok: boolean;
   failOn: string;
   migrations: { name: string; file: string; kind: string; transactional: boolean }[];
-  findings: { rule: string; level: string; file: string; line: number | null; migration: string; statement: string; message: string; fix: string }[];
+  findings: {
+    rule: string;
+    level: string;
+    file: string;
+    line: number | null;
+    migration: string;
+    statement: string;
+    message: string;
+    fix: string;
+  }[];
   summary: { error: number; warn: number; info: number };
 }
 
@@ -27,7 +36,10 @@ const NO_SERVER = 'postgresql://postgres@127.0.0.1:1/none';
 describe('tenantctl migrate lint', () => {
   it('lints what is pending per tenant, and migrate --lint refuses to migrate when it fails', async () => {
     const proj = scratchProject();
-    writeFileSync(join(proj.dir, 'tenantctl.config.json'), JSON.stringify({ controlSchema: 'ctl_lint', schemaPrefix: 'lint_', sharedSchema: 'lint_shared' }));
+    writeFileSync(
+      join(proj.dir, 'tenantctl.config.json'),
+      JSON.stringify({ controlSchema: 'ctl_lint', schemaPrefix: 'lint_', sharedSchema: 'lint_shared' }),
+    );
     const cli = cliOn(db.url, { cwd: proj.dir });
     expect((await cli(['tenant', 'create', 'acme', 'globex'])).code).toBe(0);
 
@@ -42,7 +54,10 @@ describe('tenantctl migrate lint', () => {
     expect((await cli(['migrate', '--lint', '--tenant', 'acme'])).code).toBe(0);
 
     // acme has notes (with rows, as far as lint knows); for globex the same run creates it.
-    proj.add('1700000011000_notes_body', '-- Up Migration\n-- search notes by body\nCREATE INDEX notes_body_idx ON notes (body);\n\n-- Down Migration\nDROP INDEX notes_body_idx;\n');
+    proj.add(
+      '1700000011000_notes_body',
+      '-- Up Migration\n-- search notes by body\nCREATE INDEX notes_body_idx ON notes (body);\n\n-- Down Migration\nDROP INDEX notes_body_idx;\n',
+    );
     const r = await cli(['migrate', 'lint', '--json']);
     expect(r.code).toBe(1);
     const doc = r.json<LintJson>();
@@ -72,7 +87,12 @@ describe('tenantctl migrate lint', () => {
 
     const refused = await cli(['migrate', '--lint', '--json']);
     expect(refused.code).toBe(1);
-    expect(refused.json()).toMatchObject({ version: 1, refused: 'lint', tenants: [], lint: { ok: false, findings: [{ rule: 'require-concurrent-index-creation' }] } });
+    expect(refused.json()).toMatchObject({
+      version: 1,
+      refused: 'lint',
+      tenants: [],
+      lint: { ok: false, findings: [{ rule: 'require-concurrent-index-creation' }] },
+    });
     const status = (await cli(['migrate', 'status', '--json'])).json<{ tenants: { id: string; pending: string[] }[] }>();
     expect(status.tenants).toEqual([
       expect.objectContaining({ id: 'acme', pending: ['1700000011000_notes_body'] }),
@@ -97,7 +117,11 @@ describe('tenantctl migrate lint', () => {
 
     const warn = await cli(['migrate', 'lint', file, '--json']);
     expect(warn.code).toBe(0);
-    expect(warn.json<LintJson>()).toMatchObject({ ok: true, failOn: 'error', findings: [{ rule: 'require-concurrent-index-deletion', level: 'warn', file, line: 2 }] });
+    expect(warn.json<LintJson>()).toMatchObject({
+      ok: true,
+      failOn: 'error',
+      findings: [{ rule: 'require-concurrent-index-deletion', level: 'warn', file, line: 2 }],
+    });
     const strict = await cli(['migrate', 'lint', file, '--fail-on', 'warn', '--json']);
     expect(strict.code).toBe(1);
     expect(strict.json<LintJson>()).toMatchObject({ ok: false, failOn: 'warn' });

@@ -18,10 +18,14 @@ interface MigrateJson {
 }
 
 const columns = async (schema: string, table: string) =>
-  (await db.pool.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY 1`, [schema, table])).rows.map(
-    (r) => r.column_name,
-  );
-const journal = async (id: string) => (await db.pool.query(`SELECT name FROM tenantctl.tenant_migrations WHERE tenant_id = $1 ORDER BY name`, [id])).rows.map((r) => r.name);
+  (
+    await db.pool.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY 1`, [
+      schema,
+      table,
+    ])
+  ).rows.map((r) => r.column_name);
+const journal = async (id: string) =>
+  (await db.pool.query(`SELECT name FROM tenantctl.tenant_migrations WHERE tenant_id = $1 ORDER BY name`, [id])).rows.map((r) => r.name);
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -48,7 +52,9 @@ describe('migrate', () => {
     await db.pool.query('ALTER TABLE tenant_c3.customers ADD COLUMN notes text');
     const status = await cli(['migrate', 'status', '--check', '--json']);
     expect(status.code).toBe(1);
-    expect(status.json<{ tenants: { id: string; pending: string[] }[] }>().tenants.map((t) => t.pending)).toEqual(ids.map(() => ['1700000010000_add_notes']));
+    expect(status.json<{ tenants: { id: string; pending: string[] }[] }>().tenants.map((t) => t.pending)).toEqual(
+      ids.map(() => ['1700000010000_add_notes']),
+    );
     const r = await cli(['migrate', '--json']);
     expect(r.code).toBe(1);
     const doc = r.json<MigrateJson>();
@@ -118,7 +124,10 @@ describe('migrate', () => {
     expect(r.code).toBe(0);
     const path = r.json<{ path: string }>().path;
     expect(existsSync(path)).toBe(true);
-    writeFileSync(path, '-- Up Migration\nALTER TABLE customers ADD COLUMN rating int;\n-- Down Migration\nALTER TABLE customers DROP COLUMN rating;\n');
+    writeFileSync(
+      path,
+      '-- Up Migration\nALTER TABLE customers ADD COLUMN rating int;\n-- Down Migration\nALTER TABLE customers DROP COLUMN rating;\n',
+    );
     const js = await cli(['migrate', 'new', 'noop', '--json']);
     expect(readFileSync(js.json<{ path: string }>().path, 'utf8')).toMatch(/export const up = \(pgm\) => \{\};/);
     const shared = await cli(['migrate', 'new', 'add_feature_flags', '--shared', '--sql', '--json']);

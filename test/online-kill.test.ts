@@ -32,19 +32,28 @@ const BUILD = '1700000011000_slow_key_index';
 async function fleet(name: string) {
   const proj = scratchProject();
   const control = `ctl_${name}`;
-  writeFileSync(join(proj.dir, 'tenantctl.config.json'), JSON.stringify({ controlSchema: control, schemaPrefix: `${name}_`, sharedSchema: `${name}_shared`, roles: false }));
+  writeFileSync(
+    join(proj.dir, 'tenantctl.config.json'),
+    JSON.stringify({ controlSchema: control, schemaPrefix: `${name}_`, sharedSchema: `${name}_shared`, roles: false }),
+  );
   const cli = cliOn(db.url, { cwd: proj.dir });
   const ids = [`${name}1`, `${name}2`, `${name}3`];
   expect((await cli(['tenant', 'create', ...ids])).code).toBe(0);
-  proj.add('1700000010000_slow_key', '-- Up Migration\nCREATE FUNCTION slow_key(t text) RETURNS text IMMUTABLE LANGUAGE sql AS $$ SELECT md5(repeat(t, 300)) $$;\n');
+  proj.add(
+    '1700000010000_slow_key',
+    '-- Up Migration\nCREATE FUNCTION slow_key(t text) RETURNS text IMMUTABLE LANGUAGE sql AS $$ SELECT md5(repeat(t, 300)) $$;\n',
+  );
   expect((await cli(['migrate'])).code).toBe(0);
-  await db.pool.query(`INSERT INTO ${name}_${name}2.customers (tenant_id, name) SELECT '${name}2', 'customer ' || g FROM generate_series(1, 200000) g`);
+  await db.pool.query(
+    `INSERT INTO ${name}_${name}2.customers (tenant_id, name) SELECT '${name}2', 'customer ' || g FROM generate_series(1, 200000) g`,
+  );
   writeFileSync(
     join(proj.tenant, `${BUILD}.js`),
     "export const up = (pgm) => {\n  pgm.noTransaction();\n  pgm.createIndex('customers', 'slow_key(name)', { concurrently: true, name: 'customers_slow_key' });\n};\n",
   );
   const journal = async (id: string) =>
-    (await db.pool.query(`SELECT count(*)::int AS n FROM ${control}.tenant_migrations WHERE tenant_id = $1 AND name = $2`, [id, BUILD])).rows[0].n as number;
+    (await db.pool.query(`SELECT count(*)::int AS n FROM ${control}.tenant_migrations WHERE tenant_id = $1 AND name = $2`, [id, BUILD]))
+      .rows[0].n as number;
   const valid = async (id: string) =>
     (
       await db.pool.query<{ valid: boolean }>(
@@ -86,7 +95,10 @@ async function gone(pid: number): Promise<void> {
 describe('interrupting CREATE INDEX CONCURRENTLY', () => {
   it('kill -9 of tenantctl mid-build: the server stops the orphaned build, nothing is recorded, the next run drops the INVALID index and builds it again', async () => {
     const f = await fleet('kk');
-    const child = spawn(process.execPath, [BIN, '--database-url', db.url, 'migrate', '--concurrency', '1'], { cwd: f.proj.dir, stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, '--database-url', db.url, 'migrate', '--concurrency', '1'], {
+      cwd: f.proj.dir,
+      stdio: 'ignore',
+    });
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
     const pid = await buildUnderWay('kk_kk2', f.control, 'kk2');
     child.kill('SIGKILL');
@@ -97,13 +109,19 @@ describe('interrupting CREATE INDEX CONCURRENTLY', () => {
     expect(await f.journal('kk2')).toBe(0);
 
     const status = await f.cli(['migrate', 'status', '--json']);
-    expect(status.json<{ tenants: { id: string; invalidIndexes: string[]; pending: string[] }[] }>().tenants.find((t) => t.id === 'kk2')).toMatchObject({
+    expect(
+      status.json<{ tenants: { id: string; invalidIndexes: string[]; pending: string[] }[] }>().tenants.find((t) => t.id === 'kk2'),
+    ).toMatchObject({
       pending: [BUILD],
       invalidIndexes: ['customers_slow_key'],
     });
     const r = await f.cli(['migrate', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json<MigrateJson>().tenants.find((t) => t.id === 'kk2')).toMatchObject({ status: 'migrated', applied: [BUILD], repaired: ['customers_slow_key'] });
+    expect(r.json<MigrateJson>().tenants.find((t) => t.id === 'kk2')).toMatchObject({
+      status: 'migrated',
+      applied: [BUILD],
+      repaired: ['customers_slow_key'],
+    });
     for (const id of f.ids) {
       expect(await f.valid(id)).toBe(true);
       expect(await f.journal(id)).toBe(1);
@@ -125,7 +143,11 @@ describe('interrupting CREATE INDEX CONCURRENTLY', () => {
 
     const again = await f.cli(['migrate', '--json']);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.json<MigrateJson>().tenants.find((t) => t.id === 'tt2')).toMatchObject({ status: 'migrated', applied: [BUILD], repaired: ['customers_slow_key'] });
+    expect(again.json<MigrateJson>().tenants.find((t) => t.id === 'tt2')).toMatchObject({
+      status: 'migrated',
+      applied: [BUILD],
+      repaired: ['customers_slow_key'],
+    });
     for (const id of f.ids) {
       expect(await f.valid(id)).toBe(true);
       expect(await f.journal(id)).toBe(1);

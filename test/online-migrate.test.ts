@@ -39,13 +39,17 @@ interface StatusJson {
 async function fleet(name: string, tenants: string[]) {
   const proj = scratchProject();
   const control = `ctl_${name}`;
-  writeFileSync(join(proj.dir, 'tenantctl.config.json'), JSON.stringify({ controlSchema: control, schemaPrefix: `${name}_`, sharedSchema: `${name}_shared` }));
+  writeFileSync(
+    join(proj.dir, 'tenantctl.config.json'),
+    JSON.stringify({ controlSchema: control, schemaPrefix: `${name}_`, sharedSchema: `${name}_shared` }),
+  );
   const cli = cliOn(db.url, { cwd: proj.dir });
   const created = await cli(['tenant', 'create', ...tenants]);
   expect(created.code, created.stderr).toBe(0);
   const js = (file: string, body: string) => writeFileSync(join(proj.tenant, `${file}.js`), `export const up = (pgm) => {\n${body}\n};\n`);
   const journal = async (id: string, migration: string) =>
-    (await db.pool.query(`SELECT count(*)::int AS n FROM ${control}.tenant_migrations WHERE tenant_id = $1 AND name = $2`, [id, migration])).rows[0].n as number;
+    (await db.pool.query(`SELECT count(*)::int AS n FROM ${control}.tenant_migrations WHERE tenant_id = $1 AND name = $2`, [id, migration]))
+      .rows[0].n as number;
   const index = async (schema: string, name: string) =>
     (
       await db.pool.query<{ valid: boolean }>(
@@ -60,50 +64,77 @@ describe('non-transactional migrations', () => {
   it('run between transactional ones, each in its own transaction; a failure after it keeps it recorded and rolls back only the failing one', async () => {
     const f = await fleet('mix', ['m1', 'm2']);
     f.proj.add('1700000010000_before', '-- Up Migration\nALTER TABLE customers ADD COLUMN region text;\n');
-    f.js('1700000011000_email_idx', "  pgm.noTransaction();\n  pgm.createIndex('customers', 'email', { concurrently: true, name: 'customers_email_cc' });");
-    f.proj.add('1700000012000_after', '-- Up Migration\nALTER TABLE projects ADD COLUMN region text;\nALTER TABLE customers ADD COLUMN tier text;\n');
+    f.js(
+      '1700000011000_email_idx',
+      "  pgm.noTransaction();\n  pgm.createIndex('customers', 'email', { concurrently: true, name: 'customers_email_cc' });",
+    );
+    f.proj.add(
+      '1700000012000_after',
+      '-- Up Migration\nALTER TABLE projects ADD COLUMN region text;\nALTER TABLE customers ADD COLUMN tier text;\n',
+    );
     // m2 already has the column the last migration adds: that migration fails there, whole.
     await db.pool.query('ALTER TABLE mix_m2.customers ADD COLUMN tier text');
 
     const r = await f.cli(['migrate', '--json']);
     expect(r.code, r.stderr).toBe(1);
     const doc = r.json<MigrateJson>();
-    expect(doc.tenants.find((t) => t.id === 'm1')).toMatchObject({ status: 'migrated', applied: ['1700000010000_before', '1700000011000_email_idx', '1700000012000_after'] });
+    expect(doc.tenants.find((t) => t.id === 'm1')).toMatchObject({
+      status: 'migrated',
+      applied: ['1700000010000_before', '1700000011000_email_idx', '1700000012000_after'],
+    });
     const m2 = doc.tenants.find((t) => t.id === 'm2')!;
-    expect(m2).toMatchObject({ status: 'failed', migration: '1700000012000_after', applied: ['1700000010000_before', '1700000011000_email_idx'] });
+    expect(m2).toMatchObject({
+      status: 'failed',
+      migration: '1700000012000_after',
+      applied: ['1700000010000_before', '1700000011000_email_idx'],
+    });
     expect(m2.error).toMatch(/1700000012000_after\.sql: column "tier" of relation "customers" already exists/);
     for (const schema of ['mix_m1', 'mix_m2']) expect(await f.index(schema, 'customers_email_cc')).toBe(true);
     expect(await f.journal('m2', '1700000011000_email_idx')).toBe(1);
     expect(await f.journal('m2', '1700000012000_after')).toBe(0);
     // The failing migration's first statement was rolled back with it.
-    const cols = await db.pool.query(`SELECT 1 FROM information_schema.columns WHERE table_schema = 'mix_m2' AND table_name = 'projects' AND column_name = 'region'`);
+    const cols = await db.pool.query(
+      `SELECT 1 FROM information_schema.columns WHERE table_schema = 'mix_m2' AND table_name = 'projects' AND column_name = 'region'`,
+    );
     expect(cols.rowCount).toBe(0);
 
     await db.pool.query('ALTER TABLE mix_m2.customers DROP COLUMN tier');
     const again = await f.cli(['migrate', '--json']);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.json<MigrateJson>().tenants.find((t) => t.id === 'm2')).toMatchObject({ status: 'migrated', applied: ['1700000012000_after'] });
-    for (const id of ['m1', 'm2']) for (const m of ['1700000010000_before', '1700000011000_email_idx', '1700000012000_after']) expect(await f.journal(id, m)).toBe(1);
+    expect(again.json<MigrateJson>().tenants.find((t) => t.id === 'm2')).toMatchObject({
+      status: 'migrated',
+      applied: ['1700000012000_after'],
+    });
+    for (const id of ['m1', 'm2'])
+      for (const m of ['1700000010000_before', '1700000011000_email_idx', '1700000012000_after']) expect(await f.journal(id, m)).toBe(1);
   });
 
   it('a unique index over duplicates: failed, INVALID, not recorded, shown by status; IF NOT EXISTS does not hide it; the run after the fix drops and rebuilds it', async () => {
     const f = await fleet('uniq', ['u1', 'u2']);
     await db.pool.query(`INSERT INTO uniq_u2.customers (tenant_id, name, email) VALUES ('u2', 'same', 'a'), ('u2', 'same', 'b')`);
     const name = '1700000010000_unique_name';
-    f.js(name, "  pgm.noTransaction();\n  pgm.createIndex('customers', 'name', { concurrently: true, unique: true, ifNotExists: true, name: 'customers_name_uq' });");
+    f.js(
+      name,
+      "  pgm.noTransaction();\n  pgm.createIndex('customers', 'name', { concurrently: true, unique: true, ifNotExists: true, name: 'customers_name_uq' });",
+    );
 
     const first = await f.cli(['migrate', '--json']);
     expect(first.code).toBe(1);
     const u2 = first.json<MigrateJson>().tenants.find((t) => t.id === 'u2')!;
     expect(u2).toMatchObject({ status: 'failed', migration: name, applied: [] });
-    expect(u2.error).toMatch(/could not create unique index "customers_name_uq".*the next run drops the INVALID index it left and builds it again/);
+    expect(u2.error).toMatch(
+      /could not create unique index "customers_name_uq".*the next run drops the INVALID index it left and builds it again/,
+    );
     expect(await f.index('uniq_u2', 'customers_name_uq')).toBe(false);
     expect(await f.index('uniq_u1', 'customers_name_uq')).toBe(true);
     expect(await f.journal('u2', name)).toBe(0);
 
     const status = await f.cli(['migrate', 'status', '--check', '--json']);
     expect(status.code).toBe(1);
-    expect(status.json<StatusJson>().tenants.find((t) => t.id === 'u2')).toMatchObject({ pending: [name], invalidIndexes: ['customers_name_uq'] });
+    expect(status.json<StatusJson>().tenants.find((t) => t.id === 'u2')).toMatchObject({
+      pending: [name],
+      invalidIndexes: ['customers_name_uq'],
+    });
     expect(status.json<StatusJson>().tenants.find((t) => t.id === 'u1')).toMatchObject({ pending: [], invalidIndexes: [] });
     const human = await f.cli(['migrate', 'status']);
     expect(human.stdout).toMatch(/u2 .*INVALID index customers_name_uq/);
@@ -117,7 +148,11 @@ describe('non-transactional migrations', () => {
     await db.pool.query(`DELETE FROM uniq_u2.customers WHERE email = 'b'`);
     const fixed = await f.cli(['migrate', '--json']);
     expect(fixed.code, fixed.stderr).toBe(0);
-    expect(fixed.json<MigrateJson>().tenants.find((t) => t.id === 'u2')).toMatchObject({ status: 'migrated', applied: [name], repaired: ['customers_name_uq'] });
+    expect(fixed.json<MigrateJson>().tenants.find((t) => t.id === 'u2')).toMatchObject({
+      status: 'migrated',
+      applied: [name],
+      repaired: ['customers_name_uq'],
+    });
     expect(await f.index('uniq_u2', 'customers_name_uq')).toBe(true);
     expect(await f.journal('u2', name)).toBe(1);
     const clean = await f.cli(['migrate', 'status', '--check', '--json']);
@@ -127,11 +162,16 @@ describe('non-transactional migrations', () => {
 
   it('an index of an applied migration left INVALID by a failed rebuild by hand: status shows the tenant as needing work, migrate rebuilds it', async () => {
     const f = await fleet('hand', ['h1']);
-    f.js('1700000010000_email_uq', "  pgm.noTransaction();\n  pgm.createIndex('customers', 'email', { concurrently: true, unique: true, name: 'customers_email_uq' });");
+    f.js(
+      '1700000010000_email_uq',
+      "  pgm.noTransaction();\n  pgm.createIndex('customers', 'email', { concurrently: true, unique: true, name: 'customers_email_uq' });",
+    );
     expect((await f.cli(['migrate'])).code).toBe(0);
     await db.pool.query('DROP INDEX hand_h1.customers_email_uq');
     await db.pool.query(`INSERT INTO hand_h1.customers (tenant_id, name, email) VALUES ('h1', 'a', 'x'), ('h1', 'b', 'x')`);
-    await expect(db.pool.query('CREATE UNIQUE INDEX CONCURRENTLY customers_email_uq ON hand_h1.customers (email)')).rejects.toThrow(/could not create unique index/);
+    await expect(db.pool.query('CREATE UNIQUE INDEX CONCURRENTLY customers_email_uq ON hand_h1.customers (email)')).rejects.toThrow(
+      /could not create unique index/,
+    );
     await db.pool.query(`DELETE FROM hand_h1.customers WHERE name = 'b'`);
     expect(await f.index('hand_h1', 'customers_email_uq')).toBe(false);
 
@@ -158,7 +198,9 @@ describe('non-transactional migrations', () => {
     const r = await f.cli(['migrate', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json<MigrateJson>().tenants[0]).toMatchObject({ status: 'migrated', repaired: ['customers_name_ix_ccnew'] });
-    const invalid = await db.pool.query(`SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'reix_r1' AND NOT i.indisvalid`);
+    const invalid = await db.pool.query(
+      `SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'reix_r1' AND NOT i.indisvalid`,
+    );
     expect(invalid.rows).toEqual([]);
     expect(await f.index('reix_r1', 'customers_name_ix')).toBe(true);
     expect(await f.journal('r1', '1700000010000_reindex')).toBe(1);
@@ -166,7 +208,10 @@ describe('non-transactional migrations', () => {
 
   it('DETACH PARTITION CONCURRENTLY: a detach left pending is finalized', async () => {
     const f = await fleet('dtch', ['d1']);
-    f.proj.add('1700000010000_events', "-- Up Migration\nCREATE TABLE events (at date NOT NULL, what text) PARTITION BY RANGE (at);\nCREATE TABLE events_2020 PARTITION OF events FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');\n");
+    f.proj.add(
+      '1700000010000_events',
+      "-- Up Migration\nCREATE TABLE events (at date NOT NULL, what text) PARTITION BY RANGE (at);\nCREATE TABLE events_2020 PARTITION OF events FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');\n",
+    );
     expect((await f.cli(['migrate'])).code).toBe(0);
     // A transaction that has seen the partitioned table makes the detach wait in its second phase; cancelling it then leaves it pending.
     const reader = new pg.Client({ connectionString: db.url });
@@ -177,7 +222,9 @@ describe('non-transactional migrations', () => {
     await reader.query('SELECT count(*) FROM dtch_d1.events');
     const detaching = detacher.query('ALTER TABLE dtch_d1.events DETACH PARTITION dtch_d1.events_2020 CONCURRENTLY').catch((e: Error) => e);
     const pid = (detacher as unknown as { processID: number }).processID;
-    await until(async () => (await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`, [pid])).rowCount === 1);
+    await until(
+      async () => (await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`, [pid])).rowCount === 1,
+    );
     await db.pool.query('SELECT pg_cancel_backend($1)', [pid]);
     expect(String(await detaching)).toMatch(/cancel/);
     await reader.query('COMMIT');
@@ -196,7 +243,10 @@ describe('non-transactional migrations', () => {
 
   it('a tenant created after a non-transactional migration is made at the head in one transaction, and matches the migrated ones', async () => {
     const f = await fleet('newt', ['n1']);
-    f.js('1700000010000_idx', "  pgm.noTransaction();\n  pgm.createIndex('customers', 'email', { concurrently: true, name: 'customers_email_n' });");
+    f.js(
+      '1700000010000_idx',
+      "  pgm.noTransaction();\n  pgm.createIndex('customers', 'email', { concurrently: true, name: 'customers_email_n' });",
+    );
     expect((await f.cli(['migrate'])).code).toBe(0);
     const created = await f.cli(['tenant', 'create', 'n2', '--json']);
     expect(created.code, created.stderr).toBe(0);
@@ -211,7 +261,7 @@ describe('non-transactional migrations', () => {
     const f = await fleet('many', ['s1']);
     f.js(
       '1700000010000_two',
-      "  pgm.noTransaction();\n  pgm.sql(\"CREATE INDEX CONCURRENTLY customers_name_two ON customers (name);\\nCREATE INDEX CONCURRENTLY customers_email_two ON customers (email) WHERE name <> 'CONCURRENTLY'; -- built CONCURRENTLY\");",
+      '  pgm.noTransaction();\n  pgm.sql("CREATE INDEX CONCURRENTLY customers_name_two ON customers (name);\\nCREATE INDEX CONCURRENTLY customers_email_two ON customers (email) WHERE name <> \'CONCURRENTLY\'; -- built CONCURRENTLY");',
     );
     const r = await f.cli(['migrate', '--json']);
     expect(r.code, r.stdout).toBe(0);
@@ -227,7 +277,10 @@ describe('non-transactional migrations', () => {
 
   it('migrate down reverts a non-transactional migration outside a transaction and removes it from the journal', async () => {
     const f = await fleet('down', ['w1']);
-    f.js('1700000010000_idx', "  pgm.noTransaction();\n  pgm.createIndex('customers', 'email', { concurrently: true, name: 'customers_email_w' });");
+    f.js(
+      '1700000010000_idx',
+      "  pgm.noTransaction();\n  pgm.createIndex('customers', 'email', { concurrently: true, name: 'customers_email_w' });",
+    );
     expect((await f.cli(['migrate'])).code).toBe(0);
     expect(await f.index('down_w1', 'customers_email_w')).toBe(true);
     const r = await f.cli(['migrate', 'down', '--tenant', 'w1', '--json']);
@@ -242,7 +295,10 @@ describe('non-transactional migrations', () => {
 
   it("holds the tenant's lock for the whole step: a tenant another run holds is skipped (exit 3), or waited for with --wait", async () => {
     const f = await fleet('lock', ['l1', 'l2']);
-    f.js('1700000010000_idx', "  pgm.noTransaction();\n  pgm.createIndex('customers', 'email', { concurrently: true, name: 'customers_email_l' });");
+    f.js(
+      '1700000010000_idx',
+      "  pgm.noTransaction();\n  pgm.createIndex('customers', 'email', { concurrently: true, name: 'customers_email_l' });",
+    );
     const holder = new pg.Client({ connectionString: db.url });
     await holder.connect();
     await holder.query(`SELECT pg_advisory_lock(hashtext('tenantctl:' || $1::text), hashtext($2::text))`, [f.control, 'l2']);
@@ -255,7 +311,12 @@ describe('non-transactional migrations', () => {
     expect(await f.index('lock_l2', 'customers_email_l')).toBeUndefined();
     const waiting = f.cli(['migrate', '--wait', '--json']);
     await until(
-      async () => (await db.pool.query(`SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND NOT l.granted AND a.application_name = 'tenantctl'`)).rowCount === 1,
+      async () =>
+        (
+          await db.pool.query(
+            `SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND NOT l.granted AND a.application_name = 'tenantctl'`,
+          )
+        ).rowCount === 1,
     );
     await holder.query('SELECT pg_advisory_unlock_all()');
     const waited = await waiting;

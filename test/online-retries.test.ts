@@ -25,7 +25,10 @@ interface MigrateJson {
 async function fleet(name: string, config: Record<string, unknown> = {}) {
   const proj = scratchProject();
   const write = (extra: Record<string, unknown>) =>
-    writeFileSync(join(proj.dir, 'tenantctl.config.json'), JSON.stringify({ controlSchema: `ctl_${name}`, schemaPrefix: `${name}_`, sharedSchema: `${name}_shared`, roles: false, ...extra }));
+    writeFileSync(
+      join(proj.dir, 'tenantctl.config.json'),
+      JSON.stringify({ controlSchema: `ctl_${name}`, schemaPrefix: `${name}_`, sharedSchema: `${name}_shared`, roles: false, ...extra }),
+    );
   // Tenants are created with the default lockTimeout (creating several at once queues briefly on the shared tables).
   write({});
   const cli = cliOn(db.url, { cwd: proj.dir });
@@ -95,7 +98,9 @@ describe('lock timeouts are retried', () => {
     expect(used.json<MigrateJson>().tenants.find((t) => t.id === 'rn2')).toMatchObject({ status: 'failed', attempts: 3 });
     await app.query('COMMIT');
     await app.end();
-    const cols = await db.pool.query(`SELECT 1 FROM information_schema.columns WHERE table_schema = 'rn_rn2' AND column_name = 'retry_flag'`);
+    const cols = await db.pool.query(
+      `SELECT 1 FROM information_schema.columns WHERE table_schema = 'rn_rn2' AND column_name = 'retry_flag'`,
+    );
     expect(cols.rowCount).toBe(0);
   });
 
@@ -116,13 +121,18 @@ describe('lock timeouts are retried', () => {
     expect(ro2).toMatchObject({ status: 'migrated', applied: ['1700000010000_online'] });
     expect(ro2.attempts).toBeGreaterThanOrEqual(3);
     expect(r.stderr).toMatch(/ro2: 1700000010000_online: index projects_name_ro is already built and valid/);
-    const journal = await db.pool.query(`SELECT count(*)::int AS n FROM ctl_ro.tenant_migrations WHERE tenant_id = 'ro2' AND name = '1700000010000_online'`);
+    const journal = await db.pool.query(
+      `SELECT count(*)::int AS n FROM ctl_ro.tenant_migrations WHERE tenant_id = 'ro2' AND name = '1700000010000_online'`,
+    );
     expect(journal.rows[0].n).toBe(1);
   });
 
   it('a deadlock with an application transaction is retried too', async () => {
     const f = await fleet('dl', { lockTimeout: '30s' });
-    f.proj.add('1700000010000_both', '-- Up Migration\nALTER TABLE customers ADD COLUMN dl_a int;\nALTER TABLE projects ADD COLUMN dl_b int;\n');
+    f.proj.add(
+      '1700000010000_both',
+      '-- Up Migration\nALTER TABLE customers ADD COLUMN dl_a int;\nALTER TABLE projects ADD COLUMN dl_b int;\n',
+    );
     // The application holds projects; the migration takes customers, then queues for projects; the application then reads customers.
     const app = new pg.Client({ connectionString: db.url });
     await app.connect();
@@ -144,10 +154,16 @@ describe('lock timeouts are retried', () => {
     const f = await fleet('rb');
     const flag = await f.cli(['migrate', '--lock-retries', 'many', '--json']);
     expect(flag.code).toBe(2);
-    expect(flag.json<{ error: { code: string; message: string } }>().error).toMatchObject({ code: 'usage', message: expect.stringMatching(/--lock-retries/) });
+    expect(flag.json<{ error: { code: string; message: string } }>().error).toMatchObject({
+      code: 'usage',
+      message: expect.stringMatching(/--lock-retries/),
+    });
     writeFileSync(join(f.proj.dir, 'bad.json'), JSON.stringify({ lockRetries: -1 }));
     const config = await f.cli(['--config', 'bad.json', 'migrate', '--json']);
     expect(config.code).toBe(2);
-    expect(config.json<{ error: { code: string; message: string } }>().error).toMatchObject({ code: 'invalid_config', message: expect.stringMatching(/"lockRetries" must be an integer from 0 to 100/) });
+    expect(config.json<{ error: { code: string; message: string } }>().error).toMatchObject({
+      code: 'invalid_config',
+      message: expect.stringMatching(/"lockRetries" must be an integer from 0 to 100/),
+    });
   });
 });

@@ -16,7 +16,8 @@ afterAll(async () => {
   await Promise.all([db.drop(), other.drop()]);
 });
 
-const roleOf = async (id: string, pool = db.pool) => (await pool.query(`SELECT role_name FROM tenantctl.tenants WHERE id = $1`, [id])).rows[0].role_name as string;
+const roleOf = async (id: string, pool = db.pool) =>
+  (await pool.query(`SELECT role_name FROM tenantctl.tenants WHERE id = $1`, [id])).rows[0].role_name as string;
 
 /** Runs SQL as a role, in a transaction that is rolled back; returns the error code or 'ok'. */
 async function as(role: string, sql: string): Promise<string> {
@@ -97,9 +98,15 @@ describe('per-tenant roles', () => {
       await createTenants(tc, { ids: ['plain'] });
       const row = await db.pool.query(`SELECT role_name FROM tc_noroles.tenants WHERE id = 'plain'`);
       expect(row.rows[0].role_name).toBeNull();
-      const seen = await withTenant(tc.pool, 'plain', async (c) => (await c.query(`SELECT current_schema() AS s, current_setting('tenantctl.tenant_key') AS k`)).rows[0], {
-        controlSchema: 'tc_noroles', sharedSchema: 'nr_shared',
-      });
+      const seen = await withTenant(
+        tc.pool,
+        'plain',
+        async (c) => (await c.query(`SELECT current_schema() AS s, current_setting('tenantctl.tenant_key') AS k`)).rows[0],
+        {
+          controlSchema: 'tc_noroles',
+          sharedSchema: 'nr_shared',
+        },
+      );
       expect(seen).toEqual({ s: 'nr_plain', k: 'plain' });
     } finally {
       await tc.close();
@@ -116,5 +123,4 @@ describe('connection as a tenant role cannot escape', () => {
     expect(escape.code).toBe(1);
     expect(escape.stderr).toMatch(/permission denied/);
   });
-
 });

@@ -33,7 +33,9 @@ describe('every transaction gets the configured timeouts', () => {
       const r = await cli(['init']);
       expect(r.code, r.stderr).toBe(3);
       expect(r.stderr).toMatch(/lock timeout/);
-      const journal = await db.pool.query(`SELECT count(*)::int AS n FROM tenantctl.shared_migrations WHERE name = '1700000000500_plans_note'`);
+      const journal = await db.pool.query(
+        `SELECT count(*)::int AS n FROM tenantctl.shared_migrations WHERE name = '1700000000500_plans_note'`,
+      );
       expect(journal.rows[0].n).toBe(0);
     } finally {
       await app.query('ROLLBACK');

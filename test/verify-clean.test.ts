@@ -3,7 +3,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cloneTenant, copyRows, createTenants, migrate, moveRows, migrateDown, removeTenants, restoreTenant, verify, withTenant, type Tenantctl } from '../src/index.js';
+import {
+  cloneTenant,
+  copyRows,
+  createTenants,
+  migrate,
+  moveRows,
+  migrateDown,
+  removeTenants,
+  restoreTenant,
+  verify,
+  withTenant,
+  type Tenantctl,
+} from '../src/index.js';
 import { cliOn } from './support/cli.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { openOn } from './support/lib.js';
@@ -18,7 +30,10 @@ async function fill(id: string, n: number): Promise<void> {
     tc.pool,
     id,
     async (c) => {
-      await c.query(`INSERT INTO customers (name, email) SELECT 'customer ' || g, 'c' || g || '@example.com' FROM generate_series(1, $1) g`, [n]);
+      await c.query(
+        `INSERT INTO customers (name, email) SELECT 'customer ' || g, 'c' || g || '@example.com' FROM generate_series(1, $1) g`,
+        [n],
+      );
       await c.query(`INSERT INTO projects (customer_id, name) SELECT id, 'project of ' || name FROM customers`);
       await c.query(`INSERT INTO tasks (project_id, title, due_date) SELECT id, 'task', current_date + 7 FROM projects`);
       await c.query(`INSERT INTO invoices (customer_id, amount_cents, status) SELECT id, 1000, 'sent' FROM customers`);
@@ -61,7 +76,13 @@ describe('verify on a clean fleet', () => {
     const junit = join(dir, 'clean.xml');
     const res = await cliOn(db.url)(['verify', '--json', '--junit', junit]);
     expect(res.code).toBe(0);
-    const doc = res.json<{ version: number; ok: boolean; tenants: unknown[]; checks: { name: string; ok: boolean; violations: number }[]; violations: unknown[] }>();
+    const doc = res.json<{
+      version: number;
+      ok: boolean;
+      tenants: unknown[];
+      checks: { name: string; ok: boolean; violations: number }[];
+      violations: unknown[];
+    }>();
     expect(doc).toMatchObject({ version: 1, ok: true, violations: [] });
     expect(doc.checks.map((c) => [c.name, c.ok, c.violations])).toEqual(
       ['ownership', 'references', 'privileges', 'rls', 'drift', 'registry'].map((name) => [name, true, 0]),

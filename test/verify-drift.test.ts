@@ -57,7 +57,9 @@ describe('verify drift', () => {
     );
     const initech = doc.violations.find((v) => v.tenant === 'initech')!;
     expect(initech.detail).toContain('expected text not null; found character varying(200) not null');
-    expect(doc.violations.find((v) => v.tenant === 'acme')!.detail).toBe('missing: the migrations up to 1700000009000_invoice_amount_check create it');
+    expect(doc.violations.find((v) => v.tenant === 'acme')!.detail).toBe(
+      'missing: the migrations up to 1700000009000_invoice_amount_check create it',
+    );
   });
 
   it('leaves nothing behind and builds one reference per version', async () => {

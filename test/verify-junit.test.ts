@@ -19,7 +19,11 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 function decode(text: string): string {
   if (/&(?!(amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/.test(text)) throw new Error(`bad entity in ${JSON.stringify(text.slice(0, 80))}`);
   return text.replace(/&(#x[0-9a-fA-F]+|#\d+|\w+);/g, (_, e: string) =>
-    e.startsWith('#x') ? String.fromCodePoint(parseInt(e.slice(2), 16)) : e.startsWith('#') ? String.fromCodePoint(Number(e.slice(1))) : ENTITIES[e]!,
+    e.startsWith('#x')
+      ? String.fromCodePoint(parseInt(e.slice(2), 16))
+      : e.startsWith('#')
+        ? String.fromCodePoint(Number(e.slice(1)))
+        : ENTITIES[e]!,
   );
 }
 
@@ -98,7 +102,9 @@ describe('verify --junit', () => {
     const root = parseXml(readFileSync(file, 'utf8'));
     expect(root.name).toBe('testsuites');
     expect(root.children.map((s) => s.attrs.name)).toEqual(['ownership', 'references', 'privileges', 'rls', 'drift', 'registry']);
-    const failures = root.children.flatMap((s) => s.children.flatMap((c) => c.children.filter((f) => f.name === 'failure').map((f) => ({ suite: s, c, f }))));
+    const failures = root.children.flatMap((s) =>
+      s.children.flatMap((c) => c.children.filter((f) => f.name === 'failure').map((f) => ({ suite: s, c, f }))),
+    );
     expect(failures).toHaveLength(doc.violations.length);
     expect(Number(root.attrs.failures)).toBe(doc.violations.length);
     for (const suite of root.children) {
@@ -110,7 +116,10 @@ describe('verify --junit', () => {
     }
     // each violation is one failure, in its check's suite and its tenant's case, carrying the detail
     for (const v of doc.violations) {
-      const hit = failures.filter(({ suite, c, f }) => suite.attrs.name === v.check && c.attrs.name === (v.tenant ?? '(fleet)') && f.attrs.message === `${v.object}: ${v.detail}`);
+      const hit = failures.filter(
+        ({ suite, c, f }) =>
+          suite.attrs.name === v.check && c.attrs.name === (v.tenant ?? '(fleet)') && f.attrs.message === `${v.object}: ${v.detail}`,
+      );
       expect(hit, `${v.check} ${v.tenant} ${v.object}`).toHaveLength(1);
       expect(hit[0]!.f.text).toContain(`detail: ${v.detail}`);
     }

@@ -85,8 +85,21 @@ describe('verify ownership', () => {
     await db.pool.query(`CREATE TABLE tenant_clean.big (id int, tenant_id text NOT NULL);
       INSERT INTO tenant_clean.big SELECT g, 'clean' FROM generate_series(1, 200000) g;
       CREATE INDEX ON tenant_clean.big (tenant_id);`);
-    const table = { tenant: 'clean', schema: 'tenant_clean', table: 'big', column: 'tenant_id', kind: 'r' as const, hasColumn: true,
-      typeSchema: 'pg_catalog', typeName: 'text', typeLabel: 'text', indexed: true, othersHave: false, pages: 1000, tuples: 200000 };
+    const table = {
+      tenant: 'clean',
+      schema: 'tenant_clean',
+      table: 'big',
+      column: 'tenant_id',
+      kind: 'r' as const,
+      hasColumn: true,
+      typeSchema: 'pg_catalog',
+      typeName: 'text',
+      typeLabel: 'text',
+      indexed: true,
+      othersHave: false,
+      pages: 1000,
+      tuples: 200000,
+    };
     const plan = await db.pool.query(`EXPLAIN ${probeSql(table, 'index', 0, 1)}`, ['clean']);
     const text = plan.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
     expect(text).toMatch(/Index (Only )?Scan/);
@@ -95,6 +108,8 @@ describe('verify ownership', () => {
     expect(errors(r.violations)).toEqual([{ check: 'ownership', tenant: 'clean', object: 'counters.tenant_id' }]);
     await db.pool.query(`INSERT INTO tenant_clean.big VALUES (0, 'zzz')`);
     const again = await verify(tc, { checks: ['ownership'], tenants: ['clean'] });
-    expect(again.violations.find((v) => v.object === 'big')?.detail).toMatch(/^1 row whose tenant_id is not the tenant key 'clean': 'zzz' \(1\)/);
+    expect(again.violations.find((v) => v.object === 'big')?.detail).toMatch(
+      /^1 row whose tenant_id is not the tenant key 'clean': 'zzz' \(1\)/,
+    );
   });
 });

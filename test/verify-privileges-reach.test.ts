@@ -14,7 +14,8 @@ beforeAll(async () => {
   db = await createTestDatabase();
   tc = await openOn(db.url);
   await createTenants(tc, { ids: ['acme', 'globex', 'initech', 'hooli', 'umbrella', 'wayne', 'clean'] });
-  const oid = (await db.pool.query<{ oid: number }>('SELECT oid::int AS oid FROM pg_database WHERE datname = current_database()')).rows[0]!.oid;
+  const oid = (await db.pool.query<{ oid: number }>('SELECT oid::int AS oid FROM pg_database WHERE datname = current_database()')).rows[0]!
+    .oid;
   role = (id) => `tc${oid}_${id}`;
   other = (name) => `vt${oid}_${name}`;
   await db.pool.query(`
@@ -78,6 +79,8 @@ describe('verify privileges reached indirectly', () => {
     const chain = violations.find((v) => v.rule === 'predefined-role' && v.tenant === 'acme')!;
     expect(chain.detail).toContain(`pg_read_all_data (through ${other('middle')})`);
     const reached = violations.find((v) => v.rule === 'indirect-grant' && v.object === 'table invoices')!;
-    expect(reached.detail).toContain(`role ${role('hooli')} of tenant hooli reaches it through role ${other('auditors')}, which has SELECT`);
+    expect(reached.detail).toContain(
+      `role ${role('hooli')} of tenant hooli reaches it through role ${other('auditors')}, which has SELECT`,
+    );
   });
 });

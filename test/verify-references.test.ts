@@ -56,7 +56,9 @@ describe('verify references', () => {
     expect(peek.map((v) => v.detail)).toEqual(
       expect.arrayContaining([expect.stringContaining('names schema tenant_acme'), expect.stringContaining('SECURITY DEFINER')]),
     );
-    expect(doc.violations.find((v) => v.object === 'default of invoices.number')!.detail).toContain('sequence invoice_number_seq in schema tenant_acme');
+    expect(doc.violations.find((v) => v.object === 'default of invoices.number')!.detail).toContain(
+      'sequence invoice_number_seq in schema tenant_acme',
+    );
     expect(doc.violations.some((v) => v.tenant === 'clean')).toBe(false);
     // one finding per edge: no duplicates
     const keys = doc.violations.map((v) => `${v.tenant} ${v.object} ${v.detail}`);

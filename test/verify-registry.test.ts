@@ -14,7 +14,8 @@ beforeAll(async () => {
   tc = await openOn(db.url);
   await createTenants(tc, { ids: ['acme', 'gone', 'norole', 'arch', 'shelved', 'clean'] });
   await removeTenants(tc, { ids: ['arch', 'shelved'] });
-  const oid = (await db.pool.query<{ oid: number }>('SELECT oid::int AS oid FROM pg_database WHERE datname = current_database()')).rows[0]!.oid;
+  const oid = (await db.pool.query<{ oid: number }>('SELECT oid::int AS oid FROM pg_database WHERE datname = current_database()')).rows[0]!
+    .oid;
   role = (id) => `tc${oid}_${id}`;
   await db.pool.query(`
     CREATE SCHEMA tenant_ghost;                                   -- a tenant schema nobody registered
@@ -46,7 +47,9 @@ describe('verify registry', () => {
         ['registry', 'acme', 'migration 1600000000000_removed_file', 'warn'],
       ].sort(),
     );
-    expect(doc.violations.find((v) => v.tenant === 'arch')!.detail).toBe('belongs to an archived tenant but still has USAGE on tenant_arch$archived');
+    expect(doc.violations.find((v) => v.tenant === 'arch')!.detail).toBe(
+      'belongs to an archived tenant but still has USAGE on tenant_arch$archived',
+    );
   });
 
   it('with --tenant, only the named tenants: warnings pass unless --fail-on warn', async () => {

@@ -16,7 +16,8 @@ beforeAll(async () => {
   db = await createTestDatabase();
   tc = await openOn(db.url);
   await createTenants(tc, { ids: ['acme', 'globex', 'clean'] });
-  const oid = (await db.pool.query<{ oid: number }>('SELECT oid::int AS oid FROM pg_database WHERE datname = current_database()')).rows[0]!.oid;
+  const oid = (await db.pool.query<{ oid: number }>('SELECT oid::int AS oid FROM pg_database WHERE datname = current_database()')).rows[0]!
+    .oid;
   role = (id) => `tc${oid}_${id}`;
   await db.pool.query(`
     -- a partitioned shared table with row level security, one partition without

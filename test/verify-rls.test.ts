@@ -63,6 +63,8 @@ describe('verify rls', () => {
     expect(lenient.stdout).toContain('public.usage: row level security is enabled but not forced');
     const strict = await cliOn(db.url)(['verify', '--check', 'rls', '--fail-on', 'warn', '--json']);
     expect(strict.code).toBe(1);
-    expect(strict.json<{ checks: { name: string; ok: boolean }[] }>().checks).toEqual([expect.objectContaining({ name: 'rls', ok: false })]);
+    expect(strict.json<{ checks: { name: string; ok: boolean }[] }>().checks).toEqual([
+      expect.objectContaining({ name: 'rls', ok: false }),
+    ]);
   });
 });

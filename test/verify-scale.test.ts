@@ -68,7 +68,9 @@ describe('verify at fleet scale', () => {
     // A plan built on template1's estimates rescanned pg_depend for each of the fleet's objects: seconds at this size,
     // against a tenth of one after ANALYZE. The bound leaves room for a busy machine, not for that plan.
     for (const check of checks) {
-      expect(seconds(fresh, check), `${check} (catalog analyzed before: ${analyzed.rows[0]!.n} of 4)`).toBeLessThan(3 * seconds(after, check) + 0.5);
+      expect(seconds(fresh, check), `${check} (catalog analyzed before: ${analyzed.rows[0]!.n} of 4)`).toBeLessThan(
+        3 * seconds(after, check) + 0.5,
+      );
     }
   });
 });

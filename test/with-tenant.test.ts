@@ -77,7 +77,7 @@ describe('withTenant on a small shared pool', () => {
     expect(total.rows.reduce((n, r) => n + r.n, 0)).toBe(expected);
   });
 
-  it('a temporary table made for one tenant never shadows another tenant\'s table', async () => {
+  it("a temporary table made for one tenant never shadows another tenant's table", async () => {
     const pool = new pg.Pool({ connectionString: db.url, max: 1 });
     await withTenant(pool, 't1', async (c) => {
       await c.query(`INSERT INTO customers (name) VALUES ('only-t1')`);
@@ -165,10 +165,13 @@ describe('withTenant under a storm of misbehaving callers', () => {
         const other = ids[(i + 1) % ids.length]!;
         try {
           await withTenant(pool, id, async (client) => {
-            pids.add(((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!).pid);
+            pids.add((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
             await client.query(`INSERT INTO customers (name) VALUES ($1)`, [`storm${i}`]);
             // A deferred check that fails at COMMIT itself: nothing after COMMIT in its message runs.
-            if (i % 6 === 3) await client.query(`CREATE TEMP TABLE leak_d${i} (x int UNIQUE DEFERRABLE INITIALLY DEFERRED); INSERT INTO leak_d${i} VALUES (1), (1)`);
+            if (i % 6 === 3)
+              await client.query(
+                `CREATE TEMP TABLE leak_d${i} (x int UNIQUE DEFERRABLE INITIALLY DEFERRED); INSERT INTO leak_d${i} VALUES (1), (1)`,
+              );
             // Four kinds of leak per call, a different mix each time; another tenant's role for the role changes.
             const chosen = [...new Set(Array.from({ length: 4 }, (_, k) => (i * 7 + k * 5) % leaks.length))].sort((a, b) => a - b);
             for (const k of chosen) await leaks[k]!(client, i, roleOf.get(other)!);
@@ -219,12 +222,18 @@ describe('withTenant under a storm of misbehaving callers', () => {
     for (const c of clients.splice(0)) c.release();
     // Plain pool.query runs as the pool's user, and no session anywhere holds an advisory lock.
     expect((await pool.query<{ u: string }>('SELECT current_user::text AS u')).rows[0]!.u).toBe(user);
-    const locks = await db.pool.query(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+    const locks = await db.pool.query(
+      `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    );
     expect(locks.rows).toEqual([]);
     // And withTenant still works on every connection.
-    await Promise.all(Array.from({ length: 40 }, (_, i) => withTenant(pool, ids[i % ids.length]!, async (c) => (await c.query('SELECT 1')).rowCount)));
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => withTenant(pool, ids[i % ids.length]!, async (c) => (await c.query('SELECT 1')).rowCount)),
+    );
     // Only the calls that returned normally left their row.
-    const stormRows = await db.pool.query(ids.map((id) => `SELECT count(*)::int AS n FROM "tenant_${id}".customers WHERE name LIKE 'storm%'`).join(' UNION ALL '));
+    const stormRows = await db.pool.query(
+      ids.map((id) => `SELECT count(*)::int AS n FROM "tenant_${id}".customers WHERE name LIKE 'storm%'`).join(' UNION ALL '),
+    );
     expect(stormRows.rows.reduce((n, r) => n + r.n, 0)).toBe(outcomes.ok);
   });
 
@@ -235,15 +244,26 @@ describe('withTenant under a storm of misbehaving callers', () => {
     const role = (await db.pool.query<{ role: string }>(`SELECT role_name AS role FROM tenantctl.tenants WHERE id = 't2'`)).rows[0]!.role;
     const user = (await db.pool.query<{ u: string }>('SELECT session_user::text AS u')).rows[0]!.u;
     await withTenant(pool, 't1', async (c) => {
-      await c.query(`COMMIT; SET SESSION AUTHORIZATION "${role}"; DECLARE leak_out CURSOR WITH HOLD FOR SELECT 1; PREPARE leak_out AS SELECT 1; SET search_path TO tenant_t2; BEGIN`);
+      await c.query(
+        `COMMIT; SET SESSION AUTHORIZATION "${role}"; DECLARE leak_out CURSOR WITH HOLD FOR SELECT 1; PREPARE leak_out AS SELECT 1; SET search_path TO tenant_t2; BEGIN`,
+      );
     });
     const c = await pool.connect();
     try {
       const seen = (await c.query<Held>(held)).rows[0]!;
-      expect(seen).toMatchObject({ session_user: user, current_user: user, path: '"$user", public', cursors: 0, prepared: 0, session_settings: '' });
+      expect(seen).toMatchObject({
+        session_user: user,
+        current_user: user,
+        path: '"$user", public',
+        cursors: 0,
+        prepared: 0,
+        session_settings: '',
+      });
     } finally {
       c.release();
     }
-    expect(await withTenant(pool, 't3', async (c2) => (await c2.query(`SELECT current_setting('tenantctl.tenant_id') AS id`)).rows[0].id)).toBe('t3');
+    expect(
+      await withTenant(pool, 't3', async (c2) => (await c2.query(`SELECT current_setting('tenantctl.tenant_id') AS id`)).rows[0].id),
+    ).toBe('t3');
   });
 });

@@ -31,7 +31,10 @@ export const USAGE = `usage: node bench/migrate.mjs [options]
   -h, --help`;
 
 function list(value, allowed, what) {
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const item of items) {
     if (!allowed.map(String).includes(item)) {
       throw new UsageError(`unknown ${what} "${item}"; choose from ${allowed.join(',')}`);
@@ -42,7 +45,8 @@ function list(value, allowed, what) {
 
 function positiveInt(value, name, { allowZero = false } = {}) {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new UsageError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got "${value}"`);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1))
+    throw new UsageError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got "${value}"`);
   return n;
 }
 
@@ -95,8 +99,10 @@ function optionsFrom(values) {
   const size = values.quick ? SIZES.quick : SIZES.full;
   const databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;
   if (!databaseUrl) {
-    throw new UsageError('no database: pass --database-url URL or set DATABASE_URL ' +
-      '(e.g. postgresql://postgres@127.0.0.1:5432/postgres); the benchmark creates and drops databases named bench_* there');
+    throw new UsageError(
+      'no database: pass --database-url URL or set DATABASE_URL ' +
+        '(e.g. postgresql://postgres@127.0.0.1:5432/postgres); the benchmark creates and drops databases named bench_* there',
+    );
   }
   return {
     quick: values.quick,
@@ -111,7 +117,8 @@ function optionsFrom(values) {
       2: values.n2 ? positiveInt(values.n2, '--n2') : size.n2,
       3: values.n3 ? positiveInt(values.n3, '--n3') : size.n3,
     },
-    cliLoopMax: values['cli-loop-max'] !== undefined ? positiveInt(values['cli-loop-max'], '--cli-loop-max', { allowZero: true }) : size.cliLoopMax,
+    cliLoopMax:
+      values['cli-loop-max'] !== undefined ? positiveInt(values['cli-loop-max'], '--cli-loop-max', { allowZero: true }) : size.cliLoopMax,
     setupJobs: positiveInt(values['setup-jobs'], '--setup-jobs'),
     out: values.out,
     write: !values['no-write'],

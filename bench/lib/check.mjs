@@ -44,7 +44,10 @@ export async function checkPgmigrations(url, { nameOf, n, namesFor }) {
         continue;
       }
       const want = namesFor(i);
-      if (got.join() !== want.join()) problems.push(`${schema}.pgmigrations has ${got.length} rows (last ${got.at(-1) ?? '-'}), expected ${want.length} (last ${want.at(-1) ?? '-'})`);
+      if (got.join() !== want.join())
+        problems.push(
+          `${schema}.pgmigrations has ${got.length} rows (last ${got.at(-1) ?? '-'}), expected ${want.length} (last ${want.at(-1) ?? '-'})`,
+        );
     }
     return problems;
   });

@@ -18,7 +18,8 @@ export class CopyUsageError extends Error {}
 
 function positive(value, name, { allowZero = false } = {}) {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < (allowZero ? 0 : 1)) throw new CopyUsageError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got "${value}"`);
+  if (!Number.isFinite(n) || n < (allowZero ? 0 : 1))
+    throw new CopyUsageError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got "${value}"`);
   return n;
 }
 
@@ -45,7 +46,10 @@ export function parseCopyOptions(argv) {
   }
   if (values.help) return { help: true };
   const databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;
-  if (!databaseUrl) throw new CopyUsageError('no database: pass --database-url URL or set DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/postgres)');
+  if (!databaseUrl)
+    throw new CopyUsageError(
+      'no database: pass --database-url URL or set DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/postgres)',
+    );
   return {
     quick: values.quick,
     rows: values.rows ? Math.floor(positive(values.rows, '--rows')) : values.quick ? 50_000 : 1_000_000,

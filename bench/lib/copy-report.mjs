@@ -17,10 +17,21 @@ export function copyReport({ header, legs, runs, rows }) {
     const ratio = wall != null && floorOf(leg) ? wall / floorOf(leg) : null;
     const problems = runs.get(leg.id).flatMap((r) => r.problems);
     lines.push(
-      `| ${leg.label} | ${f(wall)} | ${runs.get(leg.id).map((r) => f(r.wall)).join(', ')} | ${wall ? Math.round(rows / wall).toLocaleString('en-US') : 'n/a'} | ${leg.floor ? '1.00' : f(ratio)} | ${problems.length ? `**FAILED**: ${problems.join('; ').replaceAll('|', '\\|').slice(0, 300)}` : 'ok'} |`,
+      `| ${leg.label} | ${f(wall)} | ${runs
+        .get(leg.id)
+        .map((r) => f(r.wall))
+        .join(
+          ', ',
+        )} | ${wall ? Math.round(rows / wall).toLocaleString('en-US') : 'n/a'} | ${leg.floor ? '1.00' : f(ratio)} | ${problems.length ? `**FAILED**: ${problems.join('; ').replaceAll('|', '\\|').slice(0, 300)}` : 'ok'} |`,
     );
   }
-  lines.push('', '### tenantctl compared', '', '| operation | tenantctl wall / psql wall | tenantctl rows/s | psql rows/s |', '| --- | ---: | ---: | ---: |');
+  lines.push(
+    '',
+    '### tenantctl compared',
+    '',
+    '| operation | tenantctl wall / psql wall | tenantctl rows/s | psql rows/s |',
+    '| --- | ---: | ---: | ---: |',
+  );
   const rate = (wall) => (wall ? Math.round(rows / wall).toLocaleString('en-US') : 'n/a');
   for (const verb of ['copy', 'move']) {
     const t = med.get(`tenantctl-${verb}`);

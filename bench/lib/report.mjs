@@ -69,7 +69,10 @@ export function scenarioTable(sc, summary, repeat) {
   }
   const sampledRows = [...summary.rows.values()].filter((r) => r.tenantsRun < sc.n);
   for (const r of sampledRows) {
-    lines.push('', `~ ${r.tool} ran ${r.tenantsRun} of ${sc.n} tenants (--cli-loop-max); its wall time is extrapolated linearly to ${sc.n}.`);
+    lines.push(
+      '',
+      `~ ${r.tool} ran ${r.tenantsRun} of ${sc.n} tenants (--cli-loop-max); its wall time is extrapolated linearly to ${sc.n}.`,
+    );
   }
   return lines.join('\n');
 }
@@ -80,12 +83,7 @@ export function scenarioTable(sc, summary, repeat) {
  * Figures only: what they are good enough for is the reader's call.
  */
 export function comparison(summaries, opts) {
-  const lines = [
-    '### tenantctl compared',
-    '',
-    '| scenario | figure | measured | conditions |',
-    '| --- | --- | ---: | --- |',
-  ];
+  const lines = ['### tenantctl compared', '', '| scenario | figure | measured | conditions |', '| --- | --- | ---: | --- |'];
   const row = (key, tool) => summaries.get(key)?.rows.get(tool);
   const good = (r) => r?.ok && r.wall != null;
   const add = (sc, figure, measured, conditions, tc) =>
@@ -100,8 +98,13 @@ export function comparison(summaries, opts) {
   const r2 = row('2', 'runner-4');
   if (t2) {
     add('2 one pending', 'tenantctl wall / floor wall', f(t2.vsFloor, 2, 'x'), vsFloor, t2);
-    add('2 one pending', 'runner() 4 at a time wall / tenantctl wall', f(good(t2) && good(r2) ? r2.wall / t2.wall : null, 1, 'x'),
-      `${c === 4 ? 'both 4' : `tenantctl ${c}, runner() 4`} tenants at a time, one transaction per tenant`, t2);
+    add(
+      '2 one pending',
+      'runner() 4 at a time wall / tenantctl wall',
+      f(good(t2) && good(r2) ? r2.wall / t2.wall : null, 1, 'x'),
+      `${c === 4 ? 'both 4' : `tenantctl ${c}, runner() 4`} tenants at a time, one transaction per tenant`,
+      t2,
+    );
   }
 
   const t3 = row('3', 'tenantctl');
@@ -110,11 +113,20 @@ export function comparison(summaries, opts) {
   if (t3) {
     const sc3 = summaries.get('3').sc;
     const sc3s = summaries.get('3-small')?.sc;
-    add('3 nothing pending', 'tenantctl round trips at N and at N/10',
+    add(
+      '3 nothing pending',
+      'tenantctl round trips at N and at N/10',
       `${t3.roundTrips ?? 'n/a'} at N=${sc3.n}, ${t3s?.roundTrips ?? 'n/a'} at N=${sc3s?.n ?? 'n/a'}`,
-      'statements sent by tenantctl, from its `stats.roundTrips`', t3);
-    add('3 nothing pending', 'runner() 4 at a time wall / tenantctl wall', f(good(t3) && good(r3) ? r3.wall / t3.wall : null, 1, 'x'),
-      'runner() connects and reads its bookkeeping per tenant; tenantctl plans from one query', t3);
+      'statements sent by tenantctl, from its `stats.roundTrips`',
+      t3,
+    );
+    add(
+      '3 nothing pending',
+      'runner() 4 at a time wall / tenantctl wall',
+      f(good(t3) && good(r3) ? r3.wall / t3.wall : null, 1, 'x'),
+      'runner() connects and reads its bookkeeping per tenant; tenantctl plans from one query',
+      t3,
+    );
     add('3 nothing pending', 'tenantctl peak RSS', f(t3.rssMb, 1, ' MB'), 'client process only, not the server backends', t3);
   }
   return lines.length > 4 ? lines.join('\n') : '';

@@ -17,7 +17,8 @@ const lit = (s) => `'${String(s).replaceAll("'", "''")}'`;
  */
 export async function createFleet(repoRoot, url, n, log, from = 1) {
   const bin = join(repoRoot, 'bin', 'tenantctl.js');
-  const cli = (args) => run(process.execPath, [bin, '--database-url', url, ...args], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' } });
+  const cli = (args) =>
+    run(process.execPath, [bin, '--database-url', url, ...args], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' } });
   if (from === 1) await cli(['init', '--json']);
   for (let first = from; first <= n; first += CREATE_BATCH) {
     const last = Math.min(n, first + CREATE_BATCH - 1);
@@ -70,7 +71,8 @@ export async function fillFleet(url, n, rowsPerTenant, bigRows, log) {
 export async function bigCounts(url) {
   return withClient(url, async (c) => {
     const out = {};
-    for (const t of TABLES) out[t] = Number((await c.query(`SELECT count(*) AS n FROM ${quoteIdent(`tenant_${BIG}`)}.${quoteIdent(t)}`)).rows[0].n);
+    for (const t of TABLES)
+      out[t] = Number((await c.query(`SELECT count(*) AS n FROM ${quoteIdent(`tenant_${BIG}`)}.${quoteIdent(t)}`)).rows[0].n);
     return out;
   });
 }
@@ -80,7 +82,12 @@ export function scanSql(n) {
   const ids = [...Array.from({ length: n }, (_, i) => tenantId(i + 1)), BIG];
   // n = 0: the big tenant alone
   return ids
-    .flatMap((id) => TABLES.map((t) => `SELECT ${lit(`${id}.${t}`)} AS "table", count(*) FROM ${quoteIdent(`tenant_${id}`)}.${quoteIdent(t)} WHERE tenant_id <> ${lit(id)};`))
+    .flatMap((id) =>
+      TABLES.map(
+        (t) =>
+          `SELECT ${lit(`${id}.${t}`)} AS "table", count(*) FROM ${quoteIdent(`tenant_${id}`)}.${quoteIdent(t)} WHERE tenant_id <> ${lit(id)};`,
+      ),
+    )
     .join('\n');
 }
 
@@ -117,13 +124,29 @@ export async function plantViolations(url, n) {
 export async function dropRoles(baseUrl, oid) {
   if (!oid) return;
   await withClient(baseUrl, async (c) => {
-    const { rows } = await c.query(`SELECT rolname FROM pg_roles WHERE rolname LIKE $1 ORDER BY rolname LIKE '%\\_\\_shared'`, [`tc${oid}\\_%`]);
+    const { rows } = await c.query(`SELECT rolname FROM pg_roles WHERE rolname LIKE $1 ORDER BY rolname LIKE '%\\_\\_shared'`, [
+      `tc${oid}\\_%`,
+    ]);
     for (const r of rows) await c.query(`DROP ROLE IF EXISTS ${quoteIdent(r.rolname)}`);
   });
 }
 
 /** The catalogs whose statistics a fresh database inherits from template1 (what verify's catalog queries join). */
-export const CATALOGS = ['pg_depend', 'pg_class', 'pg_proc', 'pg_type', 'pg_namespace', 'pg_attribute', 'pg_constraint', 'pg_rewrite', 'pg_trigger', 'pg_attrdef', 'pg_inherits', 'pg_policy', 'pg_auth_members'];
+export const CATALOGS = [
+  'pg_depend',
+  'pg_class',
+  'pg_proc',
+  'pg_type',
+  'pg_namespace',
+  'pg_attribute',
+  'pg_constraint',
+  'pg_rewrite',
+  'pg_trigger',
+  'pg_attrdef',
+  'pg_inherits',
+  'pg_policy',
+  'pg_auth_members',
+];
 
 /** ANALYZE of those catalogs only (the fresh-catalog target compares verify before and after it). */
 export async function analyzeCatalogs(url) {

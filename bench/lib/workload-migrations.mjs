@@ -144,18 +144,12 @@ export const migrations = [
   },
   {
     name: 'index_tasks_and_comments',
-    up: [
-      'CREATE INDEX tasks_project_status_idx ON tasks (project_id, status)',
-      'CREATE INDEX comments_task_id_idx ON comments (task_id)',
-    ],
+    up: ['CREATE INDEX tasks_project_status_idx ON tasks (project_id, status)', 'CREATE INDEX comments_task_id_idx ON comments (task_id)'],
     down: ['DROP INDEX comments_task_id_idx', 'DROP INDEX tasks_project_status_idx'],
   },
   {
     name: 'users_add_profile_columns',
-    up: [
-      'ALTER TABLE users ADD COLUMN display_name text',
-      'ALTER TABLE users ADD COLUMN last_login_at timestamptz',
-    ],
+    up: ['ALTER TABLE users ADD COLUMN display_name text', 'ALTER TABLE users ADD COLUMN last_login_at timestamptz'],
     down: ['ALTER TABLE users DROP COLUMN last_login_at', 'ALTER TABLE users DROP COLUMN display_name'],
   },
   {
@@ -182,34 +176,22 @@ export const migrations = [
   },
   {
     name: 'invoices_add_status',
-    up: [
-      "ALTER TABLE invoices ADD COLUMN status text NOT NULL DEFAULT 'draft'",
-      'ALTER TABLE invoices ADD COLUMN paid_at timestamptz',
-    ],
+    up: ["ALTER TABLE invoices ADD COLUMN status text NOT NULL DEFAULT 'draft'", 'ALTER TABLE invoices ADD COLUMN paid_at timestamptz'],
     down: ['ALTER TABLE invoices DROP COLUMN paid_at', 'ALTER TABLE invoices DROP COLUMN status'],
   },
   {
     name: 'index_audit_log',
-    up: [
-      'CREATE INDEX audit_log_at_idx ON audit_log (at)',
-      'CREATE INDEX audit_log_actor_id_idx ON audit_log (actor_id)',
-    ],
+    up: ['CREATE INDEX audit_log_at_idx ON audit_log (at)', 'CREATE INDEX audit_log_actor_id_idx ON audit_log (actor_id)'],
     down: ['DROP INDEX audit_log_actor_id_idx', 'DROP INDEX audit_log_at_idx'],
   },
   {
     name: 'attachments_add_content_type',
-    up: [
-      'ALTER TABLE attachments ADD COLUMN content_type text',
-      'CREATE INDEX attachments_task_id_idx ON attachments (task_id)',
-    ],
+    up: ['ALTER TABLE attachments ADD COLUMN content_type text', 'CREATE INDEX attachments_task_id_idx ON attachments (task_id)'],
     down: ['DROP INDEX attachments_task_id_idx', 'ALTER TABLE attachments DROP COLUMN content_type'],
   },
   {
     name: 'comments_edited_and_tag_color',
-    up: [
-      'ALTER TABLE comments ADD COLUMN edited_at timestamptz',
-      'ALTER TABLE tags ADD COLUMN color text',
-    ],
+    up: ['ALTER TABLE comments ADD COLUMN edited_at timestamptz', 'ALTER TABLE tags ADD COLUMN color text'],
     down: ['ALTER TABLE tags DROP COLUMN color', 'ALTER TABLE comments DROP COLUMN edited_at'],
   },
   {

@@ -52,7 +52,10 @@ export function migrationsDir(wl, k) {
 
 /** The plain up-DDL of migrations [from, to) as one text. */
 export function ddl(wl, from, to) {
-  return migrations.slice(from, to).map((m, j) => `-- ${wl.files[from + j]}\n${statements(m.up)}`).join('');
+  return migrations
+    .slice(from, to)
+    .map((m, j) => `-- ${wl.files[from + j]}\n${statements(m.up)}`)
+    .join('');
 }
 
 const PGMIGRATIONS_DDL = 'CREATE TABLE pgmigrations (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);\n';
@@ -64,18 +67,26 @@ const PGMIGRATIONS_DDL = 'CREATE TABLE pgmigrations (id SERIAL PRIMARY KEY, name
  */
 export function writeNpmSetupScripts(wl, n, k, jobs) {
   const body = ddl(wl, 0, k);
-  const values = wl.names.slice(0, k).map((name) => `('${name}', now())`).join(', ');
+  const values = wl.names
+    .slice(0, k)
+    .map((name) => `('${name}', now())`)
+    .join(', ');
   const scripts = Array.from({ length: jobs }, () => []);
   for (let i = 1; i <= n; i++) {
     const s = npmSchema(i);
-    scripts[i % jobs].push(`BEGIN;\nCREATE SCHEMA ${s};\nSET LOCAL search_path TO ${s};\n${body}${PGMIGRATIONS_DDL}` +
-      (k > 0 ? `INSERT INTO pgmigrations (name, run_on) VALUES ${values};\n` : '') + 'COMMIT;\n');
+    scripts[i % jobs].push(
+      `BEGIN;\nCREATE SCHEMA ${s};\nSET LOCAL search_path TO ${s};\n${body}${PGMIGRATIONS_DDL}` +
+        (k > 0 ? `INSERT INTO pgmigrations (name, run_on) VALUES ${values};\n` : '') +
+        'COMMIT;\n',
+    );
   }
-  return scripts.filter((s) => s.length > 0).map((parts, j) => {
-    const file = join(wl.workDir, `setup-npm-n${n}-k${k}-${j}.sql`);
-    writeFileSync(file, parts.join(''));
-    return file;
-  });
+  return scripts
+    .filter((s) => s.length > 0)
+    .map((parts, j) => {
+      const file = join(wl.workDir, `setup-npm-n${n}-k${k}-${j}.sql`);
+      writeFileSync(file, parts.join(''));
+      return file;
+    });
 }
 
 /** Scenario 1's floor: every migration for tenants 1..n, one transaction each, one psql session. */
@@ -112,14 +123,17 @@ export function writeFloorNoopScript(wl, n) {
 export function writeCliLoopScript(wl, repoRoot, dir, n) {
   const bin = join(repoRoot, 'node_modules', '.bin', 'node-pg-migrate');
   const file = join(wl.workDir, `npm-cli-loop-n${n}-${dir.split('/').pop()}.sh`);
-  writeFileSync(file, `#!/usr/bin/env bash
+  writeFileSync(
+    file,
+    `#!/usr/bin/env bash
 # node-pg-migrate CLI once per tenant; DATABASE_URL comes from the environment.
 set -euo pipefail
 for ((t = 1; t <= ${n}; t++)); do
   s=$(printf 't_%05d' "$t")
   ${JSON.stringify(bin)} up -m ${JSON.stringify(dir)} --schema "$s" --create-schema --migrations-table pgmigrations -d DATABASE_URL
 done
-`);
+`,
+  );
   return file;
 }
 
@@ -134,7 +148,9 @@ export async function expectedCounts(wl, baseUrl, ks) {
     const result = new Map();
     for (const k of ks) {
       const schema = `ref_k${k}`;
-      await withClient(url, (c) => c.query(`BEGIN; CREATE SCHEMA ${quoteIdent(schema)}; SET LOCAL search_path TO ${quoteIdent(schema)};\n${ddl(wl, 0, k)}COMMIT;`));
+      await withClient(url, (c) =>
+        c.query(`BEGIN; CREATE SCHEMA ${quoteIdent(schema)}; SET LOCAL search_path TO ${quoteIdent(schema)};\n${ddl(wl, 0, k)}COMMIT;`),
+      );
       const counts = await schemaCounts(url, `^${schema}$`);
       result.set(k, counts.get(schema));
     }

@@ -24,7 +24,8 @@ export function listOf(flag: string) {
 export function positiveInt(flag: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isInteger(n) || n < 1) throw new InputError('usage', `${flag} must be a whole number of at least 1, got "${value}"`);
+    if (!/^\d+$/.test(value) || !Number.isInteger(n) || n < 1)
+      throw new InputError('usage', `${flag} must be a whole number of at least 1, got "${value}"`);
     return n;
   };
 }

@@ -25,7 +25,12 @@ export class Progress {
     // ora colours with its own chalk, which reads the process's terminal, not this command's NO_COLOR /
     // FORCE_COLOR: it gets no colour, and the text is coloured here by the command's own rules.
     this.c = colours({ ...this.io, stdout: this.io.stderr });
-    this.spinner = ora({ text: this.c.cyan(text), stream: this.io.stderr as NodeJS.WritableStream & { isTTY: boolean }, discardStdin: false, color: false }).start();
+    this.spinner = ora({
+      text: this.c.cyan(text),
+      stream: this.io.stderr as NodeJS.WritableStream & { isTTY: boolean },
+      discardStdin: false,
+      color: false,
+    }).start();
   }
 
   tenant(event: ProgressEvent): void {

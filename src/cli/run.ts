@@ -1,4 +1,13 @@
-import { loadConfig, oneLine, openTenantctl, toTenantctlError, type Config, type Logger, type RawConfig, type Tenantctl } from '../index.js';
+import {
+  loadConfig,
+  oneLine,
+  openTenantctl,
+  toTenantctlError,
+  type Config,
+  type Logger,
+  type RawConfig,
+  type Tenantctl,
+} from '../index.js';
 import { colours, line, type GlobalFlags, type Io } from './io.js';
 import type { Outcome } from './outcome.js';
 import { Progress } from './progress.js';
@@ -9,7 +18,6 @@ export interface CommandEnv {
   progress: Progress;
   c: ReturnType<typeof colours>;
 }
-
 
 function logger(io: Io, flags: GlobalFlags): Logger {
   return {
@@ -31,7 +39,12 @@ export interface RunOptions {
   overrides?: RawConfig;
 }
 
-export async function runCommand(io: Io, flags: GlobalFlags, body: (tc: Tenantctl, env: CommandEnv) => Promise<Outcome>, options: RunOptions = {}): Promise<number> {
+export async function runCommand(
+  io: Io,
+  flags: GlobalFlags,
+  body: (tc: Tenantctl, env: CommandEnv) => Promise<Outcome>,
+  options: RunOptions = {},
+): Promise<number> {
   const c = colours(io);
   const progress = new Progress(io, flags);
   let tc: Tenantctl | undefined;
@@ -58,7 +71,12 @@ export async function runCommand(io: Io, flags: GlobalFlags, body: (tc: Tenantct
 }
 
 /** A command that needs no database (migrate new): config only, then print as any other. */
-export async function runOffline(io: Io, flags: GlobalFlags, body: (config: Config, env: CommandEnv) => Promise<Outcome>, options: RunOptions = {}): Promise<number> {
+export async function runOffline(
+  io: Io,
+  flags: GlobalFlags,
+  body: (config: Config, env: CommandEnv) => Promise<Outcome>,
+  options: RunOptions = {},
+): Promise<number> {
   const progress = new Progress(io, flags);
   try {
     options.validate?.();
@@ -88,4 +106,8 @@ export function reportError(io: Io, flags: GlobalFlags, err: unknown): number {
 
 /** How command modules run their body: main binds io and records the exit code. */
 export type RunFn = (cmd: import('commander').Command, body: Parameters<typeof runCommand>[2], options?: RunOptions) => Promise<void>;
-export type RunOfflineFn = (cmd: import('commander').Command, body: Parameters<typeof runOffline>[2], options?: RunOptions) => Promise<void>;
+export type RunOfflineFn = (
+  cmd: import('commander').Command,
+  body: Parameters<typeof runOffline>[2],
+  options?: RunOptions,
+) => Promise<void>;

@@ -8,12 +8,16 @@ const DURATION = /^(\d+)\s*(us|ms|s|min|h|d)?$/;
 
 type Check = (value: unknown) => string | undefined;
 
-const isName: Check = (v) => (typeof v === 'string' && NAME.test(v) ? undefined : 'a lowercase SQL name ([a-z_][a-z0-9_]*, at most 63 characters)');
-const isPrefix: Check = (v) => (typeof v === 'string' && PREFIX.test(v) ? undefined : 'a lowercase prefix ([a-z_][a-z0-9_]*, at most 14 characters)');
+const isName: Check = (v) =>
+  typeof v === 'string' && NAME.test(v) ? undefined : 'a lowercase SQL name ([a-z_][a-z0-9_]*, at most 63 characters)';
+const isPrefix: Check = (v) =>
+  typeof v === 'string' && PREFIX.test(v) ? undefined : 'a lowercase prefix ([a-z_][a-z0-9_]*, at most 14 characters)';
 const isPath: Check = (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'a non-empty path');
 const isBool: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
-const isConcurrency: Check = (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 256 ? undefined : 'an integer from 1 to 256');
-const isRetries: Check = (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 100 ? undefined : 'an integer from 0 to 100');
+const isConcurrency: Check = (v) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 256 ? undefined : 'an integer from 1 to 256';
+const isRetries: Check = (v) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 100 ? undefined : 'an integer from 0 to 100';
 
 /** The longest timeout PostgreSQL takes: lock_timeout and statement_timeout are milliseconds in an int4. */
 const MAX_TIMEOUT_MS = 2147483647;
@@ -33,7 +37,9 @@ const isDuration: Check = (v) => {
   // Less than a millisecond rounds to 0, which turns the limit off.
   if (ms > 0 && ms < 1) return 'a duration of at least 1ms, or 0 for no limit';
   // More than PostgreSQL takes would be refused at the first SET LOCAL, after a change had been made.
-  return ms > MAX_TIMEOUT_MS ? `a duration PostgreSQL accepts, at most ${MAX_TIMEOUT_MS}ms (about 24 days; 0 turns the limit off)` : undefined;
+  return ms > MAX_TIMEOUT_MS
+    ? `a duration PostgreSQL accepts, at most ${MAX_TIMEOUT_MS}ms (about 24 days; 0 turns the limit off)`
+    : undefined;
 };
 
 /** Schemas that belong to PostgreSQL itself: neither the control nor the shared schema can be one of them. */
@@ -41,7 +47,9 @@ const isOwnSchema: Check = (v) => {
   const bad = isName(v);
   if (bad) return bad;
   const name = v as string;
-  return name.startsWith('pg_') || name === 'information_schema' ? `a schema of your own, not one of PostgreSQL's (pg_*, information_schema)` : undefined;
+  return name.startsWith('pg_') || name === 'information_schema'
+    ? `a schema of your own, not one of PostgreSQL's (pg_*, information_schema)`
+    : undefined;
 };
 
 const CHECKS: Record<(typeof CONFIG_KEYS)[number], Check> = {

@@ -9,9 +9,7 @@ import { controlTable } from './table.js';
 /** The control schema's version, 0 when it does not exist yet. One round trip. */
 export async function controlVersion(ctx: Context): Promise<number> {
   try {
-    const r = await ctx.pool.query<{ value: string }>(
-      `SELECT value FROM ${controlTable(ctx.config, 'meta')} WHERE key = 'schema_version'`,
-    );
+    const r = await ctx.pool.query<{ value: string }>(`SELECT value FROM ${controlTable(ctx.config, 'meta')} WHERE key = 'schema_version'`);
     return Number(r.rows[0]?.value ?? 0);
   } catch (err) {
     const code = sqlstateOf(err);

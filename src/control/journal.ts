@@ -60,18 +60,26 @@ export interface TenantState {
 
 export function parseTenantState(row: Record<string, unknown> | undefined): TenantState | undefined {
   if (!row) return undefined;
-  return { status: row.tc_status as string, schema: row.tc_schema as string, key: row.tc_key as string, name: (row.tc_name as string | null) ?? null, journal: row.tc_journal as JournalEntry[] };
+  return {
+    status: row.tc_status as string,
+    schema: row.tc_schema as string,
+    key: row.tc_key as string,
+    name: (row.tc_name as string | null) ?? null,
+    journal: row.tc_journal as JournalEntry[],
+  };
 }
 
 /** The shared schema's journal, in the order it ran. */
 export async function readSharedJournal(db: Queryable, ctx: Pick<Context, 'config'>): Promise<JournalEntry[]> {
-  const r = await db.query<JournalEntry>(`SELECT name, checksum FROM ${controlTable(ctx.config, 'shared_migrations')} ORDER BY run_on, name`);
+  const r = await db.query<JournalEntry>(
+    `SELECT name, checksum FROM ${controlTable(ctx.config, 'shared_migrations')} ORDER BY run_on, name`,
+  );
   return r.rows;
 }
 
 export async function recordShared(db: Queryable, ctx: Pick<Context, 'config'>, migrations: readonly LoadedMigration[]): Promise<void> {
-  await db.query(`INSERT INTO ${controlTable(ctx.config, 'shared_migrations')} (name, checksum) SELECT * FROM unnest($1::text[], $2::text[])`, [
-    migrations.map((m) => m.name),
-    migrations.map((m) => m.checksum),
-  ]);
+  await db.query(
+    `INSERT INTO ${controlTable(ctx.config, 'shared_migrations')} (name, checksum) SELECT * FROM unnest($1::text[], $2::text[])`,
+    [migrations.map((m) => m.name), migrations.map((m) => m.checksum)],
+  );
 }

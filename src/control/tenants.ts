@@ -53,7 +53,12 @@ export async function readTenants(db: Queryable, ctx: Pick<Context, 'config'>, f
 }
 
 /** Registry rows only (no journal), locked FOR UPDATE when asked. */
-export async function readTenantRows(db: Queryable, ctx: Pick<Context, 'config'>, ids: readonly string[], forUpdate = false): Promise<TenantRow[]> {
+export async function readTenantRows(
+  db: Queryable,
+  ctx: Pick<Context, 'config'>,
+  ids: readonly string[],
+  forUpdate = false,
+): Promise<TenantRow[]> {
   const r = await db.query<TenantRow>(
     `SELECT ${COLUMNS} FROM ${controlTable(ctx.config, 'tenants')} t WHERE t.id = ANY($1) ORDER BY t.id${forUpdate ? ' FOR UPDATE' : ''}`,
     [[...ids]],
@@ -80,7 +85,10 @@ export interface NewTenant {
  */
 export function insertTenantSql(ctx: Pick<Context, 'config'>, t: NewTenant): string {
   const table = controlTable(ctx.config, 'tenants');
-  const config = 'from' in t.config && typeof t.config.from === 'string' ? `(SELECT config FROM ${table} WHERE id = ${literal(t.config.from)})` : `${literal(JSON.stringify(t.config))}::jsonb`;
+  const config =
+    'from' in t.config && typeof t.config.from === 'string'
+      ? `(SELECT config FROM ${table} WHERE id = ${literal(t.config.from)})`
+      : `${literal(JSON.stringify(t.config))}::jsonb`;
   const pooled = t.pooled ? ', pooled' : '';
   return `INSERT INTO ${table} (id, schema_name, role_name, key, name, config${pooled})
     VALUES (${literal(t.id)}, ${literal(t.schema)}, ${nullable(t.role)}, ${literal(t.key)}, ${nullable(t.name)}, ${config}${t.pooled ? ', true' : ''})
@@ -125,15 +133,18 @@ export async function updateTenantFields(
 
 /** Marks a tenant archived, its data now in `archivedSchema`. */
 export async function markArchived(db: Queryable, ctx: Pick<Context, 'config'>, id: string, archivedSchema: string): Promise<void> {
-  await db.query(`UPDATE ${controlTable(ctx.config, 'tenants')} SET status = 'archived', schema_name = $2, archived_at = now(), updated_at = now() WHERE id = $1`, [
-    id,
-    archivedSchema,
-  ]);
+  await db.query(
+    `UPDATE ${controlTable(ctx.config, 'tenants')} SET status = 'archived', schema_name = $2, archived_at = now(), updated_at = now() WHERE id = $1`,
+    [id, archivedSchema],
+  );
 }
 
 /** Marks an archived tenant active again, in `schema`. */
 export async function markRestored(db: Queryable, ctx: Pick<Context, 'config'>, id: string, schema: string): Promise<void> {
-  await db.query(`UPDATE ${controlTable(ctx.config, 'tenants')} SET status = 'active', schema_name = $2, archived_at = NULL, updated_at = now() WHERE id = $1`, [id, schema]);
+  await db.query(
+    `UPDATE ${controlTable(ctx.config, 'tenants')} SET status = 'active', schema_name = $2, archived_at = NULL, updated_at = now() WHERE id = $1`,
+    [id, schema],
+  );
 }
 
 /** Removes a registry row (its journal goes with it). */
@@ -147,7 +158,11 @@ export async function deleteTenant(db: Queryable, ctx: Pick<Context, 'config'>, 
  * `statuses`, none otherwise. Values inlined as literals, so it can follow
  * BEGIN in one message.
  */
-export function enterTenantSql(ctx: Pick<Context, 'config'> | { controlSchema: string; sharedSchema: string }, id: string, statuses: readonly string[]): string {
+export function enterTenantSql(
+  ctx: Pick<Context, 'config'> | { controlSchema: string; sharedSchema: string },
+  id: string,
+  statuses: readonly string[],
+): string {
   const config = 'config' in ctx ? ctx.config : ctx;
   return `SELECT set_config('search_path', quote_ident(t.schema_name) || ', ' || quote_ident(${literal(config.sharedSchema)}) || ', pg_temp', true),
       set_config('tenantctl.tenant_id', t.id, true),

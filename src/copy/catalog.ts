@@ -66,7 +66,14 @@ export async function readCatalog(db: Queryable, schema: string): Promise<Schema
   const incoming: SchemaCatalog['incoming'] = [];
   if (oids.length === 0) return { schema, tables, incoming };
 
-  const cols = await db.query<{ rel: number; name: string; type: string; generated: boolean; identity: '' | 'a' | 'd'; sequence: ColumnSequence | null }>(
+  const cols = await db.query<{
+    rel: number;
+    name: string;
+    type: string;
+    generated: boolean;
+    identity: '' | 'a' | 'd';
+    sequence: ColumnSequence | null;
+  }>(
     `SELECT a.attrelid::int AS rel, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
        a.attgenerated <> '' AS generated, a.attidentity::text AS identity,
        (SELECT json_build_object('oid', s.oid::int, 'schema', sn.nspname, 'name', s.relname, 'increment', q.seqincrement)
@@ -102,7 +109,16 @@ export async function readCatalog(db: Queryable, schema: string): Promise<Schema
   );
   for (const k of keys.rows) byOid.get(k.rel)!.keys.push({ name: k.name, primary: k.primary, columns: k.columns });
 
-  const fks = await db.query<{ name: string; rel: number; ref: number; schema: string; table: string; refTable: string; columns: string[]; refColumns: string[] }>(
+  const fks = await db.query<{
+    name: string;
+    rel: number;
+    ref: number;
+    schema: string;
+    table: string;
+    refTable: string;
+    columns: string[];
+    refColumns: string[];
+  }>(
     `SELECT con.conname AS name, con.conrelid::int AS rel, con.confrelid::int AS ref, cn.nspname AS schema, cc.relname AS table,
        pc.relname AS "refTable",
        ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
@@ -119,7 +135,8 @@ export async function readCatalog(db: Queryable, schema: string): Promise<Schema
   for (const f of fks.rows) {
     const child = byOid.get(f.rel);
     const parent = byOid.get(f.ref);
-    if (child && parent) child.foreignKeys.push({ name: f.name, table: child.name, columns: f.columns, refTable: parent.name, refColumns: f.refColumns });
+    if (child && parent)
+      child.foreignKeys.push({ name: f.name, table: child.name, columns: f.columns, refTable: parent.name, refColumns: f.refColumns });
     else if (parent) incoming.push({ schema: f.schema, table: f.table, constraint: f.name, refTable: parent.name });
   }
   return { schema, tables, incoming };
@@ -128,4 +145,3 @@ export async function readCatalog(db: Queryable, schema: string): Promise<Schema
 export function primaryKey(table: CatalogTable): CatalogKey | undefined {
   return table.keys.find((k) => k.primary);
 }
-

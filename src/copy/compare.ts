@@ -6,7 +6,12 @@ import type { SchemaCatalog } from './catalog.js';
  * the same types (generated or not). Tenants at different migration versions
  * usually differ here: the copy is refused, naming the first differences.
  */
-export function assertSameStructure(source: SchemaCatalog, target: SchemaCatalog, tables: Iterable<string>, names: { from: string; to: string }): void {
+export function assertSameStructure(
+  source: SchemaCatalog,
+  target: SchemaCatalog,
+  tables: Iterable<string>,
+  names: { from: string; to: string },
+): void {
   const problems: string[] = [];
   for (const name of tables) {
     const s = source.tables.get(name)!;
@@ -20,7 +25,8 @@ export function assertSameStructure(source: SchemaCatalog, target: SchemaCatalog
     for (const c of s.columns) {
       const tc = targetCols.get(c.name);
       if (!tc) problems.push(`${name}.${c.name} is missing in "${names.to}"`);
-      else if (localType(tc.type, target.schema) !== localType(c.type, source.schema)) problems.push(`${name}.${c.name} is ${c.type} in "${names.from}" but ${tc.type} in "${names.to}"`);
+      else if (localType(tc.type, target.schema) !== localType(c.type, source.schema))
+        problems.push(`${name}.${c.name} is ${c.type} in "${names.from}" but ${tc.type} in "${names.to}"`);
       else if (tc.generated !== c.generated) problems.push(`${name}.${c.name} is generated in only one of the two`);
     }
     for (const c of t.columns) if (!sourceCols.has(c.name)) problems.push(`${name}.${c.name} is missing in "${names.from}"`);

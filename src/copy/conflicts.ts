@@ -11,7 +11,12 @@ import type { KeyConflict } from './types.js';
  * Without maps (a dry run draws no sequence values) keys that hold remapped
  * values are left out: new values collide with nothing.
  */
-export function collisionSql(plan: TransferPlan, table: string, key: CatalogKey, options: { selection: Selection; maps: boolean }): string | undefined {
+export function collisionSql(
+  plan: TransferPlan,
+  table: string,
+  key: CatalogKey,
+  options: { selection: Selection; maps: boolean },
+): string | undefined {
   const rows = sourceRows(plan, table, { selection: options.selection, maps: options.maps });
   const src = plan.source.tables.get(table)!;
   const generated = new Set(src.columns.filter((c) => c.generated).map((c) => c.name));
@@ -28,7 +33,12 @@ function targetKeys(plan: TransferPlan, table: string): CatalogKey[] {
 }
 
 /** Every unique key the copy collides on, with up to ten example key values each. */
-export async function findConflicts(db: Queryable, plan: TransferPlan, targetKey: string, options: { selection: Selection; maps: boolean }): Promise<KeyConflict[]> {
+export async function findConflicts(
+  db: Queryable,
+  plan: TransferPlan,
+  targetKey: string,
+  options: { selection: Selection; maps: boolean },
+): Promise<KeyConflict[]> {
   const found: KeyConflict[] = [];
   for (const table of plan.scope) {
     for (const key of targetKeys(plan, table)) {
@@ -36,14 +46,21 @@ export async function findConflicts(db: Queryable, plan: TransferPlan, targetKey
       if (!sql) continue;
       const q = bindKey(`SELECT (count(*) OVER ())::int AS total, x.key FROM (${sql}) x LIMIT 10`, targetKey);
       const r = await db.query<{ total: number; key: unknown[] }>(q.sql, q.values);
-      if (r.rows.length > 0) found.push({ table, constraint: key.name, columns: key.columns, count: r.rows[0]!.total, keys: r.rows.map((row) => row.key) });
+      if (r.rows.length > 0)
+        found.push({ table, constraint: key.name, columns: key.columns, count: r.rows[0]!.total, keys: r.rows.map((row) => row.key) });
     }
   }
   return found;
 }
 
 /** Dry run: per table, how many rows collide on any unique key of the target. */
-export async function countConflicts(db: Queryable, plan: TransferPlan, table: string, targetKey: string, selection: Selection): Promise<number> {
+export async function countConflicts(
+  db: Queryable,
+  plan: TransferPlan,
+  table: string,
+  targetKey: string,
+  selection: Selection,
+): Promise<number> {
   const scans = targetKeys(plan, table)
     .map((key) => collisionSql(plan, table, key, { selection, maps: false }))
     .filter((s): s is string => s !== undefined);

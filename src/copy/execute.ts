@@ -68,7 +68,10 @@ export async function executePlan(client: PoolClient, ctx: Context, plan: Transf
     await client.query('ROLLBACK TO SAVEPOINT tc_write');
     await catalogPath(client);
     const all = await findConflicts(client, plan, key, { selection: plan.staged ? 'written' : 'none', maps: true });
-    const conflicts = o.onConflict === 'update' ? all.filter((c) => !plan.target.tables.get(c.table)!.keys.find((k) => k.name === c.constraint)?.primary) : all;
+    const conflicts =
+      o.onConflict === 'update'
+        ? all.filter((c) => !plan.target.tables.get(c.table)!.keys.find((k) => k.name === c.constraint)?.primary)
+        : all;
     throw new TransferFailure('conflict', conflictMessage(conflicts, o, err), conflicts);
   }
   if (staged) {
@@ -78,7 +81,11 @@ export async function executePlan(client: PoolClient, ctx: Context, plan: Transf
       if (n !== expected) mismatch(`wrote ${n} rows into ${o.target.id}.${table} where ${expected} were staged`);
     }
   }
-  await advanceSequences(client, plan, [...written].filter(([, n]) => n > 0).map(([t]) => t));
+  await advanceSequences(
+    client,
+    plan,
+    [...written].filter(([, n]) => n > 0).map(([t]) => t),
+  );
 
   let deleted = new Map<string, number>();
   if (o.move) {
@@ -121,9 +128,16 @@ async function seed(client: PoolClient, ctx: Context, plan: TransferPlan, o: Exe
       if (o.where === undefined || !/^[0-9A-Z]{5}$/.test(code) || /^(40|53|55|57|08)/.test(code)) throw err;
       const why = `${(err as Error).message} (SQLSTATE ${code})`;
       if (code === SQLSTATE.READ_ONLY_SQL_TRANSACTION) {
-        throw new InputError('invalid_where', `--where ${JSON.stringify(o.where)} tries to write (${why}); the condition is evaluated read-only; nothing was changed`);
+        throw new InputError(
+          'invalid_where',
+          `--where ${JSON.stringify(o.where)} tries to write (${why}); the condition is evaluated read-only; nothing was changed`,
+        );
       }
-      if (code.startsWith('42')) throw new InputError('invalid_where', `--where ${JSON.stringify(o.where)} does not work on table ${table}: ${why}; nothing was changed`);
+      if (code.startsWith('42'))
+        throw new InputError(
+          'invalid_where',
+          `--where ${JSON.stringify(o.where)} does not work on table ${table}: ${why}; nothing was changed`,
+        );
       throw new TransferFailure('where_failed', `--where ${JSON.stringify(o.where)} failed on table ${table}: ${why}; nothing was changed`);
     }
   }
@@ -154,9 +168,14 @@ function mismatch(what: string): never {
   throw new TransferFailure('count_mismatch', `${what}; everything was rolled back, nothing changed`);
 }
 
-function conflictMessage(conflicts: readonly { table: string; constraint: string; columns: string[]; count: number; keys: unknown[][] }[], o: ExecuteOptions, err: unknown): string {
+function conflictMessage(
+  conflicts: readonly { table: string; constraint: string; columns: string[]; count: number; keys: unknown[][] }[],
+  o: ExecuteOptions,
+  err: unknown,
+): string {
   const hint = 'use --on-conflict skip or update, or --remap-keys to give copied rows new keys';
-  if (conflicts.length === 0) return `a copied row collides with a row of "${o.target.id}": ${(err as Error).message}; nothing was changed; ${hint}`;
+  if (conflicts.length === 0)
+    return `a copied row collides with a row of "${o.target.id}": ${(err as Error).message}; nothing was changed; ${hint}`;
   const parts = conflicts.map((c) => {
     const shown = c.keys.map((k) => `(${k.map((v) => JSON.stringify(v)).join(', ')})`).join(', ');
     return `${c.count} row${c.count === 1 ? '' : 's'} of ${c.table} (${c.constraint}: ${c.columns.join(', ')} = ${shown}${c.count > c.keys.length ? ', ...' : ''})`;

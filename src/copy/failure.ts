@@ -25,6 +25,7 @@ export function asFailure(err: unknown): TransferFailure {
   if (err instanceof TenantctlError) throw err;
   const kind = classify(err);
   if (kind === 'timeout') return new TransferFailure('timeout', `${describeError(err)} (SQLSTATE ${sqlstateOf(err)}); nothing was changed`);
-  if (kind === 'statement') return new TransferFailure('sql_error', `${describeError(err)} (SQLSTATE ${sqlstateOf(err)}); nothing was changed`);
+  if (kind === 'statement')
+    return new TransferFailure('sql_error', `${describeError(err)} (SQLSTATE ${sqlstateOf(err)}); nothing was changed`);
   throw err;
 }

@@ -81,12 +81,22 @@ export function insertOrder(tables: readonly string[], edges: readonly Edge[]): 
 
 /** `start` and every table that references one of them, directly or through others. */
 export function withDescendants(start: Iterable<string>, edges: readonly Edge[]): Set<string> {
-  return closure(start, edges, (e) => e.parent, (e) => e.child);
+  return closure(
+    start,
+    edges,
+    (e) => e.parent,
+    (e) => e.child,
+  );
 }
 
 /** `start` and every table one of them references, directly or through others. */
 export function withAncestors(start: Iterable<string>, edges: readonly Edge[]): Set<string> {
-  return closure(start, edges, (e) => e.child, (e) => e.parent);
+  return closure(
+    start,
+    edges,
+    (e) => e.child,
+    (e) => e.parent,
+  );
 }
 
 function closure(start: Iterable<string>, edges: readonly Edge[], from: (e: Edge) => string, to: (e: Edge) => string): Set<string> {

@@ -16,7 +16,10 @@ export async function markKept(db: Queryable, plan: TransferPlan, targetKey: str
     for (const key of plan.target.tables.get(table)!.keys) {
       const scan = collisionSql(plan, table, key, { selection: 'selected', maps: true });
       if (!scan) continue;
-      const q = bindKey(`UPDATE ${selTable(plan, table)} k SET keep = true FROM (${scan}) x WHERE k.rel = x.rel AND k.rid = x.rid AND NOT k.keep`, targetKey);
+      const q = bindKey(
+        `UPDATE ${selTable(plan, table)} k SET keep = true FROM (${scan}) x WHERE k.rel = x.rel AND k.rid = x.rid AND NOT k.keep`,
+        targetKey,
+      );
       await db.query(q.sql, q.values);
     }
   }

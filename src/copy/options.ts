@@ -24,7 +24,8 @@ export function validateTransferOptions(options: TransferOptions): ValidOptions 
   if (!ON_CONFLICT_MODES.includes(onConflict)) {
     throw new InputError('usage', `--on-conflict must be one of ${ON_CONFLICT_MODES.join(', ')}, got "${String(onConflict)}"`);
   }
-  if (options.tables !== undefined && options.tables.length === 0) throw new InputError('usage', '--table needs at least one table name; leave it out to take every table');
+  if (options.tables !== undefined && options.tables.length === 0)
+    throw new InputError('usage', '--table needs at least one table name; leave it out to take every table');
   const tables = options.tables ? [...new Set(options.tables)] : undefined;
   const blank = tables?.find((t) => t.trim().length === 0);
   if (blank !== undefined) throw new InputError('usage', '--table needs a table name');

@@ -13,7 +13,10 @@ export async function fillMaps(db: Queryable, plan: TransferPlan): Promise<void>
   if (plan.remap.length === 0) return;
   await db.query(
     plan.remap
-      .map((m) => `CREATE TEMP TABLE ${mapTable(m).replace('pg_temp.', '')} (old ${m.type} PRIMARY KEY, new ${m.type} NOT NULL) ON COMMIT DROP`)
+      .map(
+        (m) =>
+          `CREATE TEMP TABLE ${mapTable(m).replace('pg_temp.', '')} (old ${m.type} PRIMARY KEY, new ${m.type} NOT NULL) ON COMMIT DROP`,
+      )
       .join(';\n'),
   );
   for (const m of plan.remap) {

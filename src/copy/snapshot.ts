@@ -14,11 +14,21 @@ import type { PoolClient, Queryable } from '../db/types.js';
  * run with search_path = pg_catalog, so type names come back qualified. A tenant
  * another run holds is exit 3, retry later.
  */
-export async function inTransferSnapshot<T>(ctx: Context, lockIds: readonly string[], fn: (tx: Tx<PoolClient>) => Promise<T>, options: { hold?: string } = {}): Promise<T> {
+export async function inTransferSnapshot<T>(
+  ctx: Context,
+  lockIds: readonly string[],
+  fn: (tx: Tx<PoolClient>) => Promise<T>,
+  options: { hold?: string } = {},
+): Promise<T> {
   return withSession(ctx.pool, async (client) => {
     // `hold` (a LOCK TABLE) comes first: the snapshot is taken after it is granted.
     const prelude = [...(options.hold ? [options.hold] : []), 'SET LOCAL search_path = pg_catalog'];
-    const outcome = await inTransaction(client, ctx.config, { isolation: 'repeatable read', lock: { ids: lockIds, session: true }, prelude }, fn);
+    const outcome = await inTransaction(
+      client,
+      ctx.config,
+      { isolation: 'repeatable read', lock: { ids: lockIds, session: true }, prelude },
+      fn,
+    );
     if (outcome.locked) throw tenantLocked(outcome.id);
     return outcome.value;
   });

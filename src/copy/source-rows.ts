@@ -47,7 +47,11 @@ export function mapFor(plan: TransferPlan, table: string, column: string, seen =
  * remapped keys and the references to them taken from the maps, every other
  * column as it is.
  */
-export function sourceRows(plan: TransferPlan, table: string, options: { alias?: string; selection?: Selection; maps?: boolean } = {}): SourceRows {
+export function sourceRows(
+  plan: TransferPlan,
+  table: string,
+  options: { alias?: string; selection?: Selection; maps?: boolean } = {},
+): SourceRows {
   const a = options.alias ?? 's';
   const src = plan.source.tables.get(table)!;
   const tgt = plan.target.tables.get(table)!;
@@ -55,7 +59,9 @@ export function sourceRows(plan: TransferPlan, table: string, options: { alias?:
   const selection = options.selection ?? (plan.staged ? 'selected' : 'none');
   if (selection !== 'none') {
     const k = `${a}_k`;
-    joins.push(`JOIN ${selTable(plan, table)} ${k} ON ${k}.rel = ${a}.tableoid AND ${k}.rid = ${a}.ctid${selection === 'written' ? ` AND NOT ${k}.keep` : ''}`);
+    joins.push(
+      `JOIN ${selTable(plan, table)} ${k} ON ${k}.rel = ${a}.tableoid AND ${k}.rid = ${a}.ctid${selection === 'written' ? ` AND NOT ${k}.keep` : ''}`,
+    );
   }
   const values = new Map<string, string>();
   const mappedCols = new Set<string>();

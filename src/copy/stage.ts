@@ -47,7 +47,11 @@ export async function carryDependents(db: Queryable, plan: TransferPlan): Promis
         JOIN ${selTable(plan, e.parent)} k ON ${isStaged('k', 'p')} AND k.moved
         ON CONFLICT (rel, rid) DO NOTHING`,
     );
-    await untilStable(db, group, statements.map((sql) => ({ sql })));
+    await untilStable(
+      db,
+      group,
+      statements.map((sql) => ({ sql })),
+    );
   }
 }
 
@@ -87,7 +91,11 @@ export async function analyzeStaging(db: Queryable, plan: TransferPlan): Promise
 }
 
 /** Runs a group's statements once, or, for a cyclic group, again until none of them changes a row. */
-export async function untilStable(db: Queryable, group: TableGroup, statements: readonly { sql: string; values?: unknown[] }[]): Promise<void> {
+export async function untilStable(
+  db: Queryable,
+  group: TableGroup,
+  statements: readonly { sql: string; values?: unknown[] }[],
+): Promise<void> {
   if (statements.length === 0) return;
   for (;;) {
     let changed = 0;

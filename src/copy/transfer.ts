@@ -54,40 +54,49 @@ async function transfer(ctx: Context, operation: 'copy' | 'move', options: Trans
   const seconds = () => ({ seconds: Number(((performance.now() - started) / 1000).toFixed(3)) });
   let plan: TransferPlan | undefined;
   try {
-    const { value, attempts } = await withRetries(() => inTransferSnapshot(ctx, o.dryRun ? [] : [o.from, o.to], async (tx) => {
-      const client = tx.client;
-      const [source, target] = await usableTenants(client, ctx, [o.from, o.to]);
-      plan = planTransfer(await readCatalog(client, source!.schema), await readCatalog(client, target!.schema), {
-        ...o,
-        move: operation === 'move',
-        ownershipColumn: ctx.config.ownershipColumn,
-      });
-      const run = await executePlan(client, ctx, plan, {
-        move: operation === 'move',
-        onConflict: o.onConflict,
-        where: o.where,
-        dryRun: o.dryRun,
-        source: source!,
-        target: target!,
-      });
-      const result: TransferResult = {
-        ...base,
-        status: o.dryRun ? 'planned' : operation === 'move' ? 'moved' : 'copied',
-        tables: run.tables,
-        rows: run.rows,
-        ...(operation === 'move' ? { deleted: run.deleted } : {}),
-        cycles: cycles(plan),
-        stats: seconds(),
-      };
-      if (o.dryRun) {
-        tx.rollbackOnly();
-        return result;
-      }
-      const detail = logDetail(o, result);
-      tx.last(logOperationSql(ctx, operation, o.from, { ...detail, side: 'source' }));
-      tx.last(logOperationSql(ctx, operation, o.to, { ...detail, side: 'target' }));
-      return result;
-    }, hold ? { hold } : {}), RETRIES);
+    const { value, attempts } = await withRetries(
+      () =>
+        inTransferSnapshot(
+          ctx,
+          o.dryRun ? [] : [o.from, o.to],
+          async (tx) => {
+            const client = tx.client;
+            const [source, target] = await usableTenants(client, ctx, [o.from, o.to]);
+            plan = planTransfer(await readCatalog(client, source!.schema), await readCatalog(client, target!.schema), {
+              ...o,
+              move: operation === 'move',
+              ownershipColumn: ctx.config.ownershipColumn,
+            });
+            const run = await executePlan(client, ctx, plan, {
+              move: operation === 'move',
+              onConflict: o.onConflict,
+              where: o.where,
+              dryRun: o.dryRun,
+              source: source!,
+              target: target!,
+            });
+            const result: TransferResult = {
+              ...base,
+              status: o.dryRun ? 'planned' : operation === 'move' ? 'moved' : 'copied',
+              tables: run.tables,
+              rows: run.rows,
+              ...(operation === 'move' ? { deleted: run.deleted } : {}),
+              cycles: cycles(plan),
+              stats: seconds(),
+            };
+            if (o.dryRun) {
+              tx.rollbackOnly();
+              return result;
+            }
+            const detail = logDetail(o, result);
+            tx.last(logOperationSql(ctx, operation, o.from, { ...detail, side: 'source' }));
+            tx.last(logOperationSql(ctx, operation, o.to, { ...detail, side: 'target' }));
+            return result;
+          },
+          hold ? { hold } : {},
+        ),
+      RETRIES,
+    );
     return { ...value, ...(attempts > 1 ? { attempts } : {}), stats: seconds() };
   } catch (err) {
     const failure = asFailure(err);
@@ -109,7 +118,10 @@ export function cycles(plan: TransferPlan): string[][] {
 }
 
 /** What the operations log keeps of a run: enough to tell what moved where, and how much. */
-export function logDetail(o: Pick<ValidOptions, 'from' | 'to' | 'tables' | 'where' | 'onConflict' | 'remapKeys'>, r: TransferResult): Record<string, unknown> {
+export function logDetail(
+  o: Pick<ValidOptions, 'from' | 'to' | 'tables' | 'where' | 'onConflict' | 'remapKeys'>,
+  r: TransferResult,
+): Record<string, unknown> {
   return {
     from: o.from,
     to: o.to,

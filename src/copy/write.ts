@@ -35,7 +35,9 @@ function conflictClause(plan: TransferPlan, table: string, columns: string[], on
   if (set.length === 0) {
     // Every column is in the key (a join table): a no-op update still counts the row as written.
     const key = pk.columns.find((c) => !always.has(c));
-    return key ? `\n    ON CONFLICT ${target} DO UPDATE SET ${ident(key)} = EXCLUDED.${ident(key)}` : `\n    ON CONFLICT ${target} DO NOTHING`;
+    return key
+      ? `\n    ON CONFLICT ${target} DO UPDATE SET ${ident(key)} = EXCLUDED.${ident(key)}`
+      : `\n    ON CONFLICT ${target} DO NOTHING`;
   }
   return `\n    ON CONFLICT ${target} DO UPDATE SET ${set.map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`).join(', ')}`;
 }
@@ -51,7 +53,13 @@ export function deleteSql(plan: TransferPlan, table: string): string {
  * each other: a WITH of data-modifying statements, whose foreign-key checks
  * run at the end of the statement, when every row of the cycle is in place.
  */
-async function perGroup(db: Queryable, groups: readonly TableGroup[], build: (table: string) => string, targetKey: string, returning: string): Promise<Map<string, number>> {
+async function perGroup(
+  db: Queryable,
+  groups: readonly TableGroup[],
+  build: (table: string) => string,
+  targetKey: string,
+  returning: string,
+): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (const group of groups) {
     if (group.tables.length === 1) {
@@ -77,5 +85,11 @@ export function writeRows(db: Queryable, plan: TransferPlan, onConflict: OnConfl
 /** Deletes children first; returns rows deleted per table. */
 export function deleteRows(db: Queryable, plan: TransferPlan, targetKey: string): Promise<Map<string, number>> {
   const groups = [...plan.groups].reverse().filter((g) => g.tables.some((t) => plan.carried.has(t)));
-  return perGroup(db, groups.map((g) => ({ ...g, tables: g.tables.filter((t) => plan.carried.has(t)) })), (t) => deleteSql(plan, t), targetKey, '1');
+  return perGroup(
+    db,
+    groups.map((g) => ({ ...g, tables: g.tables.filter((t) => plan.carried.has(t)) })),
+    (t) => deleteSql(plan, t),
+    targetKey,
+    '1',
+  );
 }

@@ -51,7 +51,11 @@ export function asTenantSql(settings: SessionSettings, tenant: { schema: string;
 }
 
 /** Points this transaction at a tenant (its search_path, id and key settings). */
-export async function asTenant(db: Queryable, settings: SessionSettings, tenant: { schema: string; id?: string; key?: string }): Promise<void> {
+export async function asTenant(
+  db: Queryable,
+  settings: SessionSettings,
+  tenant: { schema: string; id?: string; key?: string },
+): Promise<void> {
   await db.query(asTenantSql(settings, tenant));
 }
 
@@ -92,10 +96,15 @@ export interface BeginOptions {
 export type Begun = { locked: false; prelude: pg.QueryResult[] } | { locked: true; id: string };
 
 /** The text of BEGIN with timeouts and locks, and how many results it yields before the prelude's. */
-export function beginSql(settings: SessionSettings, options: BeginOptions = {}): { sessionLocks: string; text: string; lockChecks: string[]; before: number } {
+export function beginSql(
+  settings: SessionSettings,
+  options: BeginOptions = {},
+): { sessionLocks: string; text: string; lockChecks: string[]; before: number } {
   const statementTimeout = options.statementTimeout ?? settings.statementTimeout;
   const lockTimeout = options.lockTimeout ?? settings.lockTimeout;
-  const mode = [options.isolation ? ` ISOLATION LEVEL ${options.isolation.toUpperCase()}` : '', options.readOnly ? ' READ ONLY' : ''].join('');
+  const mode = [options.isolation ? ` ISOLATION LEVEL ${options.isolation.toUpperCase()}` : '', options.readOnly ? ' READ ONLY' : ''].join(
+    '',
+  );
   const ids = [...new Set(options.lock?.ids ?? [])].sort();
   const lockChecks: string[] = [];
   const locks: string[] = [];
@@ -206,7 +215,12 @@ export type TxOutcome<T> = { locked: true; id: string } | { locked: false; value
  * or ROLLBACK on any error (rethrown). Either way the session is reset before it
  * is used again. A lost connection is rethrown for the caller to give the client up.
  */
-export async function inTransaction<T, C extends Queryable = Queryable>(client: C, settings: SessionSettings, options: BeginOptions, fn: (tx: Tx<C>) => Promise<T>): Promise<TxOutcome<T>> {
+export async function inTransaction<T, C extends Queryable = Queryable>(
+  client: C,
+  settings: SessionSettings,
+  options: BeginOptions,
+  fn: (tx: Tx<C>) => Promise<T>,
+): Promise<TxOutcome<T>> {
   let began = false;
   const keep = { keepSession: options.keepSession };
   try {
@@ -215,7 +229,12 @@ export async function inTransaction<T, C extends Queryable = Queryable>(client: 
     began = true;
     const pending: string[] = [];
     let rollbackOnly = false;
-    const value = await fn({ client, prelude: b.prelude, last: (sql) => void pending.push(sql), rollbackOnly: () => void (rollbackOnly = true) });
+    const value = await fn({
+      client,
+      prelude: b.prelude,
+      last: (sql) => void pending.push(sql),
+      rollbackOnly: () => void (rollbackOnly = true),
+    });
     began = false;
     if (rollbackOnly) await rollback(client, keep);
     else {
@@ -273,7 +292,11 @@ function checkClean(client: Queryable, row: pg.QueryResult | undefined): void {
   if (connection?.parsedStatements) connection.parsedStatements = {};
   const r = row?.rows[0] as { tc_session_user?: string; tc_current_user?: string; tc_held?: number } | undefined;
   const expected = (client as unknown as { user?: string }).user;
-  const clean = r !== undefined && r.tc_held === 0 && r.tc_session_user === r.tc_current_user && (expected === undefined || r.tc_session_user === expected);
+  const clean =
+    r !== undefined &&
+    r.tc_held === 0 &&
+    r.tc_session_user === r.tc_current_user &&
+    (expected === undefined || r.tc_session_user === expected);
   if (!clean) markBroken(client, new Error(`session not clean after reset: ${JSON.stringify(r)}`));
 }
 

@@ -26,7 +26,8 @@ export function validateLintFiles(options: LintFilesOptions): { paths: string[];
   if (options.files.length === 0) throw new InputError('usage', 'no migration file given');
   const paths = options.files.map((f) => resolve(options.cwd ?? process.cwd(), f));
   for (const [i, path] of paths.entries()) {
-    if (!existsSync(path) || !statSync(path).isFile()) throw new InputError('file_not_found', `no migration file ${options.files[i]}; check the path`);
+    if (!existsSync(path) || !statSync(path).isFile())
+      throw new InputError('file_not_found', `no migration file ${options.files[i]}; check the path`);
     if (!EXTENSIONS.has(extname(path).toLowerCase())) {
       throw new InputError('usage', `${options.files[i]} is not a migration file (.js, .ts or .sql)`);
     }

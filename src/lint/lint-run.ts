@@ -22,10 +22,25 @@ export async function lintRun(migrations: readonly RenderedMigration[]): Promise
     const fileIgnores = migrationIgnores(m.kind, m.path);
     const add = (rule: RuleId, line: number | null, statement: string, message: string, level?: Level) => {
       if (fileIgnores.has(rule)) return;
-      findings.push({ rule, level: level ?? RULES[rule].level, migration: m.name, file: m.path, line, statement, message, fix: RULES[rule].fix });
+      findings.push({
+        rule,
+        level: level ?? RULES[rule].level,
+        migration: m.name,
+        file: m.path,
+        line,
+        statement,
+        message,
+        fix: RULES[rule].fix,
+      });
     };
     if (m.error) add('render-failed', null, '', `${m.name}: the up function threw: ${m.error}`);
-    if (m.queriedDatabase) add('migration-queries-database', null, '', `${m.name} queries the database while it builds its SQL; only the SQL built before that was linted`);
+    if (m.queriedDatabase)
+      add(
+        'migration-queries-database',
+        null,
+        '',
+        `${m.name} queries the database while it builds its SQL; only the SQL built before that was linted`,
+      );
     for (const step of m.steps) {
       const source = new SourceText(step, m.source);
       const parsed = await parseSql(step);

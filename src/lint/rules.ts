@@ -45,7 +45,8 @@ export const RULES = {
   },
   'adding-field-with-volatile-default': {
     level: 'error',
-    summary: 'ADD COLUMN whose default is volatile (random(), gen_random_uuid(), clock_timestamp(), a serial, an identity, a stored generated column) rewrites the table under an ACCESS EXCLUSIVE lock',
+    summary:
+      'ADD COLUMN whose default is volatile (random(), gen_random_uuid(), clock_timestamp(), a serial, an identity, a stored generated column) rewrites the table under an ACCESS EXCLUSIVE lock',
     fix: 'add the column without the default, SET DEFAULT in a second statement, then backfill existing rows in batches',
   },
   'adding-required-field': {
@@ -55,12 +56,14 @@ export const RULES = {
   },
   'changing-column-type': {
     level: 'error',
-    summary: 'ALTER COLUMN ... TYPE rewrites the table and its indexes under an ACCESS EXCLUSIVE lock (unless the change is binary coercible, such as varchar to text)',
+    summary:
+      'ALTER COLUMN ... TYPE rewrites the table and its indexes under an ACCESS EXCLUSIVE lock (unless the change is binary coercible, such as varchar to text)',
     fix: 'add a new column, backfill it in batches, switch the application over, then drop the old one',
   },
   'constraint-missing-not-valid': {
     level: 'error',
-    summary: 'adding a CHECK or FOREIGN KEY to a table that existed before the migration scans it while holding a lock that blocks writes (a CHECK: reads too)',
+    summary:
+      'adding a CHECK or FOREIGN KEY to a table that existed before the migration scans it while holding a lock that blocks writes (a CHECK: reads too)',
     fix: 'add it NOT VALID, then VALIDATE CONSTRAINT in a migration of a later release (tenantctl applies the pending migrations of one run in one transaction) or one that calls pgm.noTransaction(): validation takes a lock that lets reads and writes go on',
   },
   'validate-in-same-transaction': {
@@ -75,7 +78,8 @@ export const RULES = {
   },
   'setting-not-null': {
     level: 'error',
-    summary: 'SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock unless a validated CHECK (col IS NOT NULL) already proves it',
+    summary:
+      'SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock unless a validated CHECK (col IS NOT NULL) already proves it',
     fix: 'ADD CONSTRAINT ... CHECK (col IS NOT NULL) NOT VALID, VALIDATE it in a migration of a later release (tenantctl applies the pending migrations of one run in one transaction) or one that calls pgm.noTransaction(), then SET NOT NULL (and drop the check)',
   },
   'renaming-column': {
@@ -100,7 +104,8 @@ export const RULES = {
   },
   'ban-table-rewrite': {
     level: 'error',
-    summary: 'VACUUM FULL, CLUSTER, SET TABLESPACE, SET LOGGED / UNLOGGED and SET ACCESS METHOD rewrite the table under an ACCESS EXCLUSIVE lock',
+    summary:
+      'VACUUM FULL, CLUSTER, SET TABLESPACE, SET LOGGED / UNLOGGED and SET ACCESS METHOD rewrite the table under an ACCESS EXCLUSIVE lock',
     fix: 'do it in a maintenance window, or use an online tool (pg_repack) outside migrations',
   },
   'refresh-materialized-view': {

@@ -38,7 +38,11 @@ export class SourceText {
 
   /** The statement, whitespace collapsed, cut at `max` characters. */
   excerpt(offset: number, length: number, max = 160): string {
-    const text = this.bytes.subarray(offset, offset + length).toString('utf8').replace(/\s+/g, ' ').trim();
+    const text = this.bytes
+      .subarray(offset, offset + length)
+      .toString('utf8')
+      .replace(/\s+/g, ' ')
+      .trim();
     return text.length > max ? `${text.slice(0, max - 3)}...` : text;
   }
 }

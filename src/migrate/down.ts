@@ -45,16 +45,14 @@ export async function migrateDown(ctx: Context, options: MigrateDownOptions): Pr
   await ensureControlSchema(ctx);
   const archived = tenants.find((t) => t.status === 'archived');
   if (archived) throw tenantArchived(archived.id);
-  const jobs = tenants.map(
-    (t): TenantMigrateJob => ({
-      id: t.id,
-      direction: 'down',
-      files: files.list,
-      down: { count: options.count, toName: options.to },
-      allowed: ['active', 'suspended'],
-      wait: options.wait ?? false,
-    }),
-  );
+  const jobs = tenants.map((t): TenantMigrateJob => ({
+    id: t.id,
+    direction: 'down',
+    files: files.list,
+    down: { count: options.count, toName: options.to },
+    allowed: ['active', 'suspended'],
+    wait: options.wait ?? false,
+  }));
   const outcome = await runFleet<(typeof jobs)[number], TenantRunResult>(
     ctx,
     jobs,

@@ -36,7 +36,8 @@ export async function runOnlineMigration(
       if (st.interruptible) {
         const before = await beforeStatement(client, st.interruptible);
         repaired.push(...before.repaired);
-        if (before.repaired.length) ctx.log.info(`${tenant.id}: ${migration.name}: cleared ${before.repaired.join(', ')} left by an interrupted run`);
+        if (before.repaired.length)
+          ctx.log.info(`${tenant.id}: ${migration.name}: cleared ${before.repaired.join(', ')} left by an interrupted run`);
         if (!before.run) {
           ctx.log.info(`${tenant.id}: ${migration.name}: ${before.note}`);
           continue;

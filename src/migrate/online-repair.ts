@@ -40,7 +40,11 @@ async function invalidOn(db: Queryable, table: string, copies?: { of?: string })
 }
 
 /** The table a REINDEX works on, and (for REINDEX INDEX) the index's own name. */
-async function reindexTable(db: Queryable, target: WrittenName, object: 'index' | 'table'): Promise<{ table: string; index?: string } | undefined> {
+async function reindexTable(
+  db: Queryable,
+  target: WrittenName,
+  object: 'index' | 'table',
+): Promise<{ table: string; index?: string } | undefined> {
   if (object === 'table') return { table: text(target) };
   const r = await db.query<{ schema: string; name: string }>(
     `SELECT n.nspname AS schema, t.relname AS name FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
@@ -72,7 +76,11 @@ export async function beforeStatement(db: Queryable, what: Interruptible): Promi
     const found = await namedIndex(db, what.table, what.index);
     if (found && !found.valid) return { run: true, repaired: await dropInvalid(db, [found]) };
     if (found?.valid && found.same_table && !what.ifNotExists) {
-      return { run: false, repaired: [], note: `index ${found.name} is already built and valid (an earlier run was cut off after building it); kept` };
+      return {
+        run: false,
+        repaired: [],
+        note: `index ${found.name} is already built and valid (an earlier run was cut off after building it); kept`,
+      };
     }
     return { run: true, repaired: [] };
   }
@@ -82,8 +90,14 @@ export async function beforeStatement(db: Queryable, what: Interruptible): Promi
     return { run: true, repaired: await dropInvalid(db, await invalidOn(db, on.table, { of: on.index })) };
   }
   const state = await detachState(db, what.parent, what.partition);
-  if (state === 'pending') return { run: true, sql: `ALTER TABLE ${text(what.parent)} DETACH PARTITION ${text(what.partition)} FINALIZE`, repaired: [what.partition.name] };
-  if (state === 'detached') return { run: false, repaired: [], note: `${what.partition.name} is already detached from ${what.parent.name}` };
+  if (state === 'pending')
+    return {
+      run: true,
+      sql: `ALTER TABLE ${text(what.parent)} DETACH PARTITION ${text(what.partition)} FINALIZE`,
+      repaired: [what.partition.name],
+    };
+  if (state === 'detached')
+    return { run: false, repaired: [], note: `${what.partition.name} is already detached from ${what.parent.name}` };
   return { run: true, repaired: [] };
 }
 

@@ -33,7 +33,10 @@ export async function splitStatements(steps: readonly string[]): Promise<OnlineS
     }
     const bytes = Buffer.from(step, 'utf8');
     for (const st of parsed) {
-      const sql = bytes.subarray(st.offset, st.offset + st.length).toString('utf8').trim();
+      const sql = bytes
+        .subarray(st.offset, st.offset + st.length)
+        .toString('utf8')
+        .trim();
       const interruptible = classify(st.type, st.node);
       out.push(interruptible ? { sql, interruptible } : { sql });
     }
@@ -64,7 +67,9 @@ function classify(type: string, node: Record<string, unknown>): Interruptible | 
     return { kind: 'reindex', target, object };
   }
   if (type === 'AlterTableStmt') {
-    const cmds = (node.cmds as { AlterTableCmd?: { subtype?: string; def?: { PartitionCmd?: { name?: RangeVar; concurrent?: boolean } } } }[] | undefined) ?? [];
+    const cmds =
+      (node.cmds as
+        { AlterTableCmd?: { subtype?: string; def?: { PartitionCmd?: { name?: RangeVar; concurrent?: boolean } } } }[] | undefined) ?? [];
     const parent = written(node.relation as RangeVar);
     const detach = cmds.find((c) => c.AlterTableCmd?.subtype === 'AT_DetachPartition' && c.AlterTableCmd.def?.PartitionCmd?.concurrent);
     const partition = written(detach?.AlterTableCmd?.def?.PartitionCmd?.name);

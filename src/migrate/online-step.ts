@@ -23,7 +23,10 @@ export async function needsOnline(job: TenantMigrateJob): Promise<boolean> {
 }
 
 /** Consecutive transactional migrations go together; a non-transactional one goes alone. */
-async function segments(todo: readonly LoadedMigration[], direction: 'up' | 'down'): Promise<{ transactional: boolean; migrations: LoadedMigration[] }[]> {
+async function segments(
+  todo: readonly LoadedMigration[],
+  direction: 'up' | 'down',
+): Promise<{ transactional: boolean; migrations: LoadedMigration[] }[]> {
   const out: { transactional: boolean; migrations: LoadedMigration[] }[] = [];
   for (const m of todo) {
     const transactional = await isTransactional(m, direction);
@@ -89,7 +92,12 @@ export async function migrateTenantOnline(client: PoolClient, ctx: Context, job:
     return { id: job.id, status: job.direction === 'up' ? 'migrated' : 'reverted', applied, ...(repaired.length ? { repaired } : {}) };
   } catch (err) {
     if (isConnectionLoss(err)) throw err;
-    const failure = err instanceof MigrationFailure ? err : batch ? blame(batch, err) : new MigrationFailure(current.length === 1 ? current[0]!.name : undefined, err);
+    const failure =
+      err instanceof MigrationFailure
+        ? err
+        : batch
+          ? blame(batch, err)
+          : new MigrationFailure(current.length === 1 ? current[0]!.name : undefined, err);
     const sqlstate = sqlstateOf(failure.cause);
     const done = applied.length ? `; ${applied.join(', ')} applied and recorded before it` : '';
     return {

@@ -38,10 +38,17 @@ export async function migrateShared(ctx: Context, options: { dryRun?: boolean } 
     const cause = err instanceof MigrationFailure ? err.cause : err;
     const kind = classify(cause);
     if (kind === 'connection' || kind === 'retryable' || kind === 'auth' || kind === 'missing-database') throw toTenantctlError(cause);
-    const where = err instanceof MigrationFailure && err.migration ? ` in ${files.dir}/${err.migration}${err.position ? ` (line ${err.position.line})` : ''}` : '';
-    throw new RunFailure('shared_migration_failed', `shared migration failed${where}: ${describeError(cause)}; rolled back, no tenant was touched`, {
-      migration: err instanceof MigrationFailure ? (err.migration ?? null) : null,
-    });
+    const where =
+      err instanceof MigrationFailure && err.migration
+        ? ` in ${files.dir}/${err.migration}${err.position ? ` (line ${err.position.line})` : ''}`
+        : '';
+    throw new RunFailure(
+      'shared_migration_failed',
+      `shared migration failed${where}: ${describeError(cause)}; rolled back, no tenant was touched`,
+      {
+        migration: err instanceof MigrationFailure ? (err.migration ?? null) : null,
+      },
+    );
   }
 }
 
@@ -51,7 +58,13 @@ async function nameShared(ctx: Context, files: LoadedMigration[], failure: Migra
   return withSession(ctx.pool, async (client) => {
     const pending = planUp(files, (await controlVersion(ctx)) > 0 ? await readSharedJournal(client, ctx) : []).pending;
     const prologue = `CREATE SCHEMA IF NOT EXISTS ${ident(ctx.config.sharedSchema)}; SELECT set_config('search_path', ${literal(ident(ctx.config.sharedSchema))}, true)`;
-    return nameFailingMigration(client, ctx.config, { controlLock: true }, { migrations: pending, direction: 'up', prologue, log: ctx.log }, failure);
+    return nameFailingMigration(
+      client,
+      ctx.config,
+      { controlLock: true },
+      { migrations: pending, direction: 'up', prologue, log: ctx.log },
+      failure,
+    );
   });
 }
 

@@ -34,7 +34,8 @@ export interface MigrateStatusResult {
 
 /** Checks status's options without a database. */
 export function validateStatusOptions(options: { tenants?: string[] }): void {
-  if (options.tenants !== undefined && options.tenants.length === 0) throw usage('--tenant needs at least one tenant id; leave it out for every tenant');
+  if (options.tenants !== undefined && options.tenants.length === 0)
+    throw usage('--tenant needs at least one tenant id; leave it out for every tenant');
   validateIds(options.tenants);
 }
 
@@ -52,7 +53,11 @@ export async function migrateStatus(ctx: Context, options: { tenants?: string[] 
   const tenants = named ? await findTenants(ctx, options.tenants) : ready ? await readTenants(ctx.pool, ctx, {}) : [];
   const sharedJournal = ready ? await readSharedJournal(ctx.pool, ctx) : [];
   const sharedPlan = planUp(sharedFiles.list, sharedJournal);
-  const invalid = await invalidIndexes(ctx.pool, tenants.map((t) => t.schema), await onlineIndexNames(files.list));
+  const invalid = await invalidIndexes(
+    ctx.pool,
+    tenants.map((t) => t.schema),
+    await onlineIndexNames(files.list),
+  );
   const list: TenantMigrationStatus[] = tenants.map((t) => {
     const plan = planUp(files.list, t.journal);
     return {
@@ -67,7 +72,12 @@ export async function migrateStatus(ctx: Context, options: { tenants?: string[] 
   });
   const active = list.filter((t) => t.status !== 'archived');
   return {
-    shared: { applied: sharedJournal.map((j) => j.name), pending: sharedPlan.pending.map((m) => m.name), missing: sharedPlan.missing, changed: sharedPlan.changed },
+    shared: {
+      applied: sharedJournal.map((j) => j.name),
+      pending: sharedPlan.pending.map((m) => m.name),
+      missing: sharedPlan.missing,
+      changed: sharedPlan.changed,
+    },
     tenants: list,
     disagreeing: list.filter((t) => t.missing.length > 0 || t.changed.length > 0).map((t) => t.id),
     pendingTotal: active.reduce((n, t) => n + t.pending.length + (t.invalidIndexes.length > 0 ? 1 : 0), 0) + sharedPlan.pending.length,

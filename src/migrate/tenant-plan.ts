@@ -26,11 +26,16 @@ export type TenantMigrateJob =
   | (JobBase & { direction: 'up'; /** Last file index to apply (inclusive). */ toIndex: number })
   | (JobBase & { direction: 'down'; down: { count?: number; toName?: string } });
 
-export function plan(job: TenantMigrateJob, journal: { name: string; checksum: string }[]): { todo: LoadedMigration[] } | { error: string } {
+export function plan(
+  job: TenantMigrateJob,
+  journal: { name: string; checksum: string }[],
+): { todo: LoadedMigration[] } | { error: string } {
   if (job.direction === 'up') {
     const p = planUp(job.files, journal, job.toIndex);
     if (p.outOfOrder) {
-      return { error: `migration ${p.outOfOrder.pending} is not applied but the later ${p.outOfOrder.applied} is; apply it by hand or rename it to sort last` };
+      return {
+        error: `migration ${p.outOfOrder.pending} is not applied but the later ${p.outOfOrder.applied} is; apply it by hand or rename it to sort last`,
+      };
     }
     return { todo: p.pending };
   }

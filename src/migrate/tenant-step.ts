@@ -30,33 +30,38 @@ export async function migrateTenant(client: PoolClient, ctx: Context, job: Tenan
   let todo: LoadedMigration[] = [];
   let schema = '';
   try {
-    const outcome = await inTransaction(client, ctx.config, { lock: { ids: [job.id], wait: job.wait }, prelude: [tenantStateSql(ctx, job.id)] }, async (tx) => {
-      const tenant = parseTenantState(tx.prelude[0]?.rows[0]);
-      if (!tenant || !allowedStatus(job, tenant.status)) {
-        tx.rollbackOnly();
-        return skippedInactive(job.id, tenant?.status);
-      }
-      const planned = plan(job, tenant.journal);
-      if ('error' in planned) {
-        tx.rollbackOnly();
-        return failed(job.id, planned.error);
-      }
-      todo = planned.todo;
-      if (todo.length === 0) {
-        tx.rollbackOnly();
-        return { id: job.id, status: 'up-to-date', applied: [] } satisfies TenantRunResult;
-      }
-      schema = tenant.schema;
-      batch = await runMigrationActions(client, todo, job.direction, ctx.log, {
-        prologue: asTenantSql(ctx.config, { schema }),
-        epilogue: ctx.config.roles ? revokePublicSql(schema) : '',
-        deferLast: true,
-      });
-      tx.last(batch.text);
-      const names = todo.map((m) => m.name);
-      tx.last(job.direction === 'up' ? recordAppliedSql(ctx, job.id, todo) : recordRevertedSql(ctx, job.id, names));
-      return { id: job.id, status: job.direction === 'up' ? 'migrated' : 'reverted', applied: names } satisfies TenantRunResult;
-    });
+    const outcome = await inTransaction(
+      client,
+      ctx.config,
+      { lock: { ids: [job.id], wait: job.wait }, prelude: [tenantStateSql(ctx, job.id)] },
+      async (tx) => {
+        const tenant = parseTenantState(tx.prelude[0]?.rows[0]);
+        if (!tenant || !allowedStatus(job, tenant.status)) {
+          tx.rollbackOnly();
+          return skippedInactive(job.id, tenant?.status);
+        }
+        const planned = plan(job, tenant.journal);
+        if ('error' in planned) {
+          tx.rollbackOnly();
+          return failed(job.id, planned.error);
+        }
+        todo = planned.todo;
+        if (todo.length === 0) {
+          tx.rollbackOnly();
+          return { id: job.id, status: 'up-to-date', applied: [] } satisfies TenantRunResult;
+        }
+        schema = tenant.schema;
+        batch = await runMigrationActions(client, todo, job.direction, ctx.log, {
+          prologue: asTenantSql(ctx.config, { schema }),
+          epilogue: ctx.config.roles ? revokePublicSql(schema) : '',
+          deferLast: true,
+        });
+        tx.last(batch.text);
+        const names = todo.map((m) => m.name);
+        tx.last(job.direction === 'up' ? recordAppliedSql(ctx, job.id, todo) : recordRevertedSql(ctx, job.id, names));
+        return { id: job.id, status: job.direction === 'up' ? 'migrated' : 'reverted', applied: names } satisfies TenantRunResult;
+      },
+    );
     if (outcome.locked) return skippedLocked(job.id);
     return outcome.value;
   } catch (err) {
@@ -64,7 +69,11 @@ export async function migrateTenant(client: PoolClient, ctx: Context, job: Tenan
     let failure = err instanceof MigrationFailure ? err : batch ? blame(batch, err) : new MigrationFailure(undefined, err);
     if (failure.migration === undefined && todo.length > 1) failure = await findFailing(client, ctx, job, schema, todo, failure);
     const sqlstate = sqlstateOf(failure.cause);
-    return { ...failed(job.id, describeMigrationFailure(failure, todo)), ...(failure.migration ? { migration: failure.migration } : {}), ...(sqlstate ? { sqlstate } : {}) };
+    return {
+      ...failed(job.id, describeMigrationFailure(failure, todo)),
+      ...(failure.migration ? { migration: failure.migration } : {}),
+      ...(sqlstate ? { sqlstate } : {}),
+    };
   }
 }
 
@@ -74,7 +83,14 @@ export async function migrateTenant(client: PoolClient, ctx: Context, job: Tenan
  * find the one that fails. When the failure does not happen again, the
  * original stays unnamed.
  */
-async function findFailing(client: PoolClient, ctx: Context, job: TenantMigrateJob, schema: string, todo: LoadedMigration[], original: MigrationFailure): Promise<MigrationFailure> {
+async function findFailing(
+  client: PoolClient,
+  ctx: Context,
+  job: TenantMigrateJob,
+  schema: string,
+  todo: LoadedMigration[],
+  original: MigrationFailure,
+): Promise<MigrationFailure> {
   const direction: Direction = job.direction;
   try {
     await inTransaction(client, ctx.config, { lock: { ids: [job.id], wait: false } }, async (tx) => {

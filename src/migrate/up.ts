@@ -50,7 +50,8 @@ export function validateMigrateOptions(options: MigrateOptions): void {
   }
   if (options.to !== undefined && options.to.trim() === '') throw usage('--to needs a migration name');
   const r = options.lockRetries;
-  if (r !== undefined && (!Number.isInteger(r) || r < 0 || r > 100)) throw usage(`--lock-retries must be a whole number from 0 to 100, got ${r}`);
+  if (r !== undefined && (!Number.isInteger(r) || r < 0 || r > 100))
+    throw usage(`--lock-retries must be a whole number from 0 to 100, got ${r}`);
   validatePolicy(options);
 }
 
@@ -70,7 +71,10 @@ export async function migrate(ctx: Context, options: MigrateOptions = {}): Promi
   const files = await tenantMigrations(ctx);
   const toIndex = options.to === undefined ? files.list.length - 1 : files.list.findIndex((m) => m.name === options.to);
   if (options.to !== undefined && toIndex < 0) {
-    throw new InputError('unknown_migration', `no tenant migration named "${options.to}" in ${files.dir}; see \`tenantctl migrate status\``);
+    throw new InputError(
+      'unknown_migration',
+      `no tenant migration named "${options.to}" in ${files.dir}; see \`tenantctl migrate status\``,
+    );
   }
   if (files.list.length === 0) ctx.log.info(`no tenant migrations in ${files.dir} yet; nothing to apply to tenants`);
   const named = options.tenants !== undefined;
@@ -87,17 +91,39 @@ export async function migrate(ctx: Context, options: MigrateOptions = {}): Promi
   const jobs: TenantMigrateJob[] = [];
   // INVALID indexes that non-transactional migrations made: one query for the fleet, none without such migrations.
   const indexNames = await onlineIndexNames(files.list);
-  const invalid = await invalidIndexes(ctx.pool, tenants.map((t) => t.schema), indexNames);
+  const invalid = await invalidIndexes(
+    ctx.pool,
+    tenants.map((t) => t.schema),
+    indexNames,
+  );
   for (const t of tenants) {
     const plan = planUp(files.list, t.journal, toIndex);
     const repair = invalid.get(t.schema) ?? [];
     if (plan.pending.length === 0 && repair.length > 0 && !options.dryRun) {
-      jobs.push({ id: t.id, direction: 'up', files: files.list, toIndex, allowed: named ? ['active', 'suspended'] : ['active'], wait: options.wait ?? false, online: true, repair });
+      jobs.push({
+        id: t.id,
+        direction: 'up',
+        files: files.list,
+        toIndex,
+        allowed: named ? ['active', 'suspended'] : ['active'],
+        wait: options.wait ?? false,
+        online: true,
+        repair,
+      });
     } else if (plan.pending.length === 0) results.set(t.id, { id: t.id, status: 'up-to-date', applied: [] });
     else if (options.dryRun) results.set(t.id, { id: t.id, status: 'migrated', applied: plan.pending.map((m) => m.name) });
     else {
       const online = (await Promise.all(plan.pending.map((m) => isTransactional(m, 'up')))).includes(false);
-      jobs.push({ id: t.id, direction: 'up', files: files.list, toIndex, allowed: named ? ['active', 'suspended'] : ['active'], wait: options.wait ?? false, online: online || repair.length > 0, repair } satisfies TenantMigrateJob);
+      jobs.push({
+        id: t.id,
+        direction: 'up',
+        files: files.list,
+        toIndex,
+        allowed: named ? ['active', 'suspended'] : ['active'],
+        wait: options.wait ?? false,
+        online: online || repair.length > 0,
+        repair,
+      } satisfies TenantMigrateJob);
     }
   }
   let stoppedBecause: string | undefined;

@@ -161,12 +161,15 @@ export function blame(batch: Batch, err: unknown): MigrationFailure {
 
 function pickAction(migration: LoadedMigration, direction: Direction) {
   if (direction === 'up') {
-    if (typeof migration.up !== 'function') throw new MigrationFailure(migration.name, new Error(`migration ${migration.name} has no up action`));
+    if (typeof migration.up !== 'function')
+      throw new MigrationFailure(migration.name, new Error(`migration ${migration.name} has no up action`));
     return { action: migration.up, reverse: false };
   }
-  if (migration.down === false) throw new MigrationFailure(migration.name, new Error(`migration ${migration.name} cannot be rolled back: its down is disabled`));
+  if (migration.down === false)
+    throw new MigrationFailure(migration.name, new Error(`migration ${migration.name} cannot be rolled back: its down is disabled`));
   if (migration.down === undefined) {
-    if (typeof migration.up !== 'function') throw new MigrationFailure(migration.name, new Error(`migration ${migration.name} has no up action`));
+    if (typeof migration.up !== 'function')
+      throw new MigrationFailure(migration.name, new Error(`migration ${migration.name} has no up action`));
     // node-pg-migrate infers the down from the up when none is given.
     return { action: migration.up, reverse: true };
   }
@@ -206,10 +209,18 @@ export function buildOffline(migration: LoadedMigration, direction: Direction): 
     };
     const { MigrationBuilder } = await import('node-pg-migrate/migrationBuilder');
     const quiet = () => undefined;
-    const pgm = new MigrationBuilder({ query: refuse, select: refuse } as never, migration.shorthands, false, { debug: quiet, info: quiet, warn: quiet, error: quiet });
+    const pgm = new MigrationBuilder({ query: refuse, select: refuse } as never, migration.shorthands, false, {
+      debug: quiet,
+      info: quiet,
+      warn: quiet,
+      error: quiet,
+    });
     if (reverse) pgm.enableReverseMode();
     try {
-      if (action.length === 2) await new Promise<void>((done, fail) => void Promise.resolve((action as (p: unknown, r: () => void) => unknown)(pgm, done)).catch(fail));
+      if (action.length === 2)
+        await new Promise<void>(
+          (done, fail) => void Promise.resolve((action as (p: unknown, r: () => void) => unknown)(pgm, done)).catch(fail),
+        );
       else await action(pgm);
     } catch {
       // A migration that needs the database, or fails to build: the real run reports it.
@@ -234,10 +245,16 @@ export async function buildSteps(client: Queryable, migration: LoadedMigration, 
   const { action, reverse } = pickAction(migration, direction);
   const db = {
     query: (...args: unknown[]) => (client.query as (...a: unknown[]) => Promise<unknown>)(...args),
-    select: async (...args: unknown[]) => ((await (client.query as (...a: unknown[]) => Promise<{ rows: unknown[] }>)(...args)) as { rows: unknown[] }).rows,
+    select: async (...args: unknown[]) =>
+      ((await (client.query as (...a: unknown[]) => Promise<{ rows: unknown[] }>)(...args)) as { rows: unknown[] }).rows,
   };
   const { MigrationBuilder } = await import('node-pg-migrate/migrationBuilder');
-  const pgm = new MigrationBuilder(db as never, migration.shorthands, false, { debug: log.debug, info: log.debug, warn: log.warn, error: log.warn });
+  const pgm = new MigrationBuilder(db as never, migration.shorthands, false, {
+    debug: log.debug,
+    info: log.debug,
+    warn: log.warn,
+    error: log.warn,
+  });
   if (reverse) pgm.enableReverseMode();
   try {
     if (action.length === 2) await new Promise<void>((done) => void (action as (p: unknown, r: () => void) => void)(pgm, done));

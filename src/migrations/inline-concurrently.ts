@@ -4,7 +4,8 @@ import { parseStatements, scanTokens } from './pg-parser.js';
 
 function concurrent(type: string, node: Record<string, unknown>): boolean {
   if (type === 'IndexStmt' || type === 'DropStmt') return node.concurrent === true;
-  if (type === 'ReindexStmt') return ((node.params as { DefElem?: { defname?: string } }[] | undefined) ?? []).some((p) => p.DefElem?.defname === 'concurrently');
+  if (type === 'ReindexStmt')
+    return ((node.params as { DefElem?: { defname?: string } }[] | undefined) ?? []).some((p) => p.DefElem?.defname === 'concurrently');
   if (type === 'AlterTableStmt') {
     const cmds = (node.cmds as { AlterTableCmd?: { def?: { PartitionCmd?: { concurrent?: boolean } } } }[] | undefined) ?? [];
     return cmds.some((c) => c.AlterTableCmd?.def?.PartitionCmd?.concurrent === true);

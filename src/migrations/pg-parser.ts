@@ -23,7 +23,10 @@ async function load() {
   if (!pgQuery) {
     const mod = await import('libpg-query');
     await mod.loadModule();
-    pgQuery = { parseSync: mod.parseSync as unknown as (sql: string) => Parsed, scanSync: mod.scanSync as unknown as (sql: string) => { tokens: Token[] } };
+    pgQuery = {
+      parseSync: mod.parseSync as unknown as (sql: string) => Parsed,
+      scanSync: mod.scanSync as unknown as (sql: string) => { tokens: Token[] },
+    };
   }
   return pgQuery;
 }

@@ -52,8 +52,14 @@ export function planDown(
   if (orphan) return { revert: [], error: `migration ${orphan.name} is applied but its file is missing; put the file back to roll back` };
   const inOrder = files.filter((f) => applied.has(f.name));
   if (target.toName !== undefined && !applied.has(target.toName)) {
-    return { revert: [], error: `migration ${target.toName} is not applied to this tenant, so there is nothing to roll back to; use --count` };
+    return {
+      revert: [],
+      error: `migration ${target.toName} is not applied to this tenant, so there is nothing to roll back to; use --count`,
+    };
   }
-  const from = target.toName !== undefined ? inOrder.findIndex((f) => f.name === target.toName) + 1 : Math.max(0, inOrder.length - (target.count ?? 1));
+  const from =
+    target.toName !== undefined
+      ? inOrder.findIndex((f) => f.name === target.toName) + 1
+      : Math.max(0, inOrder.length - (target.count ?? 1));
   return { revert: inOrder.slice(from).reverse() };
 }

@@ -26,7 +26,8 @@ class NoDatabase extends Error {}
 export async function renderMigration(migration: LoadedMigration): Promise<RenderedMigration> {
   const kind = extname(migration.path).toLowerCase() === '.sql' ? 'sql' : 'js';
   const base = { name: migration.name, path: migration.path, kind } as const;
-  if (typeof migration.up !== 'function') return { ...base, transactional: true, steps: [], queriedDatabase: false, error: 'the migration has no up action' };
+  if (typeof migration.up !== 'function')
+    return { ...base, transactional: true, steps: [], queriedDatabase: false, error: 'the migration has no up action' };
   const refuse = async () => {
     throw new NoDatabase('no database while linting');
   };
@@ -39,14 +40,21 @@ export async function renderMigration(migration: LoadedMigration): Promise<Rende
   let queriedDatabase = false;
   let error: string | undefined;
   try {
-    if (up.length === 2) await new Promise<void>((done, fail) => void Promise.resolve((up as (p: unknown, r: () => void) => unknown)(pgm, done)).catch(fail));
+    if (up.length === 2)
+      await new Promise<void>((done, fail) => void Promise.resolve((up as (p: unknown, r: () => void) => unknown)(pgm, done)).catch(fail));
     else await up(pgm);
   } catch (err) {
     if (err instanceof NoDatabase) queriedDatabase = true;
     else error = err instanceof Error ? err.message : String(err);
   }
   const steps = [...pgm.getSqlSteps()];
-  const rendered: RenderedMigration = { ...base, transactional: pgm.isUsingTransaction(), steps, queriedDatabase, ...(error ? { error } : {}) };
+  const rendered: RenderedMigration = {
+    ...base,
+    transactional: pgm.isUsingTransaction(),
+    steps,
+    queriedDatabase,
+    ...(error ? { error } : {}),
+  };
   if (kind === 'sql' && steps.length === 1) {
     const text = readFileSync(migration.path, 'utf8');
     const step = steps[0]!;

@@ -16,8 +16,13 @@ export interface FailurePolicy {
 
 /** Checks a failure policy (and concurrency) without a database. */
 export function validatePolicy(p: FailurePolicy & { concurrency?: number }): void {
-  for (const [flag, n] of [['--canary', p.canary], ['--max-failures', p.maxFailures], ['--concurrency', p.concurrency]] as const) {
-    if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new InputError('usage', `${flag} must be a whole number of at least 1, got ${n}`);
+  for (const [flag, n] of [
+    ['--canary', p.canary],
+    ['--max-failures', p.maxFailures],
+    ['--concurrency', p.concurrency],
+  ] as const) {
+    if (n !== undefined && (!Number.isInteger(n) || n < 1))
+      throw new InputError('usage', `${flag} must be a whole number of at least 1, got ${n}`);
   }
 }
 
@@ -88,7 +93,9 @@ export async function runFleet<J, R>(
               break;
             }
             const wait = backoff(attempt, retry.baseMs ?? 250);
-            ctx.log.info(`${options.label(job)}: ${options.status(result)} on attempt ${attempt} (the server asked to retry); trying again in ${Math.round(wait)} ms`);
+            ctx.log.info(
+              `${options.label(job)}: ${options.status(result)} on attempt ${attempt} (the server asked to retry); trying again in ${Math.round(wait)} ms`,
+            );
             await delay(wait);
           }
           results[index] = result;

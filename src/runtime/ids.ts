@@ -21,7 +21,11 @@ export function assertSchemaNameAllowed(id: string, schema: string, reserved: { 
     schema === reserved.controlSchema ||
     schema === reserved.sharedSchema;
   if (bad) {
-    throw new InputError('reserved_tenant_id', `tenant id ${JSON.stringify(id)} is reserved: its schema would be ${JSON.stringify(schema)}; pick another id`, { id });
+    throw new InputError(
+      'reserved_tenant_id',
+      `tenant id ${JSON.stringify(id)} is reserved: its schema would be ${JSON.stringify(schema)}; pick another id`,
+      { id },
+    );
   }
 }
 

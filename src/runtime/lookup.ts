@@ -16,7 +16,11 @@ export function validateIds(ids: readonly string[] | undefined): string[] | unde
  * the named ones (each must exist: exit 2 otherwise), or all with `status`.
  * Without a control schema there are no tenants, and nothing is created.
  */
-export async function findTenants(ctx: Context, ids: readonly string[] | undefined, status?: TenantFilter['status']): Promise<TenantWithJournal[]> {
+export async function findTenants(
+  ctx: Context,
+  ids: readonly string[] | undefined,
+  status?: TenantFilter['status'],
+): Promise<TenantWithJournal[]> {
   const wanted = validateIds(ids);
   if (!(await controlReady(ctx))) {
     if (wanted && wanted.length > 0) throw unknownTenants(wanted);

@@ -29,7 +29,16 @@ export function assertMigrationsFolder(path: string, key: 'tenantMigrations' | '
     isDir = statSync(path).isDirectory();
   } catch {
     if (!required) return;
-    throw new InputError('migrations_not_found', `migrations folder ${path} does not exist (config key "${key}"); create it or fix the path`, { path, key });
+    throw new InputError(
+      'migrations_not_found',
+      `migrations folder ${path} does not exist (config key "${key}"); create it or fix the path`,
+      { path, key },
+    );
   }
-  if (!isDir) throw new InputError('migrations_not_a_folder', `${path} is not a folder (config key "${key}"); point it at the folder of migration files`, { path, key });
+  if (!isDir)
+    throw new InputError(
+      'migrations_not_a_folder',
+      `${path} is not a folder (config key "${key}"); point it at the folder of migration files`,
+      { path, key },
+    );
 }

@@ -22,8 +22,18 @@ export function tenantFleetOptions<J extends { id: string }>(ctx: Context, optio
 }
 
 /** One result per job, in job order: a job the run never started is `skipped`, reason `stopped`. */
-export function resultsWithStopped<J extends { id: string }>(jobs: readonly J[], outcome: FleetOutcome<TenantRunResult>): TenantRunResult[] {
+export function resultsWithStopped<J extends { id: string }>(
+  jobs: readonly J[],
+  outcome: FleetOutcome<TenantRunResult>,
+): TenantRunResult[] {
   return jobs.map(
-    (job, i) => outcome.results[i] ?? { id: job.id, status: 'skipped', applied: [], reason: 'stopped', error: `not run: ${outcome.stoppedBecause ?? 'stopped'}` },
+    (job, i) =>
+      outcome.results[i] ?? {
+        id: job.id,
+        status: 'skipped',
+        applied: [],
+        reason: 'stopped',
+        error: `not run: ${outcome.stoppedBecause ?? 'stopped'}`,
+      },
   );
 }

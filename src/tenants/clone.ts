@@ -65,14 +65,25 @@ export async function cloneTenant(ctx: Context, options: CloneOptions): Promise<
   const [src] = await findTenants(ctx, [options.from]);
   assertNotArchived(src!);
   if (!options.dryRun) await ensureControlSchema(ctx);
-  const [spec0] = await tenantSpecs(ctx, [{ id: options.to, key: options.key, name: options.name ?? null, config: { from: options.from } }], []);
+  const [spec0] = await tenantSpecs(
+    ctx,
+    [{ id: options.to, key: options.key, name: options.name ?? null, config: { from: options.from } }],
+    [],
+  );
   if ((await checkAbsent(ctx.pool, ctx, [spec0!])).size > 0) throw tenantExists(options.to);
   sourceMigrations(src!, files.list, files.dir);
   if (!options.dryRun) await ensureSharedRoleOnce(ctx.pool, ctx);
   const schema = spec0!.schema;
   const schemaOnly = options.schemaOnly ?? false;
   const key = spec0!.key;
-  const base = { operation: 'clone' as const, from: options.from, to: options.to, dryRun: options.dryRun ?? false, onConflict: 'error' as const, remapKeys: false };
+  const base = {
+    operation: 'clone' as const,
+    from: options.from,
+    to: options.to,
+    dryRun: options.dryRun ?? false,
+    onConflict: 'error' as const,
+    remapKeys: false,
+  };
   const seconds = () => ({ seconds: Number(((performance.now() - started) / 1000).toFixed(3)) });
 
   try {
@@ -82,15 +93,34 @@ export async function cloneTenant(ctx: Context, options: CloneOptions): Promise<
       // The source's journal as it is now, under its lock: a migrate may have finished meanwhile.
       const [now] = await readTenants(client, ctx, { ids: [options.from] });
       const { migrations, changed } = sourceMigrations(now!, files.list, files.dir);
-      if (changed.length > 0) ctx.log.warn(`migration file${changed.length === 1 ? '' : 's'} changed since "${options.from}" applied ${changed.length === 1 ? 'it' : 'them'}: ${changed.join(', ')}`);
+      if (changed.length > 0)
+        ctx.log.warn(
+          `migration file${changed.length === 1 ? '' : 's'} changed since "${options.from}" applied ${changed.length === 1 ? 'it' : 'them'}: ${changed.join(', ')}`,
+        );
       const extra = { schema, schemaOnly, migrations: migrations.map((m) => m.name) };
       if (options.dryRun) {
         const catalog = await readCatalog(client, source!.schema);
-        const plan = planTransfer(catalog, catalog, { tables: undefined, onConflict: 'error', remapKeys: false, from: options.from, to: options.from, move: false, ownershipColumn: ctx.config.ownershipColumn });
+        const plan = planTransfer(catalog, catalog, {
+          tables: undefined,
+          onConflict: 'error',
+          remapKeys: false,
+          from: options.from,
+          to: options.from,
+          move: false,
+          ownershipColumn: ctx.config.ownershipColumn,
+        });
         const counts = schemaOnly ? new Map<string, number>() : await sourceCounts(client, plan);
         tx.rollbackOnly();
         const tables = plan.scope.map((table) => ({ table, rows: counts.get(table) ?? 0 }));
-        return { ...base, ...extra, status: 'planned', tables, rows: tables.reduce((a, t) => a + t.rows, 0), cycles: cycles(plan), stats: seconds() };
+        return {
+          ...base,
+          ...extra,
+          status: 'planned',
+          tables,
+          rows: tables.reduce((a, t) => a + t.rows, 0),
+          cycles: cycles(plan),
+          stats: seconds(),
+        };
       }
       const spec = { ...spec0!, migrations };
       const inserted = await client.query(registerSql(ctx, spec));
@@ -114,21 +144,60 @@ export async function cloneTenant(ctx: Context, options: CloneOptions): Promise<
       });
       const run = schemaOnly
         ? { tables: plan.scope.map((table) => ({ table, rows: 0 })), rows: 0 }
-        : await executePlan(client, ctx, plan, { move: false, onConflict: 'error', dryRun: false, source: source!, target: { id: options.to, schema, key } });
-      const result: CloneResult = { ...base, ...extra, status: 'cloned', tables: run.tables, rows: run.rows, cycles: cycles(plan), stats: seconds() };
-      const detail = { from: options.from, to: options.to, schema, role: spec.role, key, schemaOnly, migrations: migrations.length, tables: run.tables, rows: run.rows };
+        : await executePlan(client, ctx, plan, {
+            move: false,
+            onConflict: 'error',
+            dryRun: false,
+            source: source!,
+            target: { id: options.to, schema, key },
+          });
+      const result: CloneResult = {
+        ...base,
+        ...extra,
+        status: 'cloned',
+        tables: run.tables,
+        rows: run.rows,
+        cycles: cycles(plan),
+        stats: seconds(),
+      };
+      const detail = {
+        from: options.from,
+        to: options.to,
+        schema,
+        role: spec.role,
+        key,
+        schemaOnly,
+        migrations: migrations.length,
+        tables: run.tables,
+        rows: run.rows,
+      };
       tx.last(logOperationSql(ctx, 'clone', options.from, { ...detail, side: 'source' }));
       tx.last(logOperationSql(ctx, 'clone', options.to, { ...detail, side: 'target' }));
       return result;
     });
   } catch (err) {
     const failure = asFailure(err);
-    return { ...base, schema, schemaOnly, migrations: [], status: 'failed', tables: [], rows: 0, cycles: [], error: { code: failure.code, message: failure.message }, stats: seconds() };
+    return {
+      ...base,
+      schema,
+      schemaOnly,
+      migrations: [],
+      status: 'failed',
+      tables: [],
+      rows: 0,
+      cycles: [],
+      error: { code: failure.code, message: failure.message },
+      stats: seconds(),
+    };
   }
 }
 
 /** The files of the source's applied migrations, in file order (every one must still be on disk), and those changed since. */
-function sourceMigrations(src: { id: string; journal: { name: string; checksum: string }[] }, files: readonly LoadedMigration[], dir: string): { migrations: LoadedMigration[]; changed: string[] } {
+function sourceMigrations(
+  src: { id: string; journal: { name: string; checksum: string }[] },
+  files: readonly LoadedMigration[],
+  dir: string,
+): { migrations: LoadedMigration[]; changed: string[] } {
   const byName = new Map(files.map((f) => [f.name, f]));
   const missing = src.journal.filter((j) => !byName.has(j.name)).map((j) => j.name);
   if (missing.length > 0) {

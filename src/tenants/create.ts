@@ -15,7 +15,17 @@ import { resultsWithStopped, tenantFleetOptions } from '../runtime/tenant-fleet.
 import { summarize, type FleetSummary, type TenantRunResult } from '../runtime/results.js';
 import { migrateShared } from '../migrate/shared.js';
 import { describeMigrationFailure } from '../migrate/failure-message.js';
-import { buildTenant, checkAbsent, ensureSharedRoleOnce, provisioningMessage, provisionPrologue, registerSql, tenantExists, tenantSpecs, type TenantSpec } from './provision.js';
+import {
+  buildTenant,
+  checkAbsent,
+  ensureSharedRoleOnce,
+  provisioningMessage,
+  provisionPrologue,
+  registerSql,
+  tenantExists,
+  tenantSpecs,
+  type TenantSpec,
+} from './provision.js';
 import { nameFailingMigration } from '../migrations/diagnose.js';
 import { assertText } from '../runtime/ids.js';
 import type { Template } from '../control/templates.js';
@@ -62,7 +72,8 @@ export interface CreatePlan {
 export function validateCreateOptions(options: CreateTenantsOptions): string[] {
   const ids = validateIds(options.ids) ?? [];
   if (ids.length === 0) throw usage('tenant create needs at least one tenant id');
-  if (options.key !== undefined && ids.length > 1) throw usage("--key sets one tenant's key; create tenants with their own keys one at a time");
+  if (options.key !== undefined && ids.length > 1)
+    throw usage("--key sets one tenant's key; create tenants with their own keys one at a time");
   if (options.key !== undefined && options.key.trim().length === 0) throw usage('--key must not be empty');
   if (options.key !== undefined) assertText('--key', options.key);
   if (options.name !== undefined) assertText('--name', options.name);
@@ -91,7 +102,12 @@ export async function createTenants(ctx: Context, options: CreateTenantsOptions)
     files.list,
   );
   const registered = await checkAbsent(ctx.pool, ctx, specs);
-  if (registered.size > 0) await assertAsAsked(ctx, specs.filter((s) => registered.has(s.id)), options);
+  if (registered.size > 0)
+    await assertAsAsked(
+      ctx,
+      specs.filter((s) => registered.has(s.id)),
+      options,
+    );
   await migrateShared(ctx);
   await ensureSharedRoleOnce(ctx.pool, ctx);
   const capture = options.replay ? undefined : await ensureTemplate(ctx, files.list);
@@ -101,7 +117,12 @@ export async function createTenants(ctx: Context, options: CreateTenantsOptions)
 }
 
 /** Runs the creation of these tenants through the work queue (create, and the pool's fill). */
-export async function createSpecs(ctx: Context, specs: TenantSpec[], options: Omit<CreateTenantsOptions, 'ids'>, plan: CreatePlan): Promise<CreateTenantsResult> {
+export async function createSpecs(
+  ctx: Context,
+  specs: TenantSpec[],
+  options: Omit<CreateTenantsOptions, 'ids'>,
+  plan: CreatePlan,
+): Promise<CreateTenantsResult> {
   const clashes = new Set<string>();
   const outcome = await runFleet<TenantSpec, CreatedTenant>(
     ctx,
@@ -136,7 +157,11 @@ async function assertAsAsked(ctx: Context, specs: TenantSpec[], options: CreateT
   }
 }
 
-function matches(row: { status: string; key: string; name: string | null; journal: { name: string; checksum: string }[] }, spec: TenantSpec, options: Pick<CreateTenantsOptions, 'name'>): boolean {
+function matches(
+  row: { status: string; key: string; name: string | null; journal: { name: string; checksum: string }[] },
+  spec: TenantSpec,
+  options: Pick<CreateTenantsOptions, 'name'>,
+): boolean {
   if (row.status === 'archived') return false;
   if (row.key !== spec.key) return false;
   if (options.name !== undefined && row.name !== options.name) return false;
@@ -161,41 +186,64 @@ async function createTenant(
   const claim = plan.pool && !spec.pooled;
   const prelude = [tenantStateSql(ctx, spec.id), registerSql(ctx, spec), ...(claim ? [claimSpareSql(ctx, plan.head)] : [])];
   try {
-    const outcome = await inTransaction(client, ctx.config, { lock: { ids: [spec.id], wait: true }, prelude }, async (tx): Promise<CreatedTenant> => {
-      const existing = parseTenantState(tx.prelude[0]?.rows[0]);
-      if (existing) {
-        tx.rollbackOnly();
-        const asAsked = matches(existing, spec, options);
-        if (!asAsked) clashes.add(spec.id);
-        return asAsked
-          ? ({ id: spec.id, status: 'exists', applied: [] } satisfies TenantRunResult)
-          : ({ id: spec.id, status: 'failed', applied: [], error: tenantExists(spec.id).message } satisfies TenantRunResult);
-      }
-      const detail = { schema: spec.schema, role: spec.role, key: spec.key, migrations: spec.migrations.length, ...(spec.pooled ? { pooled: true } : {}) };
-      const created = (method: CreateMethod): CreatedTenant => ({ id: spec.id, status: 'created', applied: spec.migrations.map((m) => m.name), method });
-      const spare = tx.prelude[2]?.rows[0] as { tc_pool_id: string; tc_pool_schema: string; tc_pool_role: string | null; tc_pool_locked: boolean } | undefined;
-      if (spare?.tc_pool_locked) {
-        tx.last(adoptSpareSql(ctx, { id: spare.tc_pool_id, schema: spare.tc_pool_schema, role: spare.tc_pool_role }, spec));
-        tx.last(logOperationSql(ctx, 'create', spec.id, { ...detail, fromPool: spare.tc_pool_id }));
-        return created('pool');
-      }
-      const script = plan.template ? instantBuildSql(ctx, spec, plan.template) : undefined;
-      if (script) {
-        for (const sql of script) tx.last(sql);
-        tx.last(logOperationSql(ctx, 'create', spec.id, { ...detail, from: 'template' }));
-        return created('template');
-      }
-      built = await buildTenant(client, ctx, spec, { defer: true });
-      for (const sql of built.last) tx.last(sql);
-      tx.last(logOperationSql(ctx, 'create', spec.id, detail));
-      return created('replay');
-    });
+    const outcome = await inTransaction(
+      client,
+      ctx.config,
+      { lock: { ids: [spec.id], wait: true }, prelude },
+      async (tx): Promise<CreatedTenant> => {
+        const existing = parseTenantState(tx.prelude[0]?.rows[0]);
+        if (existing) {
+          tx.rollbackOnly();
+          const asAsked = matches(existing, spec, options);
+          if (!asAsked) clashes.add(spec.id);
+          return asAsked
+            ? ({ id: spec.id, status: 'exists', applied: [] } satisfies TenantRunResult)
+            : ({ id: spec.id, status: 'failed', applied: [], error: tenantExists(spec.id).message } satisfies TenantRunResult);
+        }
+        const detail = {
+          schema: spec.schema,
+          role: spec.role,
+          key: spec.key,
+          migrations: spec.migrations.length,
+          ...(spec.pooled ? { pooled: true } : {}),
+        };
+        const created = (method: CreateMethod): CreatedTenant => ({
+          id: spec.id,
+          status: 'created',
+          applied: spec.migrations.map((m) => m.name),
+          method,
+        });
+        const spare = tx.prelude[2]?.rows[0] as
+          { tc_pool_id: string; tc_pool_schema: string; tc_pool_role: string | null; tc_pool_locked: boolean } | undefined;
+        if (spare?.tc_pool_locked) {
+          tx.last(adoptSpareSql(ctx, { id: spare.tc_pool_id, schema: spare.tc_pool_schema, role: spare.tc_pool_role }, spec));
+          tx.last(logOperationSql(ctx, 'create', spec.id, { ...detail, fromPool: spare.tc_pool_id }));
+          return created('pool');
+        }
+        const script = plan.template ? instantBuildSql(ctx, spec, plan.template) : undefined;
+        if (script) {
+          for (const sql of script) tx.last(sql);
+          tx.last(logOperationSql(ctx, 'create', spec.id, { ...detail, from: 'template' }));
+          return created('template');
+        }
+        built = await buildTenant(client, ctx, spec, { defer: true });
+        for (const sql of built.last) tx.last(sql);
+        tx.last(logOperationSql(ctx, 'create', spec.id, detail));
+        return created('replay');
+      },
+    );
     if (outcome.locked) throw new InputError('internal_error', 'lock refused while waiting');
     return outcome.value;
   } catch (err) {
     if (isConnectionLoss(err) || (instant && !built)) throw err;
     let failure = err instanceof MigrationFailure ? err : built ? blame(built.batch, err) : new MigrationFailure(undefined, err);
-    failure = await nameFailingMigration(client, ctx.config, { lock: { ids: [spec.id], wait: true } }, { migrations: spec.migrations, direction: 'up', prologue: provisionPrologue(ctx, spec), log: ctx.log }, failure);
+    failure = await nameFailingMigration(
+      client,
+      ctx.config,
+      { lock: { ids: [spec.id], wait: true } },
+      { migrations: spec.migrations, direction: 'up', prologue: provisionPrologue(ctx, spec), log: ctx.log },
+      failure,
+    );
     const error = provisioningMessage(failure, spec) ?? describeMigrationFailure(failure, spec.migrations);
     return { id: spec.id, status: 'failed', applied: [], error, ...(failure.migration ? { migration: failure.migration } : {}) };
   }

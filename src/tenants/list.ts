@@ -33,11 +33,23 @@ export function assertStatus(status: string, allowed: readonly string[] = STATUS
 }
 
 function summary(t: TenantWithJournal, pending: number): TenantSummary {
-  return { id: t.id, schema: t.schema, status: t.status, key: t.key, name: t.name, applied: t.journal.length, pending, ...(t.pooled ? { pooled: true } : {}) };
+  return {
+    id: t.id,
+    schema: t.schema,
+    status: t.status,
+    key: t.key,
+    name: t.name,
+    applied: t.journal.length,
+    pending,
+    ...(t.pooled ? { pooled: true } : {}),
+  };
 }
 
 /** Every tenant (or those with `status`), with applied and pending counts: one query. The pool's spares only with `pooled`. */
-export async function listTenants(ctx: Context, options: { status?: string; pooled?: boolean } = {}): Promise<{ tenants: TenantSummary[] }> {
+export async function listTenants(
+  ctx: Context,
+  options: { status?: string; pooled?: boolean } = {},
+): Promise<{ tenants: TenantSummary[] }> {
   if (options.status !== undefined) assertStatus(options.status);
   const files = await tenantMigrations(ctx);
   const rows = (await findTenants(ctx, undefined, options.status as TenantStatus | undefined)).filter((t) => options.pooled || !t.pooled);

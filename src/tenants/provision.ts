@@ -86,7 +86,12 @@ export function registerSql(ctx: Context, spec: TenantSpec): string {
  * last batch is not sent but returned (with the journal write), for the
  * caller's COMMIT message; otherwise everything has run when it returns.
  */
-export async function buildTenant(db: Queryable, ctx: Context, spec: TenantSpec, options: { defer: boolean; journal?: boolean }): Promise<{ last: string[]; batch: Batch }> {
+export async function buildTenant(
+  db: Queryable,
+  ctx: Context,
+  spec: TenantSpec,
+  options: { defer: boolean; journal?: boolean },
+): Promise<{ last: string[]; batch: Batch }> {
   const batch = await runMigrationActions(db, spec.migrations, 'up', ctx.log, {
     prologue: provisionPrologue(ctx, spec),
     epilogue: spec.role ? revokePublicSql(spec.schema) : '',
@@ -111,7 +116,8 @@ export function provisionPrologue(ctx: Context, spec: TenantSpec): string {
 /** What a failure during provisioning means to a user: a role left behind by a dropped database gets its own message. */
 export function provisioningMessage(err: unknown, spec: TenantSpec): string | undefined {
   const cause = (err as { cause?: unknown }).cause ?? err;
-  if (sqlstateOf(cause) === SQLSTATE.DUPLICATE_OBJECT && spec.role && String((cause as Error).message).includes(spec.role)) return roleExists(spec.role);
+  if (sqlstateOf(cause) === SQLSTATE.DUPLICATE_OBJECT && spec.role && String((cause as Error).message).includes(spec.role))
+    return roleExists(spec.role);
   return undefined;
 }
 
@@ -126,7 +132,8 @@ export function instantBuildSql(ctx: Context, spec: TenantSpec, template: Templa
   const script = scriptFor(template, { schema: spec.schema, role: spec.role, id: spec.id, key: spec.key });
   if (script === undefined) return undefined;
   const parts: string[] = [];
-  if (spec.role && spec.sharedRole) parts.push(`CREATE ROLE ${ident(spec.role)} NOLOGIN; GRANT ${ident(spec.sharedRole)} TO ${ident(spec.role)}`);
+  if (spec.role && spec.sharedRole)
+    parts.push(`CREATE ROLE ${ident(spec.role)} NOLOGIN; GRANT ${ident(spec.sharedRole)} TO ${ident(spec.role)}`);
   // A line comment at its end must not swallow what follows in the same message.
   parts.push(`${script.trim()}\n`);
   const journal = recordAppliedSql(ctx, spec.id, spec.migrations);

@@ -100,7 +100,16 @@ async function removeOne(client: PoolClient, ctx: Context, id: string, purge: bo
       else await archiveTenant(client, ctx, row, rows);
       return { id, status: purge ? 'purged' : 'archived', schema, rows, totalRows: totalRows(rows) };
     });
-    if (outcome.locked) return { id, status: 'skipped', schema, rows: {}, totalRows: 0, reason: 'locked', error: 'another tenantctl run holds this tenant; retry when it finishes' };
+    if (outcome.locked)
+      return {
+        id,
+        status: 'skipped',
+        schema,
+        rows: {},
+        totalRows: 0,
+        reason: 'locked',
+        error: 'another tenantctl run holds this tenant; retry when it finishes',
+      };
     return outcome.value;
   } catch (err) {
     if (isConnectionLoss(err)) throw err;
@@ -113,12 +122,24 @@ async function archiveTenant(db: PoolClient, ctx: Context, row: TenantRow, count
   await db.query(`ALTER SCHEMA ${ident(row.schema)} RENAME TO ${ident(archived)}`);
   if (row.role) await revokeTenantAccess(db, archived, row.role, sharedRoleName(await databaseOid(db, ctx)));
   await markArchived(db, ctx, row.id, archived);
-  await logOperation(db, ctx, 'archive', row.id, { schema: row.schema, archivedSchema: archived, previousStatus: row.status, rows: counts, totalRows: totalRows(counts) });
+  await logOperation(db, ctx, 'archive', row.id, {
+    schema: row.schema,
+    archivedSchema: archived,
+    previousStatus: row.status,
+    rows: counts,
+    totalRows: totalRows(counts),
+  });
 }
 
 async function purgeTenant(db: PoolClient, ctx: Context, row: TenantRow, counts: Record<string, number>): Promise<void> {
   await db.query(`DROP SCHEMA IF EXISTS ${ident(row.schema)} CASCADE`);
   if (row.role) await dropTenantRole(db, row.role);
   await deleteTenant(db, ctx, row.id);
-  await logOperation(db, ctx, 'purge', row.id, { schema: row.schema, role: row.role, key: row.key, rows: counts, totalRows: totalRows(counts) });
+  await logOperation(db, ctx, 'purge', row.id, {
+    schema: row.schema,
+    role: row.role,
+    key: row.key,
+    rows: counts,
+    totalRows: totalRows(counts),
+  });
 }

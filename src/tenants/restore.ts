@@ -20,7 +20,8 @@ export interface RestoreResult {
 /** Undoes an archive: the schema gets its name back, the role its access, the tenant its status. */
 export async function restoreTenant(ctx: Context, id: string): Promise<RestoreResult> {
   const [t] = await findTenants(ctx, [id]);
-  if (t!.status !== 'archived') throw new InputError('tenant_not_archived', `tenant "${id}" is ${t!.status}, not archived; nothing to restore`);
+  if (t!.status !== 'archived')
+    throw new InputError('tenant_not_archived', `tenant "${id}" is ${t!.status}, not archived; nothing to restore`);
   await ensureControlSchema(ctx);
   // The name it had before the archive, whatever the prefix is now.
   const schema = t!.schema.replace(/\$archived$/, '');

@@ -10,7 +10,9 @@ export async function countRows(db: Queryable, schema: string): Promise<Record<s
   );
   if (tables.rows.length === 0) return {};
   const names = tables.rows.map((t) => t.name);
-  const union = names.map((name, i) => `SELECT $${i + 1}::text AS name, count(*)::bigint AS n FROM ${qualified(schema, name)}`).join(' UNION ALL ');
+  const union = names
+    .map((name, i) => `SELECT $${i + 1}::text AS name, count(*)::bigint AS n FROM ${qualified(schema, name)}`)
+    .join(' UNION ALL ');
   const counts = await db.query<{ name: string; n: string }>(union, names);
   return Object.fromEntries(counts.rows.map((r) => [r.name, Number(r.n)]));
 }

@@ -46,7 +46,12 @@ export async function updateTenant(ctx: Context, options: UpdateTenantOptions): 
   const outcome = await withSession(ctx.pool, (client) =>
     inTransaction(client, ctx.config, { lock: { ids: [options.id] } }, async (tx) => {
       if (!(await updateTenantFields(client, ctx, options.id, options))) throw tenantGoneMeanwhile(options.id);
-      tx.last(logOperationSql(ctx, 'update', options.id, { changed, before: { name: tenant!.name, status: tenant!.status, config: tenant!.config } }));
+      tx.last(
+        logOperationSql(ctx, 'update', options.id, {
+          changed,
+          before: { name: tenant!.name, status: tenant!.status, config: tenant!.config },
+        }),
+      );
     }),
   );
   if (outcome.locked) throw tenantLocked(options.id);

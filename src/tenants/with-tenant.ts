@@ -36,7 +36,12 @@ export interface WithTenantOptions {
  * failure: the server's error is thrown). Two round trips besides fn's own:
  * BEGIN with the tenant's settings, and COMMIT with the reset.
  */
-export async function withTenant<T>(pool: TenantPool, id: string, fn: (client: PoolClient) => Promise<T>, options: WithTenantOptions = {}): Promise<T> {
+export async function withTenant<T>(
+  pool: TenantPool,
+  id: string,
+  fn: (client: PoolClient) => Promise<T>,
+  options: WithTenantOptions = {},
+): Promise<T> {
   assertTenantId(id);
   const settings: SessionSettings = {
     controlSchema: options.controlSchema ?? 'tenantctl',
@@ -51,7 +56,8 @@ export async function withTenant<T>(pool: TenantPool, id: string, fn: (client: P
     const b = await begin(client, settings, { prelude: [enterTenantSql(settings, id, statuses)] });
     if (b.locked) throw new Error('unreachable: no lock was asked for');
     open = true;
-    if (b.prelude[0]?.rowCount !== 1) throw new InputError('unknown_tenant', `no active tenant "${id}"; see \`tenantctl tenant list\``, { ids: [id] });
+    if (b.prelude[0]?.rowCount !== 1)
+      throw new InputError('unknown_tenant', `no active tenant "${id}"; see \`tenantctl tenant list\``, { ids: [id] });
     const result = await fn(client);
     try {
       await commit(client);

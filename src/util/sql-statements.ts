@@ -119,7 +119,13 @@ export function escapingStatement(head: StatementHead): string | undefined {
   if (['BEGIN', 'START', 'COMMIT', 'END', 'ABORT'].includes(a)) return a;
   if (a === 'ROLLBACK' && b !== 'TO') return 'ROLLBACK';
   if (a === 'PREPARE' && b === 'TRANSACTION') return 'PREPARE TRANSACTION';
-  if ((a === 'SET' || a === 'RESET') && (b === 'ROLE' || b === 'SESSION_AUTHORIZATION' || (b === 'SESSION' && (c === 'AUTHORIZATION' || c === 'ROLE')) || (b === 'LOCAL' && c === 'ROLE'))) {
+  if (
+    (a === 'SET' || a === 'RESET') &&
+    (b === 'ROLE' ||
+      b === 'SESSION_AUTHORIZATION' ||
+      (b === 'SESSION' && (c === 'AUTHORIZATION' || c === 'ROLE')) ||
+      (b === 'LOCAL' && c === 'ROLE'))
+  ) {
     return `${a} ${b === 'LOCAL' || b === 'SESSION' ? `${b} ${c}` : b}`;
   }
   if (a === 'DISCARD') return 'DISCARD';

@@ -45,11 +45,26 @@ export interface Fleet {
 export function fleetSql(scope: VerifyScope, params = new SqlParams()): Fleet {
   const { registry, tenants, ctx } = scope;
   const p = params;
-  const schemas = p.add(registry.map((t) => t.schema), 'text[]');
-  const ids = p.add(registry.map((t) => t.id), 'text[]');
-  const roles = p.add(registry.map((t) => t.role), 'text[]');
-  const statuses = p.add(registry.map((t) => t.status), 'text[]');
-  const selected = p.add(tenants.map((t) => t.id), 'text[]');
+  const schemas = p.add(
+    registry.map((t) => t.schema),
+    'text[]',
+  );
+  const ids = p.add(
+    registry.map((t) => t.id),
+    'text[]',
+  );
+  const roles = p.add(
+    registry.map((t) => t.role),
+    'text[]',
+  );
+  const statuses = p.add(
+    registry.map((t) => t.status),
+    'text[]',
+  );
+  const selected = p.add(
+    tenants.map((t) => t.id),
+    'text[]',
+  );
   const prefix = p.add(ctx.config.schemaPrefix, 'text');
   const sharedSchema = p.add(ctx.config.sharedSchema, 'text');
   const controlSchema = p.add(ctx.config.controlSchema, 'text');

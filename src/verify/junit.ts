@@ -16,7 +16,14 @@ export function xmlEscape(text: string): string {
 export const FLEET_CASE = '(fleet)';
 
 function body(v: Violation): string {
-  return [`check: ${v.check}`, `tenant: ${v.tenant ?? FLEET_CASE}`, `object: ${v.object}`, `level: ${v.level}`, `detail: ${v.detail}`, `remediation: ${v.remediation}`].join('\n');
+  return [
+    `check: ${v.check}`,
+    `tenant: ${v.tenant ?? FLEET_CASE}`,
+    `object: ${v.object}`,
+    `level: ${v.level}`,
+    `detail: ${v.detail}`,
+    `remediation: ${v.remediation}`,
+  ].join('\n');
 }
 
 /**
@@ -54,7 +61,8 @@ export function junitXml(result: VerifyResult): string {
       for (const v of bad) {
         lines.push(`      <failure type="${v.level}" message="${xmlEscape(`${v.object}: ${v.detail}`)}">${xmlEscape(body(v))}</failure>`);
       }
-      if (notes.length > 0) lines.push(`      <system-out>${xmlEscape(notes.map((v) => `${v.level}: ${v.object}: ${v.detail}`).join('\n'))}</system-out>`);
+      if (notes.length > 0)
+        lines.push(`      <system-out>${xmlEscape(notes.map((v) => `${v.level}: ${v.object}: ${v.detail}`).join('\n'))}</system-out>`);
       lines.push('    </testcase>');
     }
     lines.push('  </testsuite>');

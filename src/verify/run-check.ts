@@ -1,5 +1,14 @@
 // Runs one check (counting its statements) and turns findings into violations and per-tenant verdicts.
-import { fails, type CheckDefinition, type CheckResult, type FailOn, type Note, type TenantVerdict, type Violation, type VerifyScope } from './types.js';
+import {
+  fails,
+  type CheckDefinition,
+  type CheckResult,
+  type FailOn,
+  type Note,
+  type TenantVerdict,
+  type Violation,
+  type VerifyScope,
+} from './types.js';
 import type { TenantWithJournal } from '../control/tenants.js';
 import { counted } from './counted.js';
 
@@ -15,20 +24,20 @@ export async function runCheck(check: CheckDefinition, shared: Omit<VerifyScope,
   const sent = { n: 0 };
   const scope: VerifyScope = { ...shared, db: counted(shared.db, sent), pool: counted(shared.ctx.pool, sent) };
   const findings = await check.run(scope);
-  const notes = findings.filter((f) => f.note).map((f): Note => ({ check: check.id, tenant: f.tenant, object: f.object, detail: f.detail }));
+  const notes = findings
+    .filter((f) => f.note)
+    .map((f): Note => ({ check: check.id, tenant: f.tenant, object: f.object, detail: f.detail }));
   const violations = findings
     .filter((f) => !f.note)
-    .map(
-      (f): Violation => ({
-        check: check.id,
-        rule: f.rule ?? check.id,
-        tenant: f.tenant,
-        object: f.object,
-        detail: f.detail,
-        level: f.level ?? check.level,
-        remediation: f.remediation ?? check.remediation,
-      }),
-    );
+    .map((f): Violation => ({
+      check: check.id,
+      rule: f.rule ?? check.id,
+      tenant: f.tenant,
+      object: f.object,
+      detail: f.detail,
+      level: f.level ?? check.level,
+      remediation: f.remediation ?? check.remediation,
+    }));
   const result: CheckResult = {
     name: check.id,
     ok: !violations.some((v) => fails(v.level, failOn)),

@@ -23,7 +23,10 @@ export function selectChecks(ids: readonly string[] | undefined): CheckDefinitio
   if (!ids || ids.length === 0) return [...CHECKS];
   const unknown = ids.filter((id) => !CHECKS_BY_ID.has(id as CheckId));
   if (unknown.length > 0) {
-    throw new InputError('unknown_check', `unknown check ${unknown.map((u) => JSON.stringify(u)).join(', ')}; the checks are ${CHECK_IDS.join(', ')}`);
+    throw new InputError(
+      'unknown_check',
+      `unknown check ${unknown.map((u) => JSON.stringify(u)).join(', ')}; the checks are ${CHECK_IDS.join(', ')}`,
+    );
   }
   const wanted = new Set(ids);
   return CHECKS.filter((c) => wanted.has(c.id));
@@ -58,7 +61,8 @@ export async function verify(ctx: Context, options: VerifyOptions = {}): Promise
       ? Promise.resolve([])
       : withCatalogSession(ctx, async (db) => {
           const done = [];
-          for (const check of list) done.push(await runCheck(check, { ctx, db, tenants, registry, narrowed, databaseOid: oid, migrations }, failOn));
+          for (const check of list)
+            done.push(await runCheck(check, { ctx, db, tenants, registry, narrowed, databaseOid: oid, migrations }, failOn));
           return done;
         });
   const lanes = await Promise.all([...checks.filter((c) => c.ownLane).map((c) => lane([c])), lane(checks.filter((c) => !c.ownLane))]);

@@ -11,12 +11,18 @@ afterAll(() => {
 });
 
 /** A scratch project folder: the example app's migrations, plus extra tenant migrations as SQL files. */
-export function scratchProject(extraTenant: Record<string, string> = {}): { dir: string; tenant: string; shared: string; add(name: string, sql: string): void } {
+export function scratchProject(extraTenant: Record<string, string> = {}): {
+  dir: string;
+  tenant: string;
+  shared: string;
+  add(name: string, sql: string): void;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'tenantctl-proj-'));
   made.push(dir);
   cpSync(join(REPO, 'migrations'), join(dir, 'migrations'), { recursive: true });
   const tenant = join(dir, 'migrations', 'tenant');
-  const add = (name: string, sql: string) => writeFileSync(join(tenant, `${name}.sql`), sql.includes('-- Up Migration') ? sql : `-- Up Migration\n${sql}\n`);
+  const add = (name: string, sql: string) =>
+    writeFileSync(join(tenant, `${name}.sql`), sql.includes('-- Up Migration') ? sql : `-- Up Migration\n${sql}\n`);
   for (const [name, sql] of Object.entries(extraTenant)) add(name, sql);
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
   return { dir, tenant, shared: join(dir, 'migrations', 'shared'), add };

@@ -19,10 +19,26 @@ export async function snapshot(pool: pg.Pool, controlSchema = 'tenantctl'): Prom
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' ORDER BY 1, 2`),
   );
-  parts.push(await q(`SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\\_%' OR nspname = 'information_schema') ORDER BY 1, 2`));
-  parts.push(await q(`SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' ORDER BY 1`));
-  parts.push(await q(`SELECT rolname FROM pg_roles WHERE rolname LIKE 'tc' || (SELECT oid FROM pg_database WHERE datname = current_database()) || '\\_%' ORDER BY 1`));
-  parts.push(await q(`SELECT defaclrole::regrole::text, defaclnamespace::regnamespace::text, defaclobjtype, defaclacl::text FROM pg_default_acl ORDER BY 1, 2, 3`));
+  parts.push(
+    await q(
+      `SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\\_%' OR nspname = 'information_schema') ORDER BY 1, 2`,
+    ),
+  );
+  parts.push(
+    await q(
+      `SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' ORDER BY 1`,
+    ),
+  );
+  parts.push(
+    await q(
+      `SELECT rolname FROM pg_roles WHERE rolname LIKE 'tc' || (SELECT oid FROM pg_database WHERE datname = current_database()) || '\\_%' ORDER BY 1`,
+    ),
+  );
+  parts.push(
+    await q(
+      `SELECT defaclrole::regrole::text, defaclnamespace::regnamespace::text, defaclobjtype, defaclacl::text FROM pg_default_acl ORDER BY 1, 2, 3`,
+    ),
+  );
   const control = await q(`SELECT to_regclass($1) IS NOT NULL AS present`, [`"${controlSchema}".tenants`]);
   if (control[0]!.present) {
     for (const table of ['meta', 'tenants', 'tenant_migrations', 'shared_migrations', 'operations']) {

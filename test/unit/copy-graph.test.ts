@@ -15,7 +15,14 @@ describe('the foreign-key graph of a copy', () => {
   });
 
   it('groups a cycle, marks self references, and keeps the rest in order around them', () => {
-    const edges = [e('teams', 'members'), e('members', 'teams'), e('members', 'members'), e('badges', 'members'), e('members', 'orgs'), e('orgs', 'orgs')];
+    const edges = [
+      e('teams', 'members'),
+      e('members', 'teams'),
+      e('members', 'members'),
+      e('badges', 'members'),
+      e('members', 'orgs'),
+      e('orgs', 'orgs'),
+    ];
     expect(insertOrder(['badges', 'members', 'orgs', 'teams'], edges)).toEqual([
       { tables: ['orgs'], cyclic: true },
       { tables: ['members', 'teams'], cyclic: true },

@@ -3,16 +3,28 @@ import { findings, lint } from './lint-support.js';
 
 describe('lint: ADD COLUMN', () => {
   it('a non-volatile default is fine; a volatile one rewrites the table', async () => {
-    expect(await findings("ALTER TABLE t ADD COLUMN a timestamptz DEFAULT now(), ADD COLUMN b text DEFAULT 'x', ADD COLUMN c int DEFAULT 0;")).toEqual([]);
-    expect(await findings('ALTER TABLE t\n  ADD COLUMN a float8 DEFAULT random();')).toEqual([['adding-field-with-volatile-default', 'error', 3]]);
-    expect(await findings('ALTER TABLE t ADD COLUMN a uuid DEFAULT gen_random_uuid();')).toEqual([['adding-field-with-volatile-default', 'error', 2]]);
-    expect(await findings("ALTER TABLE t ADD COLUMN a text DEFAULT 'x' || clock_timestamp()::text;")).toEqual([['adding-field-with-volatile-default', 'error', 2]]);
+    expect(
+      await findings("ALTER TABLE t ADD COLUMN a timestamptz DEFAULT now(), ADD COLUMN b text DEFAULT 'x', ADD COLUMN c int DEFAULT 0;"),
+    ).toEqual([]);
+    expect(await findings('ALTER TABLE t\n  ADD COLUMN a float8 DEFAULT random();')).toEqual([
+      ['adding-field-with-volatile-default', 'error', 3],
+    ]);
+    expect(await findings('ALTER TABLE t ADD COLUMN a uuid DEFAULT gen_random_uuid();')).toEqual([
+      ['adding-field-with-volatile-default', 'error', 2],
+    ]);
+    expect(await findings("ALTER TABLE t ADD COLUMN a text DEFAULT 'x' || clock_timestamp()::text;")).toEqual([
+      ['adding-field-with-volatile-default', 'error', 2],
+    ]);
   });
 
   it('serial, identity and stored generated columns rewrite the table', async () => {
     expect(await findings('ALTER TABLE t ADD COLUMN a bigserial;')).toEqual([['adding-field-with-volatile-default', 'error', 2]]);
-    expect(await findings('ALTER TABLE t ADD COLUMN a int GENERATED ALWAYS AS IDENTITY;')).toEqual([['adding-field-with-volatile-default', 'error', 2]]);
-    expect(await findings('ALTER TABLE t ADD COLUMN a int GENERATED ALWAYS AS (b + 1) STORED;')).toEqual([['adding-field-with-volatile-default', 'error', 2]]);
+    expect(await findings('ALTER TABLE t ADD COLUMN a int GENERATED ALWAYS AS IDENTITY;')).toEqual([
+      ['adding-field-with-volatile-default', 'error', 2],
+    ]);
+    expect(await findings('ALTER TABLE t ADD COLUMN a int GENERATED ALWAYS AS (b + 1) STORED;')).toEqual([
+      ['adding-field-with-volatile-default', 'error', 2],
+    ]);
   });
 
   it('a default calling a function lint does not know is a warning', async () => {
@@ -28,25 +40,38 @@ describe('lint: ADD COLUMN', () => {
   });
 
   it('a column with REFERENCES, CHECK or UNIQUE scans the table or builds an index under its lock', async () => {
-    expect(await findings('ALTER TABLE t ADD COLUMN u bigint REFERENCES users (id);')).toEqual([['constraint-missing-not-valid', 'error', 2]]);
+    expect(await findings('ALTER TABLE t ADD COLUMN u bigint REFERENCES users (id);')).toEqual([
+      ['constraint-missing-not-valid', 'error', 2],
+    ]);
     expect(await findings('ALTER TABLE t ADD COLUMN a int UNIQUE;')).toEqual([['disallowed-unique-constraint', 'error', 2]]);
   });
 
   it('nothing about a table the run created', async () => {
-    expect(await findings('CREATE TABLE t (id int);', 'ALTER TABLE t ADD COLUMN a int NOT NULL DEFAULT random(), ADD COLUMN b int UNIQUE;')).toEqual([]);
+    expect(
+      await findings('CREATE TABLE t (id int);', 'ALTER TABLE t ADD COLUMN a int NOT NULL DEFAULT random(), ADD COLUMN b int UNIQUE;'),
+    ).toEqual([]);
   });
 });
 
 describe('lint: constraints and NOT NULL', () => {
   it('CHECK and FOREIGN KEY need NOT VALID on an existing table', async () => {
-    expect(await findings('ALTER TABLE t ADD CONSTRAINT t_fk FOREIGN KEY (u) REFERENCES users (id);')).toEqual([['constraint-missing-not-valid', 'error', 2]]);
+    expect(await findings('ALTER TABLE t ADD CONSTRAINT t_fk FOREIGN KEY (u) REFERENCES users (id);')).toEqual([
+      ['constraint-missing-not-valid', 'error', 2],
+    ]);
     expect(await findings('ALTER TABLE t ADD CONSTRAINT t_pos CHECK (a > 0);')).toEqual([['constraint-missing-not-valid', 'error', 2]]);
     expect(await findings('ALTER TABLE t ADD CONSTRAINT t_fk FOREIGN KEY (u) REFERENCES users (id) NOT VALID;')).toEqual([]);
   });
 
   it('VALIDATE in the transaction that added the constraint NOT VALID is an error; after a commit it is the fix', async () => {
-    expect(await findings('ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;', 'ALTER TABLE t VALIDATE CONSTRAINT c;')).toEqual([['validate-in-same-transaction', 'error', 2]]);
-    expect(await findings('ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;', { sql: 'ALTER TABLE t VALIDATE CONSTRAINT c', noTransaction: true })).toEqual([]);
+    expect(await findings('ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;', 'ALTER TABLE t VALIDATE CONSTRAINT c;')).toEqual([
+      ['validate-in-same-transaction', 'error', 2],
+    ]);
+    expect(
+      await findings('ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;', {
+        sql: 'ALTER TABLE t VALIDATE CONSTRAINT c',
+        noTransaction: true,
+      }),
+    ).toEqual([]);
     expect(await findings('ALTER TABLE t VALIDATE CONSTRAINT c;')).toEqual([]);
   });
 
@@ -59,9 +84,12 @@ describe('lint: constraints and NOT NULL', () => {
       }),
     ).toEqual([]);
     // A check on another column proves nothing about this one.
-    expect(await findings('ALTER TABLE t ADD CONSTRAINT b_nn CHECK (b IS NOT NULL) NOT VALID;', { sql: 'ALTER TABLE t VALIDATE CONSTRAINT b_nn; ALTER TABLE t ALTER COLUMN a SET NOT NULL', noTransaction: true })).toEqual([
-      ['setting-not-null', 'error', null],
-    ]);
+    expect(
+      await findings('ALTER TABLE t ADD CONSTRAINT b_nn CHECK (b IS NOT NULL) NOT VALID;', {
+        sql: 'ALTER TABLE t VALIDATE CONSTRAINT b_nn; ALTER TABLE t ALTER COLUMN a SET NOT NULL',
+        noTransaction: true,
+      }),
+    ).toEqual([['setting-not-null', 'error', null]]);
   });
 
   it('UNIQUE and PRIMARY KEY build their index under the lock unless USING INDEX', async () => {
@@ -87,7 +115,9 @@ describe('lint: types, renames, drops, rewrites, transactions, syntax', () => {
       ['ban-drop-column', 'warn', 2],
       ['ban-drop-table', 'warn', 3],
     ]);
-    expect(await findings('CREATE TABLE n (a int);\nALTER TABLE n RENAME COLUMN a TO b;\nALTER TABLE n DROP COLUMN b;\nDROP TABLE n;')).toEqual([]);
+    expect(
+      await findings('CREATE TABLE n (a int);\nALTER TABLE n RENAME COLUMN a TO b;\nALTER TABLE n DROP COLUMN b;\nDROP TABLE n;'),
+    ).toEqual([]);
   });
 
   it('statements that rewrite a table', async () => {

@@ -20,7 +20,8 @@ describe('lint: deliberate exceptions', () => {
   });
 
   it('in a JS migration the comment covers the whole file', async () => {
-    const js = "// tenantctl-lint: ignore require-concurrent-index-creation\n  pgm.createIndex('t', 'a');\n  pgm.renameColumn('t', 'a', 'b');";
+    const js =
+      "// tenantctl-lint: ignore require-concurrent-index-creation\n  pgm.createIndex('t', 'a');\n  pgm.renameColumn('t', 'a', 'b');";
     expect(await findings({ js })).toEqual([['renaming-column', 'error', null]]);
   });
 });

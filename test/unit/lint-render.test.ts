@@ -30,7 +30,9 @@ describe('lint: JS migrations are linted on the SQL they generate', () => {
   });
 
   it('a migration that queries the database: the SQL built before is linted, and a warning says the rest was not', async () => {
-    const r = await lint({ js: "pgm.addColumn('t', { a: { type: 'int', notNull: true } });\n  await pgm.db.query('SELECT 1');\n  pgm.dropTable('t');" });
+    const r = await lint({
+      js: "pgm.addColumn('t', { a: { type: 'int', notNull: true } });\n  await pgm.db.query('SELECT 1');\n  pgm.dropTable('t');",
+    });
     expect(r.findings.map((f) => [f.rule, f.level])).toEqual([
       ['migration-queries-database', 'warn'],
       ['adding-required-field', 'error'],
@@ -44,7 +46,9 @@ describe('lint: JS migrations are linted on the SQL they generate', () => {
   });
 
   it('an SQL file: only its Up part is linted, with lines of the file', async () => {
-    const r = await lint('-- a comment first\n-- Up Migration\nCREATE INDEX t_a ON t (a);\n\n-- Down Migration\nDROP TABLE t;\nREINDEX TABLE t;\n');
+    const r = await lint(
+      '-- a comment first\n-- Up Migration\nCREATE INDEX t_a ON t (a);\n\n-- Down Migration\nDROP TABLE t;\nREINDEX TABLE t;\n',
+    );
     expect(r.findings.map((f) => [f.rule, f.line])).toEqual([['require-concurrent-index-creation', 3]]);
     expect(r.migrations[0]).toMatchObject({ kind: 'sql', transactional: true });
   });

@@ -5,7 +5,14 @@ import { Progress } from '../../src/cli/progress.js';
 
 /** A stderr that says it is a terminal, and everything written to it. */
 function terminal(env: NodeJS.ProcessEnv): { io: Io; written: () => string } {
-  const stderr = Object.assign(new PassThrough(), { isTTY: true, columns: 80, rows: 24, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
+  const stderr = Object.assign(new PassThrough(), {
+    isTTY: true,
+    columns: 80,
+    rows: 24,
+    cursorTo: () => true,
+    clearLine: () => true,
+    moveCursor: () => true,
+  });
   let text = '';
   stderr.on('data', (d) => (text += String(d)));
   const io = { stdout: new PassThrough(), stderr, stdin: new PassThrough(), env, cwd: '/' } as unknown as Io;

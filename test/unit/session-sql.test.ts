@@ -46,7 +46,17 @@ describe('beginSql', () => {
   });
 
   it('the reset drops what DISCARD ALL drops, in statements that may follow COMMIT', () => {
-    for (const part of ['CLOSE ALL', 'DEALLOCATE ALL', 'RESET SESSION AUTHORIZATION', 'RESET ALL', 'UNLISTEN *', 'pg_advisory_unlock_all()', 'DISCARD TEMP', 'DISCARD SEQUENCES', 'DISCARD PLANS']) {
+    for (const part of [
+      'CLOSE ALL',
+      'DEALLOCATE ALL',
+      'RESET SESSION AUTHORIZATION',
+      'RESET ALL',
+      'UNLISTEN *',
+      'pg_advisory_unlock_all()',
+      'DISCARD TEMP',
+      'DISCARD SEQUENCES',
+      'DISCARD PLANS',
+    ]) {
       expect(SESSION_RESET).toContain(part);
     }
     expect(SESSION_RESET).not.toContain('DISCARD ALL');

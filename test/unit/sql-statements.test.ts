@@ -25,7 +25,7 @@ describe('escapingStatement', () => {
     ['start transaction', 'START'],
     ['ROLLBACK', 'ROLLBACK'],
     ['ABORT', 'ABORT'],
-    ['PREPARE TRANSACTION \'x\'', 'PREPARE TRANSACTION'],
+    ["PREPARE TRANSACTION 'x'", 'PREPARE TRANSACTION'],
     ['SET ROLE postgres', 'SET ROLE'],
     ['set role = postgres', 'SET ROLE'],
     ['RESET ROLE', 'RESET ROLE'],
@@ -38,10 +38,15 @@ describe('escapingStatement', () => {
     expect(kinds(`SELECT 1; ${sql}`)).toEqual([undefined, kind]);
   });
 
-  it.each(['ROLLBACK TO SAVEPOINT s', 'SAVEPOINT s', 'RELEASE s', "SELECT 'COMMIT'", 'SET search_path = x', 'CREATE TABLE commit_log (id int)', 'DO $$ BEGIN NULL; END $$'])(
-    '%s is allowed',
-    (sql) => {
-      expect(kinds(sql)).toEqual([undefined]);
-    },
-  );
+  it.each([
+    'ROLLBACK TO SAVEPOINT s',
+    'SAVEPOINT s',
+    'RELEASE s',
+    "SELECT 'COMMIT'",
+    'SET search_path = x',
+    'CREATE TABLE commit_log (id int)',
+    'DO $$ BEGIN NULL; END $$',
+  ])('%s is allowed', (sql) => {
+    expect(kinds(sql)).toEqual([undefined]);
+  });
 });

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { classify, isConnectionLoss, isRetryable, SQLSTATE } from '../../src/sqlstate.js';
-import { DatabaseError, InputError, RunFailure, TenantctlError, toTenantctlError, oneLine, tenantArchived, tenantLocked } from '../../src/errors.js';
+import {
+  DatabaseError,
+  InputError,
+  RunFailure,
+  TenantctlError,
+  toTenantctlError,
+  oneLine,
+  tenantArchived,
+  tenantLocked,
+} from '../../src/errors.js';
 
 const pgError = (code: string, message = 'boom') => Object.assign(new Error(message), { code });
 
@@ -58,7 +67,9 @@ describe('toTenantctlError', () => {
   it('keeps errors that already have a code, and folds messages onto one line', () => {
     const e = new InputError('usage', 'x');
     expect(toTenantctlError(e)).toBe(e);
-    expect(toTenantctlError(pgError('42601', 'syntax error\nLINE 1: SELEC'))).toMatchObject({ message: 'syntax error; LINE 1: SELEC (SQLSTATE 42601); nothing was changed' });
+    expect(toTenantctlError(pgError('42601', 'syntax error\nLINE 1: SELEC'))).toMatchObject({
+      message: 'syntax error; LINE 1: SELEC (SQLSTATE 42601); nothing was changed',
+    });
     expect(oneLine('a\n  b\n')).toBe('a; b');
   });
 

@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { checkPgmigrations, checkSchemas } from '../check.mjs';
 import { psqlFiles } from '../measure.mjs';
 import {
-  migrationsDir, npmSchema, NPM_SCHEMA_RE, writeCliLoopScript, writeFloorDeltaScript, writeFloorFreshScript, writeFloorNoopScript,
+  migrationsDir,
+  npmSchema,
+  NPM_SCHEMA_RE,
+  writeCliLoopScript,
+  writeFloorDeltaScript,
+  writeFloorFreshScript,
+  writeFloorNoopScript,
   writeNpmSetupScripts,
 } from '../workload.mjs';
 
@@ -29,11 +35,13 @@ async function checkNpmSchemas(ctx, sc, url, done = sc.n) {
 
 async function checkNpm(ctx, sc, url, done = sc.n) {
   const problems = await checkNpmSchemas(ctx, sc, url, done);
-  problems.push(...await checkPgmigrations(url, {
-    nameOf: npmSchema,
-    n: done,
-    namesFor: () => ctx.wl.names.slice(0, sc.to),
-  }));
+  problems.push(
+    ...(await checkPgmigrations(url, {
+      nameOf: npmSchema,
+      n: done,
+      namesFor: () => ctx.wl.names.slice(0, sc.to),
+    })),
+  );
   return problems;
 }
 
@@ -44,7 +52,8 @@ export const floor = {
   family: 'npm',
   label(sc) {
     if (sc.from === 0) return 'floor: psql, one session, one transaction per tenant';
-    if (sc.from < sc.to) return `floor: psql, one session, migration${sc.to - sc.from > 1 ? 's' : ''} ${sc.from + 1}${sc.to - sc.from > 1 ? `-${sc.to}` : ''} only, one transaction per tenant`;
+    if (sc.from < sc.to)
+      return `floor: psql, one session, migration${sc.to - sc.from > 1 ? 's' : ''} ${sc.from + 1}${sc.to - sc.from > 1 ? `-${sc.to}` : ''} only, one transaction per tenant`;
     return 'floor: nothing to do; psql `SELECT 1` per tenant, one session';
   },
   command(ctx, sc, url) {
@@ -76,7 +85,17 @@ function runnerLeg(id, concurrency, noLock, label) {
     family: 'npm',
     label: () => label,
     command(ctx, sc, url) {
-      const args = [RUNNER_CHILD, '--url', url, '--dir', migrationsDir(ctx.wl, sc.to), '--n', String(sc.n), '--concurrency', String(concurrency)];
+      const args = [
+        RUNNER_CHILD,
+        '--url',
+        url,
+        '--dir',
+        migrationsDir(ctx.wl, sc.to),
+        '--n',
+        String(sc.n),
+        '--concurrency',
+        String(concurrency),
+      ];
       if (noLock) args.push('--no-lock');
       return { cmd: process.execPath, args };
     },

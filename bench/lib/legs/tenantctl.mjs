@@ -13,13 +13,20 @@ export const tenantctlBin = (repoRoot) => join(repoRoot, 'bin', 'tenantctl.js');
 
 function writeConfig(ctx, k) {
   const file = join(ctx.workDir, `tenantctl-first-${k}.config.json`);
-  writeFileSync(file, `${JSON.stringify({
-    tenantMigrations: migrationsDir(ctx.wl, k),
-    sharedMigrations: ctx.wl.emptyShared,
-    roles: false,
-    schemaPrefix: TENANTCTL_PREFIX,
-    concurrency: ctx.opts.concurrency,
-  }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify(
+      {
+        tenantMigrations: migrationsDir(ctx.wl, k),
+        sharedMigrations: ctx.wl.emptyShared,
+        roles: false,
+        schemaPrefix: TENANTCTL_PREFIX,
+        concurrency: ctx.opts.concurrency,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   return file;
 }
 
@@ -28,7 +35,10 @@ const ids = (from, to) => Array.from({ length: to - from + 1 }, (_, j) => tenant
 
 /** Runs an untimed tenantctl command and returns its parsed --json document. */
 async function tenantctlJson(ctx, url, config, rest) {
-  const stdout = await run(process.execPath, cliArgs(ctx, url, config, rest), { cwd: ctx.repoRoot, env: { ...process.env, NO_COLOR: '1' } });
+  const stdout = await run(process.execPath, cliArgs(ctx, url, config, rest), {
+    cwd: ctx.repoRoot,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return JSON.parse(stdout);
 }
 
@@ -52,9 +62,10 @@ export const tenantctl = {
   },
   command(ctx, sc, url) {
     const config = writeConfig(ctx, sc.to);
-    const rest = sc.from === 0
-      ? ['tenant', 'create', ...ids(1, sc.n), '--json']
-      : ['migrate', '--concurrency', String(ctx.opts.concurrency), '--json'];
+    const rest =
+      sc.from === 0
+        ? ['tenant', 'create', ...ids(1, sc.n), '--json']
+        : ['migrate', '--concurrency', String(ctx.opts.concurrency), '--json'];
     return { cmd: process.execPath, args: cliArgs(ctx, url, config, rest), env: { NO_COLOR: '1' } };
   },
   /** Reads the JSON on stdout, the schemas in the database, and `migrate status`. */
@@ -63,13 +74,15 @@ export const tenantctl = {
     const doc = parseDoc(outcome.stdoutFile, problems);
     outcome.roundTrips = doc?.stats?.roundTrips ?? null;
     if (doc && sc.from > 0) problems.push(...checkMigrateDoc(sc, doc));
-    problems.push(...await checkSchemas(url, {
-      pattern: TENANTCTL_SCHEMA_RE,
-      nameOf: (i) => `${TENANTCTL_PREFIX}${tenantId(i)}`,
-      n: sc.n,
-      expectedFor: () => ctx.expected.get(sc.to),
-    }));
-    problems.push(...await checkStatus(ctx, sc, url));
+    problems.push(
+      ...(await checkSchemas(url, {
+        pattern: TENANTCTL_SCHEMA_RE,
+        nameOf: (i) => `${TENANTCTL_PREFIX}${tenantId(i)}`,
+        n: sc.n,
+        expectedFor: () => ctx.expected.get(sc.to),
+      })),
+    );
+    problems.push(...(await checkStatus(ctx, sc, url)));
     return problems;
   },
 };
@@ -112,6 +125,7 @@ async function checkStatus(ctx, sc, url) {
   if (tenants.length !== sc.n) problems.push(`migrate status lists ${tenants.length} tenants, expected ${sc.n}`);
   const applied = (t) => (Array.isArray(t.applied) ? t.applied.length : t.applied);
   const off = tenants.filter((t) => (t.pending?.length ?? 0) !== 0 || applied(t) !== sc.to);
-  if (off.length) problems.push(`migrate status: ${off.length} tenants not at ${sc.to} applied/0 pending, e.g. ${JSON.stringify(off[0]).slice(0, 200)}`);
+  if (off.length)
+    problems.push(`migrate status: ${off.length} tenants not at ${sc.to} applied/0 pending, e.g. ${JSON.stringify(off[0]).slice(0, 200)}`);
   return problems;
 }

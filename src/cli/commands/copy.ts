@@ -1,5 +1,14 @@
 import type { Command } from 'commander';
-import { cloneTenant, copyRows, moveRows, validateCloneOptions, validateTransferOptions, type CloneOptions, type TransferOptions, type TransferResult } from '../../index.js';
+import {
+  cloneTenant,
+  copyRows,
+  moveRows,
+  validateCloneOptions,
+  validateTransferOptions,
+  type CloneOptions,
+  type TransferOptions,
+  type TransferResult,
+} from '../../index.js';
 import type { Outcome } from '../outcome.js';
 import { listOf } from '../parse.js';
 import type { CommandEnv, RunFn as Run } from '../run.js';
@@ -18,7 +27,14 @@ function human(env: CommandEnv, r: TransferResult, verb: string): string[] {
   if (r.status === 'failed') return [];
   const move = r.operation === 'move';
   const skip = r.onConflict === 'skip' && !r.dryRun;
-  const headers = ['table', 'rows', ...(move ? ['deleted'] : []), ...(skip ? ['skipped'] : []), ...(r.tables.some((t) => t.parents) ? ['parents'] : []), ...(r.dryRun ? ['conflicts'] : [])];
+  const headers = [
+    'table',
+    'rows',
+    ...(move ? ['deleted'] : []),
+    ...(skip ? ['skipped'] : []),
+    ...(r.tables.some((t) => t.parents) ? ['parents'] : []),
+    ...(r.dryRun ? ['conflicts'] : []),
+  ];
   const rows = r.tables.map((t) => [
     t.table,
     t.rows,
@@ -36,7 +52,13 @@ function human(env: CommandEnv, r: TransferResult, verb: string): string[] {
   return [
     ...(rows.length ? table(headers, rows) : []),
     ...cycles,
-    ...(conflicted > 0 && r.onConflict === 'error' ? [c.yellow(`${plural(conflicted, 'row')} would collide with rows of ${r.to}: the run would fail; see --on-conflict and --remap-keys`)] : []),
+    ...(conflicted > 0 && r.onConflict === 'error'
+      ? [
+          c.yellow(
+            `${plural(conflicted, 'row')} would collide with rows of ${r.to}: the run would fail; see --on-conflict and --remap-keys`,
+          ),
+        ]
+      : []),
     summary,
   ];
 }
@@ -81,7 +103,12 @@ function transferCommand(program: Command, run: Run, name: 'copy' | 'move', desc
 
 /** copy, move and tenant clone. */
 export function registerCopyCommands(program: Command, run: Run): void {
-  transferCommand(program, run, 'copy', "copy rows into another tenant, ownership column rewritten to its key, in foreign-key order; one transaction");
+  transferCommand(
+    program,
+    run,
+    'copy',
+    'copy rows into another tenant, ownership column rewritten to its key, in foreign-key order; one transaction',
+  );
   transferCommand(program, run, 'move', 'copy rows into another tenant, then delete them from the source; one transaction');
 
   const tenant = program.commands.find((c) => c.name() === 'tenant');
@@ -92,20 +119,26 @@ export function registerCopyCommands(program: Command, run: Run): void {
     .argument('<src>', 'tenant to clone')
     .argument('<new>', 'id of the new tenant')
     .option('--schema-only', 'structure only, no rows')
-    .option('--key <value>', 'the new tenant\'s key (default: its id)')
+    .option('--key <value>', "the new tenant's key (default: its id)")
     .option('--name <text>', 'display name of the new tenant')
     .option('--dry-run', 'say what would be created and copied; change nothing')
     .action((src: string, id: string, opts, cmd: Command) => {
       const options: CloneOptions = { from: src, to: id, schemaOnly: opts.schemaOnly, key: opts.key, name: opts.name, dryRun: opts.dryRun };
-      return run(cmd, async (tc, env) => {
-        env.progress.start(`cloning ${src} to ${id}`);
-        const r = await cloneTenant(tc, options);
-        const o = outcome(env, r, 'clone');
-        if (r.status !== 'failed') {
-          const what = `${plural(r.migrations.length, 'migration')}${r.schemaOnly ? ', schema only' : ''}`;
-          o.human.push(r.dryRun ? `would create tenant ${id} (schema ${r.schema}, ${what})` : `created tenant ${id} (schema ${r.schema}, ${what})`);
-        }
-        return o;
-      }, { validate: () => validateCloneOptions(options) });
+      return run(
+        cmd,
+        async (tc, env) => {
+          env.progress.start(`cloning ${src} to ${id}`);
+          const r = await cloneTenant(tc, options);
+          const o = outcome(env, r, 'clone');
+          if (r.status !== 'failed') {
+            const what = `${plural(r.migrations.length, 'migration')}${r.schemaOnly ? ', schema only' : ''}`;
+            o.human.push(
+              r.dryRun ? `would create tenant ${id} (schema ${r.schema}, ${what})` : `created tenant ${id} (schema ${r.schema}, ${what})`,
+            );
+          }
+          return o;
+        },
+        { validate: () => validateCloneOptions(options) },
+      );
     });
 }

@@ -1,7 +1,18 @@
 // migrate lint [FILE...]: the lint's CLI adapter (files need no database), and the gate `migrate --lint` runs first.
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { fails, InputError, lintFiles, lintPending, parseFailOn, validateIds, validateLintFiles, type LintFinding, type LintResult, type Tenantctl } from '../../index.js';
+import {
+  fails,
+  InputError,
+  lintFiles,
+  lintPending,
+  parseFailOn,
+  validateIds,
+  validateLintFiles,
+  type LintFinding,
+  type LintResult,
+  type Tenantctl,
+} from '../../index.js';
 import { line, type Io } from '../io.js';
 import type { Outcome } from '../outcome.js';
 import { listOf } from '../parse.js';
@@ -24,7 +35,11 @@ export function registerMigrateLintCommand(program: Command, run: Run, runOfflin
           if (opts.tenant) throw new InputError('usage', '--tenant picks pending migrations; it cannot go with FILE arguments');
           validateLintFiles({ files, cwd: io.cwd, failOn: opts.failOn });
         };
-        return runOffline(cmd, async (_config, env) => lintOutcome(await lintFiles({ files, cwd: io.cwd, failOn: opts.failOn }), io, env.c), { validate });
+        return runOffline(
+          cmd,
+          async (_config, env) => lintOutcome(await lintFiles({ files, cwd: io.cwd, failOn: opts.failOn }), io, env.c),
+          { validate },
+        );
       }
       return run(cmd, async (tc, env) => lintOutcome(await lintPending(tc, { tenants: opts.tenant, failOn: opts.failOn }), io, env.c), {
         validate: () => {
@@ -36,7 +51,11 @@ export function registerMigrateLintCommand(program: Command, run: Run, runOfflin
 }
 
 /** For `migrate --lint`: lints what is pending; an outcome that refuses to migrate, or undefined to go on. */
-export async function lintBeforeMigrate(tc: Tenantctl, env: CommandEnv, options: { tenants?: string[]; failOn?: string }): Promise<Outcome | undefined> {
+export async function lintBeforeMigrate(
+  tc: Tenantctl,
+  env: CommandEnv,
+  options: { tenants?: string[]; failOn?: string },
+): Promise<Outcome | undefined> {
   const r = await lintPending(tc, { tenants: options.tenants, failOn: options.failOn });
   const report = lintOutcome(r, env.io, env.c);
   if (r.ok) {
@@ -45,11 +64,13 @@ export async function lintBeforeMigrate(tc: Tenantctl, env: CommandEnv, options:
   }
   return {
     json: { refused: 'lint', tenants: [], summary: { migrated: 0, upToDate: 0, failed: 0, skipped: 0 }, lint: report.json },
-    human: [...report.human, env.c.red(`refusing to migrate: fix the findings at or above ${r.failOn} (or migrate without --lint); nothing was changed`)],
+    human: [
+      ...report.human,
+      env.c.red(`refusing to migrate: fix the findings at or above ${r.failOn} (or migrate without --lint); nothing was changed`),
+    ],
     exitCode: 1,
   };
 }
-
 
 function lintOutcome(r: LintResult, io: Io, c: Colours): Outcome {
   const rel = (file: string) => {

@@ -49,7 +49,7 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
     .description('register tenants, create their schemas (and roles) and apply every tenant migration')
     .argument('<id...>', 'tenant ids')
     .option('--name <text>', 'display name')
-    .option('--key <value>', "the tenant key its rows carry in the ownership column (default: the id)")
+    .option('--key <value>', 'the tenant key its rows carry in the ownership column (default: the id)')
     .option('--set <key=value>', 'tenant config value (repeatable)', collectPairs)
     .option('--concurrency <n>', 'tenants created at once', positiveInt('--concurrency'))
     .option('--replay', 'replay every migration (no captured structure, no spare from the pool)')
@@ -63,7 +63,11 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
           const s = r.summary;
           const exists = r.tenants.filter((t) => t.status === 'exists').length;
           return {
-            json: { tenants: r.tenants, summary: { created: s.migrated, exists, failed: s.failed, skipped: s.skipped }, ...(r.replayBecause ? { replayBecause: r.replayBecause } : {}) },
+            json: {
+              tenants: r.tenants,
+              summary: { created: s.migrated, exists, failed: s.failed, skipped: s.skipped },
+              ...(r.replayBecause ? { replayBecause: r.replayBecause } : {}),
+            },
             human: [
               ...fleetLines(env, r.tenants, 'created'),
               ...(r.replayBecause ? [`${env.c.yellow('replayed')} the migrations: ${r.replayBecause}`] : []),
@@ -103,34 +107,43 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
     .description('one tenant: registry fields, config and applied migrations')
     .argument('<id>', 'tenant id')
     .action((id: string, _opts, cmd: Command) =>
-      run(cmd, async (tc) => {
-        const { tenant: t } = await showTenant(tc, id);
-        return {
-          json: { tenant: t },
-          human: [
-            ...table(
-              ['field', 'value'],
-              [
-                ['id', t.id],
-                ['name', t.name],
-                ['schema', t.schema],
-                ['role', t.role],
-                ['status', t.status],
-                ['key', t.key],
-                ['applied', t.applied],
-                ['pending', t.pending],
-                ['config', JSON.stringify(t.config)],
-                ['created', t.createdAt],
-                ['updated', t.updatedAt],
-                ...(t.archivedAt ? [['archived', t.archivedAt]] : []),
-              ],
-            ),
-            '',
-            ...(t.migrations.length ? table(['migration', 'run on'], t.migrations.map((m) => [m.name, m.runOn])) : ['no migrations applied']),
-          ],
-          exitCode: 0,
-        };
-      }, { validate: () => assertTenantId(id) }),
+      run(
+        cmd,
+        async (tc) => {
+          const { tenant: t } = await showTenant(tc, id);
+          return {
+            json: { tenant: t },
+            human: [
+              ...table(
+                ['field', 'value'],
+                [
+                  ['id', t.id],
+                  ['name', t.name],
+                  ['schema', t.schema],
+                  ['role', t.role],
+                  ['status', t.status],
+                  ['key', t.key],
+                  ['applied', t.applied],
+                  ['pending', t.pending],
+                  ['config', JSON.stringify(t.config)],
+                  ['created', t.createdAt],
+                  ['updated', t.updatedAt],
+                  ...(t.archivedAt ? [['archived', t.archivedAt]] : []),
+                ],
+              ),
+              '',
+              ...(t.migrations.length
+                ? table(
+                    ['migration', 'run on'],
+                    t.migrations.map((m) => [m.name, m.runOn]),
+                  )
+                : ['no migrations applied']),
+            ],
+            exitCode: 0,
+          };
+        },
+        { validate: () => assertTenantId(id) },
+      ),
     );
 
   tenant
@@ -142,10 +155,18 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
     .option('--unset <key>', 'remove a config value (repeatable)', listOf('--unset'))
     .option('--status <status>', 'active or suspended')
     .action((id: string, opts, cmd: Command) =>
-      run(cmd, async (tc, env) => {
-        const r = await updateTenant(tc, { id, name: opts.name, set: opts.set, unset: opts.unset, status: opts.status });
-        return { json: { tenant: r.tenant, changed: r.changed }, human: [`${env.c.green('updated')} ${id}: ${r.changed.join(', ')}`], exitCode: 0 };
-      }, { validate: () => validateUpdateOptions({ id, name: opts.name, set: opts.set, unset: opts.unset, status: opts.status }) }),
+      run(
+        cmd,
+        async (tc, env) => {
+          const r = await updateTenant(tc, { id, name: opts.name, set: opts.set, unset: opts.unset, status: opts.status });
+          return {
+            json: { tenant: r.tenant, changed: r.changed },
+            human: [`${env.c.green('updated')} ${id}: ${r.changed.join(', ')}`],
+            exitCode: 0,
+          };
+        },
+        { validate: () => validateUpdateOptions({ id, name: opts.name, set: opts.set, unset: opts.unset, status: opts.status }) },
+      ),
     );
 
   tenant
@@ -165,23 +186,27 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
           throw new InputError('confirmation_required', `refusing to ${verb} ${ids.join(', ')} without --yes (no terminal to ask)`);
         }
       };
-      await run(cmd, async (tc, env) => {
-        if (ask) {
-          // Validate before asking, so a typo is not confirmed first.
-          for (const id of ids) await showTenant(tc, id);
-          if (!(await confirm(io, `${verb} ${ids.join(', ')}?`))) throw new InputError('cancelled', `${verb} cancelled; nothing changed`);
-        }
-        const r = await removeTenants(tc, { ids, purge: opts.purge, dryRun: opts.dryRun });
-        const human = r.tenants.map((t) => {
-          if (t.status === 'failed') return `${env.c.red('failed')} ${t.id}: ${t.error}`;
-          if (t.status === 'skipped') return `${env.c.yellow('skipped')} ${t.id}: ${t.error}`;
-          if (t.status === 'gone') return `${env.c.dim('gone')} ${t.id}: purged earlier; nothing to do`;
-          const what = t.status.startsWith('would') ? `would ${verb}` : `${verb}d`;
-          const rows = `${t.totalRows} row${t.totalRows === 1 ? '' : 's'} ${opts.purge ? 'dropped' : 'kept'}`;
-          return `${env.c.green(what)} ${t.id} (schema ${t.schema}, ${rows})`;
-        });
-        return { json: { tenants: r.tenants, dryRun: Boolean(opts.dryRun) }, human, exitCode: fleetExitCode(r.tenants) };
-      }, { validate });
+      await run(
+        cmd,
+        async (tc, env) => {
+          if (ask) {
+            // Validate before asking, so a typo is not confirmed first.
+            for (const id of ids) await showTenant(tc, id);
+            if (!(await confirm(io, `${verb} ${ids.join(', ')}?`))) throw new InputError('cancelled', `${verb} cancelled; nothing changed`);
+          }
+          const r = await removeTenants(tc, { ids, purge: opts.purge, dryRun: opts.dryRun });
+          const human = r.tenants.map((t) => {
+            if (t.status === 'failed') return `${env.c.red('failed')} ${t.id}: ${t.error}`;
+            if (t.status === 'skipped') return `${env.c.yellow('skipped')} ${t.id}: ${t.error}`;
+            if (t.status === 'gone') return `${env.c.dim('gone')} ${t.id}: purged earlier; nothing to do`;
+            const what = t.status.startsWith('would') ? `would ${verb}` : `${verb}d`;
+            const rows = `${t.totalRows} row${t.totalRows === 1 ? '' : 's'} ${opts.purge ? 'dropped' : 'kept'}`;
+            return `${env.c.green(what)} ${t.id} (schema ${t.schema}, ${rows})`;
+          });
+          return { json: { tenants: r.tenants, dryRun: Boolean(opts.dryRun) }, human, exitCode: fleetExitCode(r.tenants) };
+        },
+        { validate },
+      );
     });
 
   tenant
@@ -189,10 +214,18 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
     .description('undo an archive')
     .argument('<id>', 'tenant id')
     .action((id: string, _opts, cmd: Command) =>
-      run(cmd, async (tc, env) => {
-        const r = await restoreTenant(tc, id);
-        return { json: { tenant: r }, human: [`${env.c.green('restored')} ${id} (schema ${r.schema}, ${r.totalRows} rows)`], exitCode: 0 };
-      }, { validate: () => assertTenantId(id) }),
+      run(
+        cmd,
+        async (tc, env) => {
+          const r = await restoreTenant(tc, id);
+          return {
+            json: { tenant: r },
+            human: [`${env.c.green('restored')} ${id} (schema ${r.schema}, ${r.totalRows} rows)`],
+            exitCode: 0,
+          };
+        },
+        { validate: () => assertTenantId(id) },
+      ),
     );
 }
 

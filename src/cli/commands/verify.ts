@@ -1,7 +1,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CHECK_IDS, fails, InputError, junitXml, validateVerifyOptions, verify, type VerifyOptions, type VerifyResult, type Violation } from '../../index.js';
+import {
+  CHECK_IDS,
+  fails,
+  InputError,
+  junitXml,
+  validateVerifyOptions,
+  verify,
+  type VerifyOptions,
+  type VerifyResult,
+  type Violation,
+} from '../../index.js';
 import { listOf, positiveInt } from '../parse.js';
 import type { CommandEnv, RunFn as Run } from '../run.js';
 import { table } from '../table.js';
@@ -25,7 +35,15 @@ export function registerVerifyCommands(program: Command, run: Run): void {
           const r = await verify(tc, options);
           if (opts.junit) writeJunit(resolve(env.io.cwd, opts.junit), r);
           return {
-            json: { ok: r.ok, failOn: r.failOn, tenants: r.tenants, checks: r.checks, violations: r.violations, notes: r.notes, stats: r.stats },
+            json: {
+              ok: r.ok,
+              failOn: r.failOn,
+              tenants: r.tenants,
+              checks: r.checks,
+              violations: r.violations,
+              notes: r.notes,
+              stats: r.stats,
+            },
             human: humanReport(r, env),
             exitCode: r.ok ? 0 : 1,
           };
@@ -76,7 +94,12 @@ function humanReport(r: VerifyResult, env: CommandEnv): string[] {
     const mine = r.notes.filter((n) => n.check === check.name);
     if (mine.length === 0) continue;
     if (env.flags.verbose) for (const n of mine) lines.push(c.dim(`note: ${n.check}: ${n.tenant ?? '(fleet)'} ${n.object}: ${n.detail}`));
-    else lines.push(c.dim(`${check.name}: ${mine.length} note${mine.length === 1 ? '' : 's'} (e.g. ${mine[0]!.tenant} ${mine[0]!.object}: ${mine[0]!.detail}); --verbose lists them`));
+    else
+      lines.push(
+        c.dim(
+          `${check.name}: ${mine.length} note${mine.length === 1 ? '' : 's'} (e.g. ${mine[0]!.tenant} ${mine[0]!.object}: ${mine[0]!.detail}); --verbose lists them`,
+        ),
+      );
   }
   if (hiddenInfo > 0) lines.push(c.dim(`${hiddenInfo} info note${hiddenInfo === 1 ? '' : 's'} not shown; --verbose or --json lists them`));
   const failing = r.violations.filter((v) => fails(v.level, r.failOn));

@@ -14,7 +14,11 @@ export function addColumn(col: ColumnDef, table: string, ctx: CheckContext): voi
   const constraints = (col.constraints ?? []).flatMap((c) => ('Constraint' in c ? [c.Constraint] : []));
   const of = (type: Constraint['contype']) => constraints.find((c) => c.contype === type);
   const rewrite = (why: string) =>
-    ctx.report('adding-field-with-volatile-default', `ADD COLUMN ${name} to ${table}: ${why}, so every row is rewritten under an ACCESS EXCLUSIVE lock`, { at });
+    ctx.report(
+      'adding-field-with-volatile-default',
+      `ADD COLUMN ${name} to ${table}: ${why}, so every row is rewritten under an ACCESS EXCLUSIVE lock`,
+      { at },
+    );
 
   const serial = SERIAL.has(typeName(col.typeName).toLowerCase());
   const identity = of('CONSTR_IDENTITY');
@@ -36,7 +40,11 @@ export function addColumn(col: ColumnDef, table: string, ctx: CheckContext): voi
   }
   const filled = serial || identity || generated || dflt;
   if ((of('CONSTR_NOTNULL') || col.is_not_null) && !filled) {
-    ctx.report('adding-required-field', `ADD COLUMN ${name} NOT NULL to ${table} without a default: it fails as soon as the table has a row`, { at });
+    ctx.report(
+      'adding-required-field',
+      `ADD COLUMN ${name} NOT NULL to ${table} without a default: it fails as soon as the table has a row`,
+      { at },
+    );
   }
   for (const c of constraints) constraintOnExistingTable(c, table, ctx, name);
 }

@@ -38,23 +38,35 @@ export const alterTable: Check<AlterTableStmt> = (s, ctx) => {
         break;
       case 'AT_ValidateConstraint':
         if (ctx.state.validated(key, cmd.name ?? '')) {
-          ctx.report('validate-in-same-transaction', `VALIDATE CONSTRAINT ${cmd.name ?? ''} on ${table} in the transaction that added it NOT VALID: the scan runs under the ADD's lock`);
+          ctx.report(
+            'validate-in-same-transaction',
+            `VALIDATE CONSTRAINT ${cmd.name ?? ''} on ${table} in the transaction that added it NOT VALID: the scan runs under the ADD's lock`,
+          );
         }
         break;
       case 'AT_SetNotNull':
         if (existing && !ctx.state.isProvenNotNull(key, cmd.name ?? '')) {
-          ctx.report('setting-not-null', `SET NOT NULL on ${table}.${cmd.name ?? ''} with no validated CHECK (${cmd.name ?? ''} IS NOT NULL) before it: the whole table is scanned under an ACCESS EXCLUSIVE lock`);
+          ctx.report(
+            'setting-not-null',
+            `SET NOT NULL on ${table}.${cmd.name ?? ''} with no validated CHECK (${cmd.name ?? ''} IS NOT NULL) before it: the whole table is scanned under an ACCESS EXCLUSIVE lock`,
+          );
         }
         break;
       case 'AT_DropColumn':
-        if (existing) ctx.report('ban-drop-column', `DROP COLUMN ${cmd.name ?? ''} from ${table}: a running application that still reads or writes it breaks`);
+        if (existing)
+          ctx.report(
+            'ban-drop-column',
+            `DROP COLUMN ${cmd.name ?? ''} from ${table}: a running application that still reads or writes it breaks`,
+          );
         break;
       case 'AT_DetachPartition':
-        if (def && 'PartitionCmd' in def && def.PartitionCmd.concurrent && ctx.transactional) inTransaction(ctx, `DETACH PARTITION ... CONCURRENTLY on ${table}`);
+        if (def && 'PartitionCmd' in def && def.PartitionCmd.concurrent && ctx.transactional)
+          inTransaction(ctx, `DETACH PARTITION ... CONCURRENTLY on ${table}`);
         break;
       default: {
         const rewrite = cmd.subtype ? REWRITES[cmd.subtype] : undefined;
-        if (rewrite && existing) ctx.report('ban-table-rewrite', `${rewrite} on ${table} rewrites the table under an ACCESS EXCLUSIVE lock`);
+        if (rewrite && existing)
+          ctx.report('ban-table-rewrite', `${rewrite} on ${table} rewrites the table under an ACCESS EXCLUSIVE lock`);
       }
     }
   }

@@ -10,7 +10,11 @@ export function alterColumnType(column: string, def: ColumnDef | undefined, tabl
   const target = typeName(def?.typeName).toLowerCase();
   const at = def?.location;
   if (def?.raw_default) {
-    ctx.report('changing-column-type', `ALTER COLUMN ${column} TYPE ${target} USING ... on ${table}: every row is rewritten under an ACCESS EXCLUSIVE lock`, { at });
+    ctx.report(
+      'changing-column-type',
+      `ALTER COLUMN ${column} TYPE ${target} USING ... on ${table}: every row is rewritten under an ACCESS EXCLUSIVE lock`,
+      { at },
+    );
   } else if (WIDENING.has(target)) {
     ctx.report(
       'changing-column-type',
@@ -18,6 +22,10 @@ export function alterColumnType(column: string, def: ColumnDef | undefined, tabl
       { at, level: 'warn' },
     );
   } else {
-    ctx.report('changing-column-type', `ALTER COLUMN ${column} TYPE ${target} on ${table}: the table and its indexes are rewritten under an ACCESS EXCLUSIVE lock`, { at });
+    ctx.report(
+      'changing-column-type',
+      `ALTER COLUMN ${column} TYPE ${target} on ${table}: the table and its indexes are rewritten under an ACCESS EXCLUSIVE lock`,
+      { at },
+    );
   }
 }

@@ -16,16 +16,23 @@ const KIND: Partial<Record<NonNullable<Constraint['contype']>, string>> = {
 export function constraintOnExistingTable(c: Constraint, table: string, ctx: CheckContext, column?: string): void {
   const kind = c.contype ? KIND[c.contype] : undefined;
   if (!kind) return;
-  const how = column !== undefined ? `ADD COLUMN ${column} with ${kind}` : c.conname ? `ADD CONSTRAINT ${c.conname} (${kind})` : `ADD ${kind}`;
+  const how =
+    column !== undefined ? `ADD COLUMN ${column} with ${kind}` : c.conname ? `ADD CONSTRAINT ${c.conname} (${kind})` : `ADD ${kind}`;
   if ((c.contype === 'CONSTR_CHECK' || c.contype === 'CONSTR_FOREIGN') && !c.skip_validation) {
     const lock =
       c.contype === 'CONSTR_FOREIGN'
         ? `a SHARE ROW EXCLUSIVE lock that blocks writes to ${table} and to ${c.pktable?.relname ?? 'the referenced table'}`
         : 'an ACCESS EXCLUSIVE lock that blocks reads and writes';
-    ctx.report('constraint-missing-not-valid', `${how} on ${table} without NOT VALID: it scans the whole table while holding ${lock}`, { at: c.location });
+    ctx.report('constraint-missing-not-valid', `${how} on ${table} without NOT VALID: it scans the whole table while holding ${lock}`, {
+      at: c.location,
+    });
   }
   if ((c.contype === 'CONSTR_UNIQUE' || c.contype === 'CONSTR_PRIMARY' || c.contype === 'CONSTR_EXCLUSION') && !c.indexname) {
-    ctx.report('disallowed-unique-constraint', `${how} on ${table}: it builds its index under an ACCESS EXCLUSIVE lock, blocking reads and writes`, { at: c.location });
+    ctx.report(
+      'disallowed-unique-constraint',
+      `${how} on ${table}: it builds its index under an ACCESS EXCLUSIVE lock, blocking reads and writes`,
+      { at: c.location },
+    );
   }
 }
 

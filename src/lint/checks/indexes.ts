@@ -26,7 +26,10 @@ export const dropIndex: Check<DropStmt> = (s, ctx) => {
   }
   const old = names.filter((n) => !ctx.state.isNewIndex(n.split('.').at(-1) ?? n));
   if (old.length > 0) {
-    ctx.report('require-concurrent-index-deletion', `DROP INDEX without CONCURRENTLY: ${old.join(', ')} takes an ACCESS EXCLUSIVE lock on its table`);
+    ctx.report(
+      'require-concurrent-index-deletion',
+      `DROP INDEX without CONCURRENTLY: ${old.join(', ')} takes an ACCESS EXCLUSIVE lock on its table`,
+    );
   }
 };
 
@@ -36,10 +39,16 @@ export const reindex: Check<ReindexStmt> = (s, ctx) => {
   if (concurrent) {
     if (ctx.transactional) inTransaction(ctx, `REINDEX CONCURRENTLY (${what})`, s.relation?.location);
   } else {
-    ctx.report('require-concurrent-reindex', `REINDEX without CONCURRENTLY: ${what} blocks writes while it rebuilds`, { at: s.relation?.location });
+    ctx.report('require-concurrent-reindex', `REINDEX without CONCURRENTLY: ${what} blocks writes while it rebuilds`, {
+      at: s.relation?.location,
+    });
   }
 };
 
 export function inTransaction(ctx: CheckContext, what: string, at?: number): void {
-  ctx.report('ban-concurrently-in-transaction', `${what} inside a transactional migration: PostgreSQL refuses it there, so the migration fails`, { at });
+  ctx.report(
+    'ban-concurrently-in-transaction',
+    `${what} inside a transactional migration: PostgreSQL refuses it there, so the migration fails`,
+    { at },
+  );
 }

@@ -11,7 +11,11 @@ export const vacuum: Check<VacuumStmt> = (s, ctx) => {
 };
 
 export const cluster: Check<ClusterStmt> = (s, ctx) => {
-  ctx.report('ban-table-rewrite', `CLUSTER${s.relation ? ` ${shownRel(s.relation)}` : ''} rewrites the table under an ACCESS EXCLUSIVE lock`, { at: s.relation?.location });
+  ctx.report(
+    'ban-table-rewrite',
+    `CLUSTER${s.relation ? ` ${shownRel(s.relation)}` : ''} rewrites the table under an ACCESS EXCLUSIVE lock`,
+    { at: s.relation?.location },
+  );
 };
 
 export const refreshMatView: Check<RefreshMatViewStmt> = (s, ctx) => {
@@ -19,7 +23,11 @@ export const refreshMatView: Check<RefreshMatViewStmt> = (s, ctx) => {
   if (s.concurrent) {
     if (ctx.transactional) inTransaction(ctx, `REFRESH MATERIALIZED VIEW CONCURRENTLY ${view}`, s.relation?.location);
   } else if (!ctx.state.isNew(relName(s.relation))) {
-    ctx.report('refresh-materialized-view', `REFRESH MATERIALIZED VIEW ${view} without CONCURRENTLY blocks reads of the view while it runs`, { at: s.relation?.location });
+    ctx.report(
+      'refresh-materialized-view',
+      `REFRESH MATERIALIZED VIEW ${view} without CONCURRENTLY blocks reads of the view while it runs`,
+      { at: s.relation?.location },
+    );
   }
 };
 
@@ -27,5 +35,8 @@ export const transaction: Check<TransactionStmt> = (s, ctx) => {
   // A non-transactional migration may manage its own transactions.
   if (!ctx.transactional) return;
   const kind = (s.kind ?? '').replace(/^TRANS_STMT_/, '').replace(/_/g, ' ');
-  ctx.report('ban-transaction-control', `${kind} inside a transactional migration: tenantctl already runs it in a transaction, and this ends or nests it`);
+  ctx.report(
+    'ban-transaction-control',
+    `${kind} inside a transactional migration: tenantctl already runs it in a transaction, and this ends or nests it`,
+  );
 };

@@ -19,9 +19,17 @@ export const rename: Check<RenameStmt> = (s, ctx) => {
     return;
   }
   if (s.renameType === 'OBJECT_COLUMN' && s.relationType === 'OBJECT_TABLE') {
-    ctx.report('renaming-column', `RENAME COLUMN ${s.subname ?? ''} TO ${s.newname ?? ''} on ${shownRel(s.relation)}: the running application still uses the old name`, { at: s.relation?.location });
+    ctx.report(
+      'renaming-column',
+      `RENAME COLUMN ${s.subname ?? ''} TO ${s.newname ?? ''} on ${shownRel(s.relation)}: the running application still uses the old name`,
+      { at: s.relation?.location },
+    );
   } else if (s.renameType === 'OBJECT_TABLE') {
-    ctx.report('renaming-table', `RENAME of table ${shownRel(s.relation)} TO ${s.newname ?? ''}: the running application still uses the old name`, { at: s.relation?.location });
+    ctx.report(
+      'renaming-table',
+      `RENAME of table ${shownRel(s.relation)} TO ${s.newname ?? ''}: the running application still uses the old name`,
+      { at: s.relation?.location },
+    );
   }
 };
 

@@ -77,7 +77,10 @@ export const driftCheck: CheckDefinition = {
       }
     }
     if (mismatched.length === 0) return findings;
-    const actual = await tenantEntries(scope, mismatched.map((m) => m.tenant.schema));
+    const actual = await tenantEntries(
+      scope,
+      mismatched.map((m) => m.tenant.schema),
+    );
     for (const m of mismatched) {
       findings.push(...diffStructure(m.tenant.id, m.version.label, m.reference.entries, actual.get(m.tenant.schema) ?? []));
     }

@@ -35,13 +35,27 @@ export function diffStructure(tenant: string, version: string, expected: readonl
   for (const [k, e] of want) {
     const found = have.get(k);
     if (!found) {
-      if (!folded(e, gone)) findings.push({ rule: 'missing', tenant, object: k, detail: `missing: the migrations up to ${version} create it`, level: 'error' });
+      if (!folded(e, gone))
+        findings.push({ rule: 'missing', tenant, object: k, detail: `missing: the migrations up to ${version} create it`, level: 'error' });
     } else if (found.def !== e.def) {
       const state = stateChange(e.def, found.def);
       findings.push(
         state
-          ? { rule: 'disabled', tenant, object: k, detail: `is ${state}, while the migrations leave it enabled: it does not run`, level: 'error', remediation: REENABLE }
-          : { rule: 'changed', tenant, object: k, detail: `differs from the migrations: expected ${cut(e.def)}; found ${cut(found.def)}`, level: 'error' },
+          ? {
+              rule: 'disabled',
+              tenant,
+              object: k,
+              detail: `is ${state}, while the migrations leave it enabled: it does not run`,
+              level: 'error',
+              remediation: REENABLE,
+            }
+          : {
+              rule: 'changed',
+              tenant,
+              object: k,
+              detail: `differs from the migrations: expected ${cut(e.def)}; found ${cut(found.def)}`,
+              level: 'error',
+            },
       );
     }
   }

@@ -16,7 +16,6 @@ export interface Reference {
   entries: Entry[];
 }
 
-
 /**
  * The structure the migrations produce: they are applied to a scratch schema
  * (a name no tenant can have: it holds a $) inside a transaction that is
@@ -28,14 +27,14 @@ export async function buildReference(ctx: Context, client: Queryable, files: rea
   const scratch = `tenantctl$verify_${randomBytes(6).toString('hex')}`;
   try {
     return await runTransaction(client, ctx.config, {}, async (tx) => {
-    tx.rollbackOnly();
-    await client.query(`CREATE SCHEMA ${ident(scratch)}`);
-    await asTenant(client, ctx.config, { schema: scratch });
-    await runMigrationActions(client, files, 'up', ctx.log, { inlineNonTransactional: true });
-    await client.query('SET LOCAL search_path = pg_catalog');
-    const d = await client.query<{ digest: string | null }>(...scratchQuery(scratch, (s) => digestsSql(s)));
-    const e = await client.query<Entry>(...scratchQuery(scratch, (s, p) => entriesSql(s, p.add([scratch], 'text[]'))));
-    return { digest: d.rows[0]?.digest ?? null, entries: e.rows.map(({ kind, name, def }) => ({ kind, name, def })) };
+      tx.rollbackOnly();
+      await client.query(`CREATE SCHEMA ${ident(scratch)}`);
+      await asTenant(client, ctx.config, { schema: scratch });
+      await runMigrationActions(client, files, 'up', ctx.log, { inlineNonTransactional: true });
+      await client.query('SET LOCAL search_path = pg_catalog');
+      const d = await client.query<{ digest: string | null }>(...scratchQuery(scratch, (s) => digestsSql(s)));
+      const e = await client.query<Entry>(...scratchQuery(scratch, (s, p) => entriesSql(s, p.add([scratch], 'text[]'))));
+      return { digest: d.rows[0]?.digest ?? null, entries: e.rows.map(({ kind, name, def }) => ({ kind, name, def })) };
     });
   } finally {
     // The transaction's end reset the session (whatever the migrations set is gone): the catalog session's settings come back.

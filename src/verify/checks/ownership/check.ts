@@ -70,6 +70,6 @@ function unprobeable(o: ProbeOutcome): Finding {
     tenant: o.table.tenant,
     object: `${o.table.table}.${o.table.column}`,
     detail: `cannot compare with the tenant key '${o.key}' as ${o.table.typeLabel}: ${o.error!.message}`,
-    remediation: 'give the tenant a key of the column\'s type (tenant create --key), or change the column\'s type',
+    remediation: "give the tenant a key of the column's type (tenant create --key), or change the column's type",
   };
 }

@@ -5,16 +5,18 @@ import { DATA_ROLES, reachSql } from './reach-sql.js';
 import { privilegesSql } from './sql.js';
 
 const REMEDIATIONS: Record<string, string> = {
-  grant: 'REVOKE the privilege (REVOKE ... FROM PUBLIC / FROM the role); a tenant\'s objects are for its own role only',
-  owner: 'ALTER ... OWNER TO the migration role; a tenant role must not own anything in another tenant\'s schema',
+  grant: "REVOKE the privilege (REVOKE ... FROM PUBLIC / FROM the role); a tenant's objects are for its own role only",
+  owner: "ALTER ... OWNER TO the migration role; a tenant role must not own anything in another tenant's schema",
   role: 'ALTER ROLE ... NOSUPERUSER NOBYPASSRLS: a tenant role must be an ordinary role',
-  member: 'REVOKE the other tenant\'s role FROM this role (and from any role in between)',
+  member: "REVOKE the other tenant's role FROM this role (and from any role in between)",
   default: 'ALTER DEFAULT PRIVILEGES ... REVOKE ... so that future objects are not granted to other tenants or PUBLIC',
   create: 'REVOKE CREATE ON SCHEMA <shared> FROM PUBLIC (and from the role): tenants only read the shared schema',
   'predefined-role': 'REVOKE <predefined role> FROM <role> (and from every role in between): a tenant role needs none of them',
-  'role-reach': 'ALTER ROLE ... NOCREATEROLE, and REVOKE the superuser, BYPASSRLS or CREATEROLE role FROM the tenant role (and every role in between)',
-  'indirect-grant': 'REVOKE the privilege FROM the role in between, or REVOKE that role FROM the other tenant\'s role',
-  'control-grant': 'REVOKE ALL ON SCHEMA <control> (and ON ALL TABLES, SEQUENCES, FUNCTIONS IN SCHEMA <control>) FROM PUBLIC and the roles named',
+  'role-reach':
+    'ALTER ROLE ... NOCREATEROLE, and REVOKE the superuser, BYPASSRLS or CREATEROLE role FROM the tenant role (and every role in between)',
+  'indirect-grant': "REVOKE the privilege FROM the role in between, or REVOKE that role FROM the other tenant's role",
+  'control-grant':
+    'REVOKE ALL ON SCHEMA <control> (and ON ALL TABLES, SEQUENCES, FUNCTIONS IN SCHEMA <control>) FROM PUBLIC and the roles named',
   'owned-outside': 'ALTER ... OWNER TO the migration role: a tenant role owns nothing outside its own schema',
 };
 
@@ -35,7 +37,13 @@ export const privilegesCheck: CheckDefinition = {
       g.params.values,
     );
     return [
-      ...r.rows.map((row): Finding => ({ rule: row.kind, tenant: row.tenant, object: row.object, detail: row.detail, remediation: REMEDIATIONS[row.kind] })),
+      ...r.rows.map((row): Finding => ({
+        rule: row.kind,
+        tenant: row.tenant,
+        object: row.object,
+        detail: row.detail,
+        remediation: REMEDIATIONS[row.kind],
+      })),
       ...reach.rows.map((row): Finding => ({ ...row, remediation: REMEDIATIONS[row.rule] })),
     ];
   },

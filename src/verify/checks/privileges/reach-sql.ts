@@ -2,7 +2,13 @@
 import type { Fleet } from '../../fleet-sql.js';
 
 /** Predefined roles that read, write or run anything: membership is a leak of every tenant's data. */
-export const DATA_ROLES = ['pg_read_all_data', 'pg_write_all_data', 'pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files'];
+export const DATA_ROLES = [
+  'pg_read_all_data',
+  'pg_write_all_data',
+  'pg_execute_server_program',
+  'pg_read_server_files',
+  'pg_write_server_files',
+];
 
 const RELKIND = `CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
   WHEN 'f' THEN 'foreign table' WHEN 'c' THEN 'type' ELSE 'table' END`;

@@ -12,12 +12,12 @@ const REMEDIATIONS: Record<string, string> = {
   'cross-tenant': REMEDIATION,
   'definer-search-path': 'pin it: ALTER FUNCTION ... SET search_path = pg_catalog, <tenant schema> (or drop SECURITY DEFINER)',
   'shared-bridge':
-    'drop the object, or move what it does into each tenant\'s schema (a migration); an object outside the tenant schemas must not read or write any of them',
+    "drop the object, or move what it does into each tenant's schema (a migration); an object outside the tenant schemas must not read or write any of them",
   'shared-dynamic': 'drop the function, or move it into the tenant schemas: a shared function must not build tenant schema names',
   'shared-definer':
     'REVOKE EXECUTE ON FUNCTION ... FROM PUBLIC and from the tenant roles, or make it SECURITY INVOKER, or give it an owner that reaches no tenant data',
   'owner-view':
-    'ALTER VIEW ... SET (security_invoker = true) (PostgreSQL 15+); drop a materialized view over a table with row level security, or keep it out of tenants\' reach',
+    "ALTER VIEW ... SET (security_invoker = true) (PostgreSQL 15+); drop a materialized view over a table with row level security, or keep it out of tenants' reach",
 };
 
 type Row = { tenant: string | null; object: string; detail: string; kind?: string; rule?: string; target?: string | null };
@@ -52,7 +52,13 @@ export const referencesCheck: CheckDefinition = {
       const key = `${row.rule}\0${row.tenant}\0${row.object}`;
       const seen = bridges.get(key);
       if (!seen || row.detail.length < seen.detail.length) {
-        bridges.set(key, { rule: row.rule!, tenant: row.tenant, object: row.object, detail: row.detail, remediation: REMEDIATIONS[row.rule!] });
+        bridges.set(key, {
+          rule: row.rule!,
+          tenant: row.tenant,
+          object: row.object,
+          detail: row.detail,
+          remediation: REMEDIATIONS[row.rule!],
+        });
       }
     }
     return [...own, ...bridges.values()];

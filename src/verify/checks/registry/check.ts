@@ -9,21 +9,30 @@ const KINDS: Record<string, { level: Level; remediation: string }> = {
   'orphan-role': { level: 'warn', remediation: 'DROP OWNED BY and DROP ROLE if it is left over from a purge' },
   missing: { level: 'error', remediation: 'restore the schema from a backup, or `tenantctl tenant remove --purge` the tenant' },
   'missing-role': { level: 'error', remediation: 'recreate the role (see docs/verify.md) or purge and recreate the tenant' },
-  'archived-access': { level: 'error', remediation: 'REVOKE USAGE ON SCHEMA ... and REVOKE the shared role FROM the role; ALTER ROLE ... NOLOGIN' },
+  'archived-access': {
+    level: 'error',
+    remediation: 'REVOKE USAGE ON SCHEMA ... and REVOKE the shared role FROM the role; ALTER ROLE ... NOLOGIN',
+  },
 };
 
 export const registryCheck: CheckDefinition = {
   id: 'registry',
   level: 'error',
   description:
-    'schemas (and roles) named like a tenant\'s with no registry row, registry rows whose schema or role is gone, archived tenants whose roles still have access, two tenants with the same key, journal rows for migrations no longer on disk',
+    "schemas (and roles) named like a tenant's with no registry row, registry rows whose schema or role is gone, archived tenants whose roles still have access, two tenants with the same key, journal rows for migrations no longer on disk",
   remediation: KINDS.missing!.remediation,
   catalog: true,
   async run(scope) {
     const f = fleetSql(scope);
     const sql = registrySql(f, f.params.add(scope.narrowed));
     const r = await scope.db.query<{ tenant: string; object: string; detail: string; kind: string }>(sql, f.params.values);
-    const findings: Finding[] = r.rows.map((row) => ({ rule: row.kind, tenant: row.tenant, object: row.object, detail: row.detail, ...KINDS[row.kind] }));
+    const findings: Finding[] = r.rows.map((row) => ({
+      rule: row.kind,
+      tenant: row.tenant,
+      object: row.object,
+      detail: row.detail,
+      ...KINDS[row.kind],
+    }));
     findings.push(...sharedKeys(scope.registry, scope.tenants));
     const files = await scope.migrations();
     for (const t of scope.tenants) {
@@ -61,7 +70,8 @@ export function sharedKeys(registry: readonly TenantWithJournal[], selected: rea
       object: `tenant key '${t.key}'`,
       detail: `is also the key of tenant ${others.join(', ')}: each sees the other's rows in the shared tables, and ownership cannot tell their rows apart`,
       level: 'error',
-      remediation: "give one of them a key of its own: in one transaction, UPDATE its registry row's key and the ownership column of its rows (its schema's tables and the shared tables)",
+      remediation:
+        "give one of them a key of its own: in one transaction, UPDATE its registry row's key and the ownership column of its rows (its schema's tables and the shared tables)",
     });
   }
   return findings;

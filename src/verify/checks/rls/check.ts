@@ -57,10 +57,14 @@ export const rlsCheck: CheckDefinition = {
     const { config } = scope.ctx;
     const f = fleetSql(scope);
     const sql = tablesSql(f, f.params.add(config.ownershipColumn, 'name'));
-    const r = await scope.db.query<{ table: string; enabled: boolean; forced: boolean; owner: string; ownerTenant: string | null; policies: PolicyRow[] }>(
-      sql,
-      f.params.values,
-    );
+    const r = await scope.db.query<{
+      table: string;
+      enabled: boolean;
+      forced: boolean;
+      owner: string;
+      ownerTenant: string | null;
+      policies: PolicyRow[];
+    }>(sql, f.params.values);
     const findings: Finding[] = [];
     for (const t of r.rows) {
       const object = `${config.sharedSchema}.${t.table}`;
@@ -74,7 +78,12 @@ export const rlsCheck: CheckDefinition = {
         });
       }
       if (!t.enabled) {
-        findings.push({ rule: 'not-enabled', tenant: null, object, detail: `has ${config.ownershipColumn} but row level security is not enabled: every tenant role that can read it sees every tenant's rows` });
+        findings.push({
+          rule: 'not-enabled',
+          tenant: null,
+          object,
+          detail: `has ${config.ownershipColumn} but row level security is not enabled: every tenant role that can read it sees every tenant's rows`,
+        });
         continue;
       }
       if (!t.forced) {
@@ -95,17 +104,24 @@ export const rlsCheck: CheckDefinition = {
             object: `policy ${t.table}.${p.name}`,
             detail: leak.detail,
             ...(leak.rule === 'policy-unset'
-              ? { remediation: "compare the column with the setting alone: USING (tenant_id = current_setting('tenantctl.tenant_key', true)); unset, it matches no row" }
+              ? {
+                  remediation:
+                    "compare the column with the setting alone: USING (tenant_id = current_setting('tenantctl.tenant_key', true)); unset, it matches no row",
+                }
               : {}),
           });
         }
       }
     }
     const g = fleetSql(scope);
-    const children = await scope.db.query<{ tenant: string | null; schema: string; child: string; parentSchema: string; parent: string; how: string }>(
-      childrenSql(g),
-      g.params.values,
-    );
+    const children = await scope.db.query<{
+      tenant: string | null;
+      schema: string;
+      child: string;
+      parentSchema: string;
+      parent: string;
+      how: string;
+    }>(childrenSql(g), g.params.values);
     for (const c of children.rows) {
       findings.push({
         rule: 'child-without-rls',

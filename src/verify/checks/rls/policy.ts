@@ -124,7 +124,11 @@ export function policyLeaks(p: PolicyRow, column: string): PolicyLeak[] {
   const checked = check === null ? 'confines' : reading(check, column);
   if ('aw*'.includes(p.cmd) && checked !== 'confines') {
     const rule = checked === 'unset' ? 'policy-unset' : 'policy';
-    if (p.check !== null || p.cmd === 'a') leaks.push({ rule, detail: `WITH CHECK (${check}) admits rows of any tenant${checked === 'unset' ? ' when the tenant setting is unset or empty' : ''}` });
+    if (p.check !== null || p.cmd === 'a')
+      leaks.push({
+        rule,
+        detail: `WITH CHECK (${check}) admits rows of any tenant${checked === 'unset' ? ' when the tenant setting is unset or empty' : ''}`,
+      });
     else if (!leaks.length) leaks.push({ rule, detail: `USING (${check}) (also its WITH CHECK) admits rows of any tenant` });
   }
   return leaks;
