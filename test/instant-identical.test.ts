@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { cliOn } from './support/cli.js';
-import { createTestDatabase, type TestDatabase } from './support/db.js';
+import { createTestDatabase, serverForPgDump, type TestDatabase } from './support/db.js';
 import { scratchProject } from './support/migrations.js';
 
 // Tenants made from the captured structure, and spares taken from the pool, against tenants made by replay:
@@ -9,7 +9,8 @@ import { scratchProject } from './support/migrations.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
-  db = await createTestDatabase();
+  // Instant creation captures the head structure with pg_dump: a server this machine's pg_dump can dump.
+  db = await createTestDatabase(await serverForPgDump());
 });
 afterAll(async () => {
   await db?.drop();

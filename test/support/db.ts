@@ -17,8 +17,7 @@ function withDatabase(url: string, database: string): string {
 }
 
 /** A fresh database on the test server; drop() removes it and the server-wide roles its tenants made. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const adminUrl = inject('adminUrl');
+export async function createTestDatabase(adminUrl: string = inject('adminUrl')): Promise<TestDatabase> {
   const name = `tc_test_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -46,4 +45,23 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await c.end();
     },
   };
+}
+
+/** The machine's PostgreSQL 15, which every machine and CI run here has beside the embedded server. */
+export const MACHINE_POSTGRES = 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * A server whose major version this machine's pg_dump can dump: the test server when it can,
+ * else the machine's PostgreSQL (the embedded PostgreSQL 17 is newer than Debian's pg_dump 15).
+ * For tests of what needs pg_dump; without it tenantctl replays instead (tested elsewhere).
+ */
+export async function serverForPgDump(): Promise<string> {
+  const adminUrl = inject('adminUrl');
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  const server = Number((await c.query<{ v: string }>('SHOW server_version_num')).rows[0]!.v) / 10000;
+  await c.end();
+  const { execFileSync } = await import('node:child_process');
+  const dump = Number(/(\d+)/.exec(execFileSync('pg_dump', ['--version'], { encoding: 'utf8' }))?.[1] ?? 0);
+  return dump >= Math.floor(server) ? adminUrl : MACHINE_POSTGRES;
 }
