@@ -84,6 +84,7 @@ export interface NewTenant {
  * literals, for the prelude of the creating transaction (column tc_inserted).
  */
 export function insertTenantSql(ctx: Pick<Context, 'config'>, t: NewTenant): string {
+  // Every value below is a literal() or NULL; the table is controlTable()'s quoted name.
   const table = controlTable(ctx.config, 'tenants');
   const config =
     'from' in t.config && typeof t.config.from === 'string'

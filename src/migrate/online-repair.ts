@@ -7,7 +7,8 @@ import type { Interruptible, WrittenName } from './online-statements.js';
 /** What to do with the statement once the leftovers are gone. */
 export type Before = { run: true; sql?: string; repaired: string[] } | { run: false; repaired: string[]; note: string };
 
-const text = (n: WrittenName) => (n.schema ? qualified(n.schema, n.name) : ident(n.name));
+/** A written name as SQL text: quoted, schema-qualified when the migration qualified it. */
+const quotedName = (n: WrittenName) => (n.schema ? qualified(n.schema, n.name) : ident(n.name));
 
 /** The index of that name in the table's schema, if any: its schema, validity and whether it is on that table. */
 async function namedIndex(db: Queryable, table: WrittenName, index: WrittenName) {
@@ -18,7 +19,7 @@ async function namedIndex(db: Queryable, table: WrittenName, index: WrittenName)
        JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = $2 AND c.relkind IN ('i', 'I')
        JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid
       WHERE t.oid = to_regclass($1)`,
-    [text(table), index.name, index.schema ? ident(index.schema) : null],
+    [quotedName(table), index.name, index.schema ? ident(index.schema) : null],
   );
   return r.rows[0];
 }
@@ -45,11 +46,11 @@ async function reindexTable(
   target: WrittenName,
   object: 'index' | 'table',
 ): Promise<{ table: string; index?: string } | undefined> {
-  if (object === 'table') return { table: text(target) };
+  if (object === 'table') return { table: quotedName(target) };
   const r = await db.query<{ schema: string; name: string }>(
     `SELECT n.nspname AS schema, t.relname AS name FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
        JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace WHERE i.indexrelid = to_regclass($1)`,
-    [text(target)],
+    [quotedName(target)],
   );
   const row = r.rows[0];
   return row ? { table: qualified(row.schema, row.name), index: target.name } : undefined;
@@ -58,7 +59,7 @@ async function reindexTable(
 async function detachState(db: Queryable, parent: WrittenName, partition: WrittenName): Promise<'attached' | 'pending' | 'detached'> {
   const r = await db.query<{ pending: boolean }>(
     `SELECT inhdetachpending AS pending FROM pg_catalog.pg_inherits WHERE inhrelid = to_regclass($1) AND inhparent = to_regclass($2)`,
-    [text(partition), text(parent)],
+    [quotedName(partition), quotedName(parent)],
   );
   const row = r.rows[0];
   return row === undefined ? 'detached' : row.pending ? 'pending' : 'attached';
@@ -93,7 +94,7 @@ export async function beforeStatement(db: Queryable, what: Interruptible): Promi
   if (state === 'pending')
     return {
       run: true,
-      sql: `ALTER TABLE ${text(what.parent)} DETACH PARTITION ${text(what.partition)} FINALIZE`,
+      sql: `ALTER TABLE ${quotedName(what.parent)} DETACH PARTITION ${quotedName(what.partition)} FINALIZE`,
       repaired: [what.partition.name],
     };
   if (state === 'detached')
@@ -106,7 +107,7 @@ export async function afterStatement(db: Queryable, what: Interruptible): Promis
   if (what.kind === 'create-index') {
     const invalid = what.index
       ? await namedIndex(db, what.table, what.index).then((f) => (f && !f.valid ? [f.name] : []))
-      : (await invalidOn(db, text(what.table))).map((f) => f.name);
+      : (await invalidOn(db, quotedName(what.table))).map((f) => f.name);
     return invalid.length ? `index ${invalid.join(', ')} is INVALID after the build` : undefined;
   }
   if (what.kind === 'reindex') {
