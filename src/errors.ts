@@ -74,6 +74,9 @@ export const notInitialised = (controlSchema: string) =>
     'not_initialised',
     `tenantctl is not initialised in this database (no control schema "${controlSchema}"); run tenantctl init`,
   );
+/** A server of the fleet that holds tenants could not be read: its tenants fail (exit 3), not the run. */
+export const serverUnreachable = (server: string, why: string) =>
+  new DatabaseError('server_unreachable', `server "${server}" ${why}`, { server });
 export const usage = (message: string) => new InputError('usage', message);
 export const sqlFailed = (what: string, err: unknown) => new RunFailure('sql_error', `${what}: ${describeError(err)}; nothing was changed`);
 

@@ -237,7 +237,7 @@ describe('control schema version 2', () => {
     expect((await cli(['tenant', 'pool', 'status', '--json'])).json<{ pool: { spares: number } }>().pool.spares).toBe(0);
     const r = await cli(['tenant', 'create', 'new', '--json']);
     expect(r.json<{ tenants: { method: string }[] }>().tenants[0]!.method).toBe('template');
-    expect((await db.pool.query(`SELECT value FROM ctl_upg.meta WHERE key = 'schema_version'`)).rows).toEqual([{ value: '2' }]);
+    expect((await db.pool.query(`SELECT value FROM ctl_upg.meta WHERE key = 'schema_version'`)).rows).toEqual([{ value: '3' }]);
   });
 });
 

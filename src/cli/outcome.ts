@@ -13,7 +13,8 @@ export interface Outcome {
 
 /** Fleet results: failures mean exit 1; otherwise tenants skipped for a held lock mean 3 (retry). */
 export function fleetExitCode(tenants: readonly { status: string; reason?: string }[]): ExitCode {
-  if (tenants.some((t) => t.status === 'failed')) return 1;
-  if (tenants.some((t) => t.status === 'skipped' && t.reason === 'locked')) return 3;
+  if (tenants.some((t) => t.status === 'failed' && t.reason !== 'unreachable')) return 1;
+  // A tenant another run holds, or one on a server that could not be reached: worth retrying.
+  if (tenants.some((t) => (t.status === 'skipped' && t.reason === 'locked') || t.reason === 'unreachable')) return 3;
   return 0;
 }

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import { CONFIG_KEYS, DEFAULT_CONFIG, type Config, type RawConfig } from './types.js';
+import { CONFIG_KEYS, DEFAULT_CONFIG, HOME_SERVER, type Config, type RawConfig } from './types.js';
 
 const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const PREFIX = /^[a-z_][a-z0-9_]{0,13}$|^$/;
@@ -52,6 +52,41 @@ const isOwnSchema: Check = (v) => {
     : undefined;
 };
 
+const SERVER_NAME = /^[a-z][a-z0-9_]{0,39}$/;
+const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+const isServers: Check = (v) => {
+  const want = 'an object of server name -> connection URL, e.g. {"eu2": "postgresql://app:${EU2_PASSWORD}@eu2.internal/app"}';
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return want;
+  for (const [name, url] of Object.entries(v as Record<string, unknown>)) {
+    if (!SERVER_NAME.test(name)) return `${want}; server names are [a-z][a-z0-9_]* (at most 40 characters), got ${JSON.stringify(name)}`;
+    if (name === HOME_SERVER) return `${want}; "${HOME_SERVER}" is the home server (the one --database-url names) and cannot be listed`;
+    if (typeof url !== 'string' || url.length === 0) return `${want}; "${name}" has no URL`;
+  }
+  return undefined;
+};
+
+/**
+ * ${VAR} in a server URL is replaced by the variable's value, so no password need sit in a file:
+ * a value that is only ${VAR} takes the variable as the whole URL; inside a URL it is percent-encoded.
+ */
+function expandServers(servers: Record<string, string>, env: NodeJS.ProcessEnv, source: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, url] of Object.entries(servers)) {
+    const whole = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(url);
+    out[name] = url.replace(ENV_REFERENCE, (_all, variable: string) => {
+      const value = env[variable];
+      if (value === undefined)
+        throw new InputError('invalid_config', `${source}: "servers.${name}" uses \${${variable}}, which is not set in the environment`);
+      // The whole value is a URL as it stands; a part of one (a password) is percent-encoded.
+      return whole ? value : encodeURIComponent(value);
+    });
+    if (!/^postgres(ql)?:\/\//.test(out[name]!))
+      throw new InputError('invalid_config', `${source}: "servers.${name}" must be a postgresql:// connection URL`);
+  }
+  return out;
+}
+
 const CHECKS: Record<(typeof CONFIG_KEYS)[number], Check> = {
   controlSchema: isOwnSchema,
   schemaPrefix: isPrefix,
@@ -64,6 +99,7 @@ const CHECKS: Record<(typeof CONFIG_KEYS)[number], Check> = {
   lockTimeout: isDuration,
   statementTimeout: isDuration,
   lockRetries: isRetries,
+  servers: isServers,
 };
 
 function durationText(v: string | number): string {
@@ -75,7 +111,7 @@ function durationText(v: string | number): string {
  * Every problem is collected, then one InputError names them all. Relative
  * migration folders resolve against `baseDir` (the config file's folder).
  */
-export function resolveConfig(raw: RawConfig, baseDir: string, source = 'config'): Config {
+export function resolveConfig(raw: RawConfig, baseDir: string, source = 'config', env: NodeJS.ProcessEnv = process.env): Config {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new InputError('invalid_config', `${source}: must be a JSON object`);
   }
@@ -106,6 +142,7 @@ export function resolveConfig(raw: RawConfig, baseDir: string, source = 'config'
     lockTimeout: durationText(pick('lockTimeout') as string | number),
     statementTimeout: durationText(pick('statementTimeout') as string | number),
     lockRetries: pick('lockRetries'),
+    servers: expandServers(pick('servers'), env, source),
   };
   if (config.controlSchema === config.sharedSchema) {
     throw new InputError('invalid_config', `${source}: "controlSchema" and "sharedSchema" must differ`);

@@ -11,6 +11,7 @@ export interface RawConfig {
   lockTimeout?: unknown;
   statementTimeout?: unknown;
   lockRetries?: unknown;
+  servers?: unknown;
 }
 
 /** Validated settings with defaults applied; migration folders are absolute paths. */
@@ -28,6 +29,11 @@ export interface Config {
   statementTimeout: string;
   /** How many more times migrate tries a tenant that hit a lock timeout, deadlock or serialization failure. */
   lockRetries: number;
+  /**
+   * The servers beside the home one (the server the connection names, called
+   * "default"): name -> connection URL, environment variables already expanded.
+   */
+  servers: Record<string, string>;
 }
 
 export const CONFIG_KEYS = [
@@ -42,7 +48,11 @@ export const CONFIG_KEYS = [
   'lockTimeout',
   'statementTimeout',
   'lockRetries',
+  'servers',
 ] as const satisfies readonly (keyof RawConfig)[];
+
+/** The name of the home server: the one the connection (flag, DATABASE_URL, PG*, embedded) names. */
+export const HOME_SERVER = 'default';
 
 export const DEFAULT_CONFIG: Omit<Config, 'tenantMigrations' | 'sharedMigrations'> & {
   tenantMigrations: string;
@@ -59,4 +69,5 @@ export const DEFAULT_CONFIG: Omit<Config, 'tenantMigrations' | 'sharedMigrations
   lockTimeout: '5s',
   statementTimeout: '0',
   lockRetries: 3,
+  servers: {},
 };

@@ -63,7 +63,18 @@ export function controlSchemaVersions(controlSchema: string): string[][] {
         created_at timestamptz NOT NULL DEFAULT now()
       )`,
     ],
+    [
+      // The map of tenants that live on another server (config "servers"); a tenant without a row lives here.
+      // Ids and keys are unique across the fleet: create checks this table beside tenants.
+      `CREATE TABLE ${s}.placements (
+        tenant_id text PRIMARY KEY CHECK (tenant_id ~ '^[a-z][a-z0-9_]{0,39}$'),
+        server text NOT NULL CHECK (server <> 'default'),
+        tenant_key text NOT NULL UNIQUE,
+        placed_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE INDEX placements_server_idx ON ${s}.placements (server)`,
+    ],
   ];
 }
 
-export const CONTROL_SCHEMA_VERSION = 2;
+export const CONTROL_SCHEMA_VERSION = 3;

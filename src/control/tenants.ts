@@ -3,6 +3,7 @@ import type { Queryable } from '../db/types.js';
 import { literal } from '../util/quote.js';
 import { controlTable } from './table.js';
 import { tenantJournalSql } from './journal.js';
+import { placedElsewhereSql } from './placements.js';
 
 export type TenantStatus = 'active' | 'suspended' | 'archived';
 
@@ -20,6 +21,8 @@ export interface TenantRow {
   archivedAt: Date | null;
   /** A spare tenant of the pool: hidden from list and show until `tenant create` takes it. */
   pooled: boolean;
+  /** The server it lives on: "default" (the home server) or a name from the config's `servers`. */
+  server: string;
 }
 
 export interface TenantWithJournal extends TenantRow {
@@ -40,7 +43,11 @@ export interface TenantFilter {
  * Every matching tenant with its journal, in one round trip whatever the fleet
  * size. The journal comes back as one JSON array per tenant.
  */
-export async function readTenants(db: Queryable, ctx: Pick<Context, 'config'>, filter: TenantFilter = {}): Promise<TenantWithJournal[]> {
+export async function readTenants(
+  db: Queryable,
+  ctx: Pick<Context, 'config'> & Partial<Pick<Context, 'server'>>,
+  filter: TenantFilter = {},
+): Promise<TenantWithJournal[]> {
   const r = await db.query<TenantRow & { journal: { name: string; checksum: string; runOn: string }[] }>(
     `SELECT ${COLUMNS},
        ${tenantJournalSql(ctx, 't')} AS journal
@@ -49,13 +56,14 @@ export async function readTenants(db: Queryable, ctx: Pick<Context, 'config'>, f
      ORDER BY t.id`,
     [filter.ids ? [...filter.ids] : null, filter.status ?? null],
   );
-  return r.rows.map((row) => ({ ...row, journal: row.journal.map((j) => ({ ...j, runOn: new Date(j.runOn) })) }));
+  const server = ctx.server ?? 'default';
+  return r.rows.map((row) => ({ ...row, server, journal: row.journal.map((j) => ({ ...j, runOn: new Date(j.runOn) })) }));
 }
 
 /** Registry rows only (no journal), locked FOR UPDATE when asked. */
 export async function readTenantRows(
   db: Queryable,
-  ctx: Pick<Context, 'config'>,
+  ctx: Pick<Context, 'config'> & Partial<Pick<Context, 'server'>>,
   ids: readonly string[],
   forUpdate = false,
 ): Promise<TenantRow[]> {
@@ -63,7 +71,8 @@ export async function readTenantRows(
     `SELECT ${COLUMNS} FROM ${controlTable(ctx.config, 'tenants')} t WHERE t.id = ANY($1) ORDER BY t.id${forUpdate ? ' FOR UPDATE' : ''}`,
     [[...ids]],
   );
-  return r.rows;
+  const server = ctx.server ?? 'default';
+  return r.rows.map((row) => ({ ...row, server }));
 }
 
 /** A new tenant's registry row. */
@@ -91,8 +100,10 @@ export function insertTenantSql(ctx: Pick<Context, 'config'>, t: NewTenant): str
       ? `(SELECT config FROM ${table} WHERE id = ${literal(t.config.from)})`
       : `${literal(JSON.stringify(t.config))}::jsonb`;
   const pooled = t.pooled ? ', pooled' : '';
+  // An id the placements map gives to another server is taken here too.
   return `INSERT INTO ${table} (id, schema_name, role_name, key, name, config${pooled})
-    VALUES (${literal(t.id)}, ${literal(t.schema)}, ${nullable(t.role)}, ${literal(t.key)}, ${nullable(t.name)}, ${config}${t.pooled ? ', true' : ''})
+    SELECT ${literal(t.id)}, ${literal(t.schema)}, ${nullable(t.role)}, ${literal(t.key)}, ${nullable(t.name)}, ${config}${t.pooled ? ', true' : ''}
+    WHERE NOT ${placedElsewhereSql(ctx, literal(t.id))}
     ON CONFLICT (id) DO NOTHING RETURNING id AS tc_inserted`;
 }
 
@@ -103,11 +114,14 @@ export async function findClashes(
   wanted: readonly { id: string; schema: string; key: string }[],
 ): Promise<{ id: string; registered: boolean; schemaTaken: boolean; keyOwner: string | null }[]> {
   const table = controlTable(ctx.config, 'tenants');
+  const placements = controlTable(ctx.config, 'placements');
+  // On the home server, the placements map holds the ids and keys of the tenants on other servers.
   const r = await db.query<{ id: string; registered: boolean; schemaTaken: boolean; keyOwner: string | null }>(
     `SELECT i.id,
-       EXISTS (SELECT 1 FROM ${table} t WHERE t.id = i.id) AS registered,
+       (EXISTS (SELECT 1 FROM ${table} t WHERE t.id = i.id) OR EXISTS (SELECT 1 FROM ${placements} p WHERE p.tenant_id = i.id)) AS registered,
        EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n WHERE n.nspname = i.schema) AS "schemaTaken",
-       (SELECT t.id FROM ${table} t WHERE t.key = i.key AND t.id <> i.id ORDER BY t.id LIMIT 1) AS "keyOwner"
+       (SELECT k.id FROM (SELECT t.id, t.key FROM ${table} t UNION ALL SELECT p.tenant_id, p.tenant_key FROM ${placements} p) k
+         WHERE k.key = i.key AND k.id <> i.id ORDER BY k.id LIMIT 1) AS "keyOwner"
      FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS i(id, schema, key, n)
      ORDER BY i.n`,
     [wanted.map((w) => w.id), wanted.map((w) => w.schema), wanted.map((w) => w.key)],

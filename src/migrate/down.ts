@@ -2,7 +2,8 @@ import { InputError, tenantArchived } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import type { Context } from '../context.js';
 import { runFleet, validatePolicy } from '../runtime/fleet.js';
-import { findTenants, validateIds } from '../runtime/lookup.js';
+import { findFleetTenants, validateIds } from '../runtime/lookup.js';
+import { serverContext } from '../runtime/servers.js';
 import { tenantMigrations } from '../runtime/migration-files.js';
 import { resultsWithStopped, tenantFleetOptions } from '../runtime/tenant-fleet.js';
 import { summarize, type FleetSummary, type TenantRunResult } from '../runtime/results.js';
@@ -41,12 +42,14 @@ export async function migrateDown(ctx: Context, options: MigrateDownOptions): Pr
   if (options.to !== undefined && !files.byName.has(options.to)) {
     throw new InputError('unknown_migration', `no tenant migration named "${options.to}" in ${files.dir}`);
   }
-  const tenants = await findTenants(ctx, options.tenants);
+  const fleet = await findFleetTenants(ctx, options.tenants);
+  const tenants = fleet.tenants;
   await ensureControlSchema(ctx);
   const archived = tenants.find((t) => t.status === 'archived');
   if (archived) throw tenantArchived(archived.id);
   const jobs = tenants.map((t): TenantMigrateJob => ({
     id: t.id,
+    server: t.server,
     direction: 'down',
     files: files.list,
     down: { count: options.count, toName: options.to },
@@ -57,8 +60,12 @@ export async function migrateDown(ctx: Context, options: MigrateDownOptions): Pr
     ctx,
     jobs,
     tenantFleetOptions<TenantMigrateJob>(ctx, { concurrency: options.concurrency }),
-    (client, job) => migrateTenant(client, ctx, job),
+    (client, job) => migrateTenant(client, serverContext(ctx, job.server ?? ctx.server), job),
   );
-  const list = resultsWithStopped(jobs, outcome);
+  // A tenant on a server that cannot be reached fails (exit 3 for it), after the others ran.
+  const list = [
+    ...resultsWithStopped(jobs, outcome),
+    ...fleet.unreachable.map((u): TenantRunResult => ({ id: u.id, status: 'failed', applied: [], reason: 'unreachable', error: u.error })),
+  ];
   return { tenants: list, summary: summarize(list) };
 }

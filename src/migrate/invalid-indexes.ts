@@ -1,6 +1,8 @@
 // INVALID indexes that tenants' non-transactional migrations made (an interrupted or failed CONCURRENTLY
 // build), found for a whole fleet in one query, and rebuilt for one tenant.
 import type { Queryable } from '../db/types.js';
+import type { Context } from '../context.js';
+import { serverContext } from '../runtime/servers.js';
 import { buildOffline } from '../migrations/builder.js';
 import type { LoadedMigration } from '../migrations/types.js';
 import { qualified } from '../util/quote.js';
@@ -40,6 +42,23 @@ export async function invalidIndexes(db: Queryable, schemas: readonly string[], 
     [schemas, names],
   );
   for (const row of r.rows) out.set(row.schema, [...(out.get(row.schema) ?? []), row.name]);
+  return out;
+}
+
+/** invalidIndexes over a fleet on several servers: one query per server that holds any of these tenants. */
+export async function fleetInvalidIndexes(
+  ctx: Context,
+  tenants: readonly { schema: string; server: string }[],
+  names: readonly string[],
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (tenants.length === 0 || names.length === 0) return out;
+  const byServer = new Map<string, string[]>();
+  for (const t of tenants) byServer.set(t.server, [...(byServer.get(t.server) ?? []), t.schema]);
+  const found = await Promise.all(
+    [...byServer].map(([server, schemas]) => invalidIndexes(serverContext(ctx, server).pool, schemas, names)),
+  );
+  for (const m of found) for (const [k, v] of m) out.set(k, v);
   return out;
 }
 

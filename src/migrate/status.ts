@@ -1,16 +1,19 @@
-import { readTenants } from '../control/tenants.js';
 import { controlReady } from '../control/ensure.js';
 import { readSharedJournal } from '../control/journal.js';
 import { usage } from '../errors.js';
 import { planUp } from '../migrations/plan.js';
-import { invalidIndexes, onlineIndexNames } from './invalid-indexes.js';
+import { fleetInvalidIndexes, onlineIndexNames } from './invalid-indexes.js';
 import type { Context } from '../context.js';
-import { findTenants, validateIds } from '../runtime/lookup.js';
+import { findFleetTenants, validateIds } from '../runtime/lookup.js';
 import { sharedMigrations, tenantMigrations } from '../runtime/migration-files.js';
 
 export interface TenantMigrationStatus {
   id: string;
+  /** The server it lives on: "default" (the home server) or a name from the config's `servers`. */
+  server: string;
+  /** active, suspended, archived; or unreachable (its server could not be read: see error). */
   status: string;
+  error?: string;
   /** The migrations this tenant has applied, in the order they ran. */
   applied: string[];
   /** Files not yet applied, in order. */
@@ -50,18 +53,16 @@ export async function migrateStatus(ctx: Context, options: { tenants?: string[] 
   const sharedFiles = await sharedMigrations(ctx);
   const named = options.tenants !== undefined;
   const ready = await controlReady(ctx);
-  const tenants = named ? await findTenants(ctx, options.tenants) : ready ? await readTenants(ctx.pool, ctx, {}) : [];
+  const fleet = ready || named ? await findFleetTenants(ctx, options.tenants) : { tenants: [], unreachable: [] };
+  const tenants = fleet.tenants;
   const sharedJournal = ready ? await readSharedJournal(ctx.pool, ctx) : [];
   const sharedPlan = planUp(sharedFiles.list, sharedJournal);
-  const invalid = await invalidIndexes(
-    ctx.pool,
-    tenants.map((t) => t.schema),
-    await onlineIndexNames(files.list),
-  );
+  const invalid = await fleetInvalidIndexes(ctx, tenants, await onlineIndexNames(files.list));
   const list: TenantMigrationStatus[] = tenants.map((t) => {
     const plan = planUp(files.list, t.journal);
     return {
       id: t.id,
+      server: t.server,
       status: t.status,
       applied: t.journal.map((j) => j.name),
       pending: plan.pending.map((m) => m.name),
@@ -70,6 +71,19 @@ export async function migrateStatus(ctx: Context, options: { tenants?: string[] 
       invalidIndexes: invalid.get(t.schema) ?? [],
     };
   });
+  // A tenant on a server that cannot be read: status "unreachable", with why (the CLI exits 3).
+  for (const u of fleet.unreachable)
+    list.push({
+      id: u.id,
+      server: u.server,
+      status: 'unreachable',
+      applied: [],
+      pending: [],
+      missing: [],
+      changed: [],
+      invalidIndexes: [],
+      error: u.error,
+    });
   const active = list.filter((t) => t.status !== 'archived');
   return {
     shared: {

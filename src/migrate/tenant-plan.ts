@@ -7,6 +7,8 @@ import type { TenantRunResult } from '../runtime/results.js';
 
 interface JobBase {
   id: string;
+  /** The server it lives on (default: the home server). */
+  server?: string;
   files: readonly LoadedMigration[];
   /** Statuses this job may run on (migrate: active; named tenants: active or suspended). */
   allowed: readonly TenantStatus[];

@@ -1,15 +1,16 @@
-import { InputError, tenantArchived, usage } from '../errors.js';
+import { describeError, InputError, tenantArchived, usage } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import { planUp } from '../migrations/plan.js';
 import type { Context } from '../context.js';
 import { runFleet, validatePolicy, type FailurePolicy } from '../runtime/fleet.js';
-import { findTenants, validateIds } from '../runtime/lookup.js';
+import { findFleetTenants, validateIds } from '../runtime/lookup.js';
+import { eachServer, serverContext } from '../runtime/servers.js';
 import { tenantMigrations } from '../runtime/migration-files.js';
 import { resultsWithStopped, tenantFleetOptions } from '../runtime/tenant-fleet.js';
 import { summarize, type FleetSummary, type TenantRunResult } from '../runtime/results.js';
 import { migrateShared } from './shared.js';
 import { isTransactional } from '../migrations/builder.js';
-import { invalidIndexes, onlineIndexNames } from './invalid-indexes.js';
+import { fleetInvalidIndexes, onlineIndexNames } from './invalid-indexes.js';
 import { SQLSTATE } from '../sqlstate.js';
 import { migrateTenant, type TenantMigrateJob } from './tenant-step.js';
 
@@ -79,29 +80,47 @@ export async function migrate(ctx: Context, options: MigrateOptions = {}): Promi
   if (files.list.length === 0) ctx.log.info(`no tenant migrations in ${files.dir} yet; nothing to apply to tenants`);
   const named = options.tenants !== undefined;
   // Named tenants are checked before anything is created: bad input changes nothing.
-  const tenants = await findTenants(ctx, named ? options.tenants : undefined, named ? undefined : 'active');
+  const fleet = await findFleetTenants(ctx, named ? options.tenants : undefined, named ? undefined : 'active');
+  const tenants = fleet.tenants;
   if (!options.dryRun) await ensureControlSchema(ctx);
   const archived = tenants.filter((t) => t.status === 'archived');
   if (named && archived.length > 0) {
     throw tenantArchived(archived[0]!.id);
   }
   const shared = await migrateShared(ctx, { dryRun: options.dryRun });
-
   const results = new Map<string, TenantRunResult>();
-  const jobs: TenantMigrateJob[] = [];
-  // INVALID indexes that non-transactional migrations made: one query for the fleet, none without such migrations.
-  const indexNames = await onlineIndexNames(files.list);
-  const invalid = await invalidIndexes(
-    ctx.pool,
-    tenants.map((t) => t.schema),
-    indexNames,
-  );
+  for (const u of fleet.unreachable) results.set(u.id, { id: u.id, status: 'failed', applied: [], reason: 'unreachable', error: u.error });
+  // Every other server holding tenants gets the shared migrations (and a current control schema) first;
+  // a server where that fails fails its tenants, not the run.
+  const others = [...new Set(tenants.map((t) => t.server))].filter((s) => s !== ctx.server);
+  const refused = new Map<string, string>();
+  for (const o of await eachServer(
+    ctx,
+    async (sctx) => {
+      if (!options.dryRun) await ensureControlSchema(sctx);
+      return migrateShared(sctx, { dryRun: options.dryRun });
+    },
+    others,
+  )) {
+    if (o.error !== undefined) refused.set(o.server, `server "${o.server}": ${describeError(o.error)}`);
+  }
   for (const t of tenants) {
+    const why = refused.get(t.server);
+    if (why) results.set(t.id, { id: t.id, status: 'failed', applied: [], reason: 'unreachable', error: why });
+  }
+
+  const jobs: TenantMigrateJob[] = [];
+  // INVALID indexes that non-transactional migrations made: one query per server, none without such migrations.
+  const indexNames = await onlineIndexNames(files.list);
+  const reachable = tenants.filter((t) => !refused.has(t.server));
+  const invalid = await fleetInvalidIndexes(ctx, reachable, indexNames);
+  for (const t of reachable) {
     const plan = planUp(files.list, t.journal, toIndex);
     const repair = invalid.get(t.schema) ?? [];
     if (plan.pending.length === 0 && repair.length > 0 && !options.dryRun) {
       jobs.push({
         id: t.id,
+        server: t.server,
         direction: 'up',
         files: files.list,
         toIndex,
@@ -116,6 +135,7 @@ export async function migrate(ctx: Context, options: MigrateOptions = {}): Promi
       const online = (await Promise.all(plan.pending.map((m) => isTransactional(m, 'up')))).includes(false);
       jobs.push({
         id: t.id,
+        server: t.server,
         direction: 'up',
         files: files.list,
         toIndex,
@@ -139,12 +159,12 @@ export async function migrate(ctx: Context, options: MigrateOptions = {}): Promi
           attempts: (r, n) => ({ ...r, attempts: n }),
         },
       },
-      (client, job) => migrateTenant(client, ctx, job),
+      (client, job) => migrateTenant(client, serverContext(ctx, job.server ?? ctx.server), job),
     );
     stoppedBecause = outcome.stoppedBecause;
     resultsWithStopped(jobs, outcome).forEach((r) => results.set(r.id, r));
   }
-  const list = tenants.map((t) => results.get(t.id)!);
+  const list = [...tenants.map((t) => t.id), ...fleet.unreachable.map((u) => u.id)].map((id) => results.get(id)!);
   return {
     dryRun: options.dryRun ?? false,
     shared,

@@ -3,6 +3,7 @@ import { InputError } from '../errors.js';
 import { isBroken, isConnectionLoss, markBroken, releaseClean } from '../db/session.js';
 import type { PoolClient } from '../db/types.js';
 import { setTimeout as delay } from 'node:timers/promises';
+import { serverContext } from './servers.js';
 
 /** What happens to the rest of the fleet when tenants fail. */
 export interface FailurePolicy {
@@ -55,27 +56,45 @@ export async function runFleet<J, R>(
      * `attempts` records how many it took on the final result of a retried job.
      */
     retry?: { times: number; retryable: (r: R) => boolean; attempts: (r: R, n: number) => R; baseMs?: number };
+    /**
+     * The server a job runs on ("default" when not given): each server gets its
+     * own workers and pool, `concurrency` of them, so servers run in parallel.
+     * A server that cannot be reached fails its jobs (onError), not the run.
+     */
+    serverOf?: (j: J) => string;
   },
   work: (client: PoolClient, job: J) => Promise<R>,
 ): Promise<FleetOutcome<R>> {
-  widenPool(ctx, options.concurrency);
   const results: (R | undefined)[] = new Array(jobs.length).fill(undefined);
   let failed = 0;
   let done = 0;
   let stoppedBecause: string | undefined;
+  const serverOf = options.serverOf ?? (() => ctx.server);
+  /** Servers whose connection failed in this run: their remaining jobs fail at once with the same error. */
+  const down = new Map<string, unknown>();
 
-  const phase = async (from: number, to: number, workers: number) => {
-    let next = from;
+  const runQueue = async (queue: readonly number[], server: string, workers: number) => {
+    const pool = serverContext(ctx, server).pool;
+    widenPool(pool, workers);
+    let next = 0;
     const worker = async () => {
       let client: PoolClient | undefined;
       try {
-        while (next < to && !stoppedBecause) {
-          const index = next++;
+        while (next < queue.length && !stoppedBecause) {
+          const index = queue[next++]!;
           const job = jobs[index]!;
           let result!: R;
           for (let attempt = 1; ; attempt++) {
             try {
-              client ??= await ctx.pool.connect();
+              if (down.has(server)) throw down.get(server);
+              if (!client) {
+                try {
+                  client = await pool.connect();
+                } catch (err) {
+                  if (isConnectionLoss(err) && server !== 'default') down.set(server, err);
+                  throw err;
+                }
+              }
               result = await work(client, job);
             } catch (err) {
               // A lost connection, a failed connect (or a bug) fails this tenant; the next one gets a fresh session.
@@ -113,8 +132,20 @@ export async function runFleet<J, R>(
         if (client) await releaseClean(client);
       }
     };
-    const n = Math.max(1, Math.min(workers, to - from));
+    const n = Math.max(1, Math.min(workers, queue.length));
     await Promise.all(Array.from({ length: n }, worker));
+  };
+
+  /** Jobs from..to-1, each server's share by its own workers, all servers at once; one failure policy for them all. */
+  const phase = async (from: number, to: number, workers: number) => {
+    const queues = new Map<string, number[]>();
+    for (let i = from; i < to; i++) {
+      const server = serverOf(jobs[i]!);
+      let queue = queues.get(server);
+      if (!queue) queues.set(server, (queue = []));
+      queue.push(i);
+    }
+    await Promise.all([...queues].map(([server, queue]) => runQueue(queue, server, workers)));
   };
 
   const canary = Math.min(options.canary ?? 0, jobs.length);
@@ -137,7 +168,7 @@ export function backoff(attempt: number, baseMs: number): number {
  * (library callers pass their own): each worker holds one connection, and one
  * more is left for the run's own queries.
  */
-function widenPool(ctx: Context, concurrency: number): void {
-  const options = (ctx.pool as { options?: { max?: number } }).options;
+function widenPool(pool: Context['pool'], concurrency: number): void {
+  const options = (pool as { options?: { max?: number } }).options;
   if (options && typeof options.max === 'number' && options.max < concurrency + 1) options.max = concurrency + 1;
 }

@@ -43,6 +43,7 @@ export async function openTenantctl(options: OpenOptions = {}): Promise<Tenantct
   const pool = createPool(target, config.concurrency + 2, stats);
   const ctx = createContext(pool, config, { log: options.log, stats, onProgress: options.onProgress });
   const close = async () => {
+    await ctx.servers.end();
     await pool.end().catch(() => undefined);
     await target.embedded?.stop();
   };

@@ -10,7 +10,8 @@ export interface TenantRunResult {
   /** The migration file that failed, when it can be told. */
   migration?: string;
   /** Why a tenant was skipped: another run holds its lock, or the run stopped before it. */
-  reason?: 'locked' | 'stopped' | 'not-active';
+  /** Why: locked (another run holds it), stopped (the failure policy), not-active, unreachable (its server could not be reached). */
+  reason?: 'locked' | 'stopped' | 'not-active' | 'unreachable';
   /** How many times the tenant was tried, when it was retried after a lock timeout, deadlock or serialization failure. */
   attempts?: number;
   /** The SQLSTATE of a failure the server reported. */

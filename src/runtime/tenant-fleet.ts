@@ -8,7 +8,10 @@ import type { TenantRunResult } from './results.js';
  * migrate, down): the failure policy, concurrency, and what a tenant's result
  * says about itself.
  */
-export function tenantFleetOptions<J extends { id: string }>(ctx: Context, options: FailurePolicy & { concurrency?: number }) {
+export function tenantFleetOptions<J extends { id: string; server?: string }>(
+  ctx: Context,
+  options: FailurePolicy & { concurrency?: number },
+) {
   return {
     concurrency: options.concurrency ?? ctx.config.concurrency,
     failFast: options.failFast,
@@ -16,6 +19,7 @@ export function tenantFleetOptions<J extends { id: string }>(ctx: Context, optio
     maxFailures: options.maxFailures,
     isFailure: (r: TenantRunResult) => r.status === 'failed',
     label: (j: J) => j.id,
+    serverOf: (j: J) => j.server ?? ctx.server,
     status: (r: TenantRunResult) => r.status,
     onError: (j: J, err: unknown): TenantRunResult => ({ id: j.id, status: 'failed', applied: [], error: describeError(err) }),
   };

@@ -33,6 +33,8 @@ import { adoptSpareSql, claimSpareSql } from '../control/pool.js';
 import { instantBuildSql } from './provision.js';
 import { ensureTemplate } from './instant/capture.js';
 import { headOf } from './instant/head.js';
+import { createElsewhere } from './create-elsewhere.js';
+import { unknownServer } from '../db/servers.js';
 
 export interface CreateTenantsOptions extends FailurePolicy {
   ids: string[];
@@ -44,6 +46,8 @@ export interface CreateTenantsOptions extends FailurePolicy {
   concurrency?: number;
   /** Replay every migration instead of making tenants from the captured structure or taking spares from the pool. */
   replay?: boolean;
+  /** The server to put them on: a name from the config's `servers`; default the home server ("default"). */
+  server?: string;
 }
 
 /** How a tenant was made: a spare of the pool renamed, the captured structure, or every migration replayed. */
@@ -51,6 +55,8 @@ export type CreateMethod = 'pool' | 'template' | 'replay';
 
 export interface CreatedTenant extends TenantRunResult {
   method?: CreateMethod;
+  /** The server it lives on, when not the home server. */
+  server?: string;
 }
 
 export interface CreateTenantsResult {
@@ -77,6 +83,8 @@ export function validateCreateOptions(options: CreateTenantsOptions): string[] {
   if (options.key !== undefined && options.key.trim().length === 0) throw usage('--key must not be empty');
   if (options.key !== undefined) assertText('--key', options.key);
   if (options.name !== undefined) assertText('--name', options.name);
+  if (options.server !== undefined && !/^[a-z][a-z0-9_]{0,39}$/.test(options.server))
+    throw usage(`--server must be a server name from the config's "servers" (or "default"), got ${JSON.stringify(options.server)}`);
   for (const [k, v] of Object.entries(options.set ?? {})) {
     assertText('--set', k);
     assertText('--set', v);
@@ -94,6 +102,10 @@ export function validateCreateOptions(options: CreateTenantsOptions): string[] {
  */
 export async function createTenants(ctx: Context, options: CreateTenantsOptions): Promise<CreateTenantsResult> {
   const ids = validateCreateOptions(options);
+  if (options.server !== undefined && options.server !== ctx.server) {
+    if (!ctx.servers.has(options.server)) throw unknownServer(options.server, ctx.servers.names());
+    return createElsewhere(ctx, ids, options.server, options, createTenants);
+  }
   const files = await tenantMigrations(ctx);
   await ensureControlSchema(ctx);
   const specs = await tenantSpecs(

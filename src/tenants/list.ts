@@ -2,7 +2,7 @@ import { InputError } from '../errors.js';
 import type { TenantStatus, TenantWithJournal } from '../control/tenants.js';
 import { planUp } from '../migrations/plan.js';
 import type { Context } from '../context.js';
-import { findTenants } from '../runtime/lookup.js';
+import { findFleetTenants, findTenants, type UnreachableTenant } from '../runtime/lookup.js';
 import { tenantMigrations } from '../runtime/migration-files.js';
 
 export interface TenantSummary {
@@ -15,6 +15,8 @@ export interface TenantSummary {
   pending: number;
   /** A spare of the pool (listed only when asked for). */
   pooled?: boolean;
+  /** The server it lives on: "default" (the home server) or a name from the config's `servers`. */
+  server: string;
 }
 
 export interface TenantDetail extends TenantSummary {
@@ -42,18 +44,25 @@ function summary(t: TenantWithJournal, pending: number): TenantSummary {
     applied: t.journal.length,
     pending,
     ...(t.pooled ? { pooled: true } : {}),
+    server: t.server,
   };
 }
 
-/** Every tenant (or those with `status`), with applied and pending counts: one query. The pool's spares only with `pooled`. */
+/**
+ * Every tenant (or those with `status`), with applied and pending counts: one
+ * query per server (two on the home server: the registry and the placements
+ * map). The pool's spares only with `pooled`. Tenants on a server that cannot
+ * be read come back in `unreachable` (the CLI exits 3).
+ */
 export async function listTenants(
   ctx: Context,
   options: { status?: string; pooled?: boolean } = {},
-): Promise<{ tenants: TenantSummary[] }> {
+): Promise<{ tenants: TenantSummary[]; unreachable: UnreachableTenant[] }> {
   if (options.status !== undefined) assertStatus(options.status);
   const files = await tenantMigrations(ctx);
-  const rows = (await findTenants(ctx, undefined, options.status as TenantStatus | undefined)).filter((t) => options.pooled || !t.pooled);
-  return { tenants: rows.map((t) => summary(t, planUp(files.list, t.journal).pending.length)) };
+  const fleet = await findFleetTenants(ctx, undefined, options.status as TenantStatus | undefined);
+  const rows = fleet.tenants.filter((t) => options.pooled || !t.pooled);
+  return { tenants: rows.map((t) => summary(t, planUp(files.list, t.journal).pending.length)), unreachable: fleet.unreachable };
 }
 
 /** One tenant: the summary, its config and its applied migrations (a spare of the pool is unknown, as to every command naming it). */

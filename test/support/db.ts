@@ -65,3 +65,8 @@ export async function serverForPgDump(): Promise<string> {
   const dump = Number(/(\d+)/.exec(execFileSync('pg_dump', ['--version'], { encoding: 'utf8' }))?.[1] ?? 0);
   return dump >= Math.floor(server) ? adminUrl : MACHINE_POSTGRES;
 }
+
+/** A fresh database on the second test server (another PostgreSQL), for fleets over several servers. */
+export function createSecondDatabase(): Promise<TestDatabase> {
+  return createTestDatabase(inject('secondAdminUrl'));
+}

@@ -8,11 +8,17 @@ declare module 'vitest' {
   export interface ProvidedContext {
     adminUrl: string;
     serverKind: string;
+    /** A second server, for the fleet over several servers: the machine's PostgreSQL beside the embedded one, else a second embedded one. */
+    secondAdminUrl: string;
   }
 }
 
 let server: EmbeddedServer | undefined;
+let second: EmbeddedServer | undefined;
 let dir: string | undefined;
+
+/** The machine's PostgreSQL 15, which every machine and CI run here has. */
+const MACHINE_POSTGRES = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 /**
  * The server the tests use: DATABASE_URL when set (each test file then makes its
@@ -20,19 +26,27 @@ let dir: string | undefined;
  * the whole run in a scratch folder.
  */
 export async function setup(project: TestProject): Promise<void> {
+  dir = mkdtempSync(join(tmpdir(), 'tenantctl-test-'));
+  chmodSync(dir, 0o755);
   if (process.env.DATABASE_URL) {
     project.provide('adminUrl', process.env.DATABASE_URL);
     project.provide('serverKind', 'DATABASE_URL');
+    // TENANTCTL_SECOND_URL names the second server; else an embedded one is started beside DATABASE_URL's.
+    if (process.env.TENANTCTL_SECOND_URL) project.provide('secondAdminUrl', process.env.TENANTCTL_SECOND_URL);
+    else {
+      second = await startEmbedded({ baseDir: join(dir, 'second') });
+      project.provide('secondAdminUrl', second.url);
+    }
     return;
   }
-  dir = mkdtempSync(join(tmpdir(), 'tenantctl-test-'));
-  chmodSync(dir, 0o755);
   server = await startEmbedded({ baseDir: dir });
   project.provide('adminUrl', server.url);
   project.provide('serverKind', 'embedded');
+  project.provide('secondAdminUrl', process.env.TENANTCTL_SECOND_URL ?? MACHINE_POSTGRES);
 }
 
 export async function teardown(): Promise<void> {
   await server?.stop();
+  await second?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 }

@@ -14,6 +14,23 @@ function refusal(raw: unknown): InputError | undefined {
 }
 
 describe('config validation', () => {
+  it('servers: names, URLs and ${VAR} references are checked', () => {
+    const bad = (servers: unknown, env: NodeJS.ProcessEnv = {}) => {
+      try {
+        resolveConfig({ servers } as RawConfig, '/proj', 'c', env);
+        return undefined;
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    expect(bad({ default: 'postgresql://x/y' })).toMatch(/"default" is the home server/);
+    expect(bad({ 'EU-1': 'postgresql://x/y' })).toMatch(/server names are/);
+    expect(bad({ eu: 'mysql://x/y' })).toMatch(/"servers.eu" must be a postgresql:\/\/ connection URL/);
+    expect(bad({ eu: 'postgresql://u:${NOPE}@x/y' })).toMatch(/uses \$\{NOPE\}, which is not set/);
+    expect(bad(['postgresql://x/y'])).toMatch(/"servers" must be an object/);
+    expect(bad({ eu: 'postgresql://x/y' })).toBeUndefined();
+  });
+
   it('accepts every key with a good value, and resolves relative folders against the base folder', () => {
     const c = resolveConfig(
       {
@@ -28,8 +45,11 @@ describe('config validation', () => {
         lockTimeout: 0,
         statementTimeout: ' 2 min ',
         lockRetries: 0,
+        servers: { eu: 'postgresql://app:${TC_PW}@eu.internal/app', us: '${TC_US_URL}' },
       },
       '/proj',
+      'config',
+      { TC_PW: 'p@ss/word', TC_US_URL: 'postgresql://app@us.internal/app?sslmode=require' },
     );
     expect(c).toEqual({
       controlSchema: 'tc_control',
@@ -43,6 +63,7 @@ describe('config validation', () => {
       lockTimeout: '0ms',
       statementTimeout: '2min',
       lockRetries: 0,
+      servers: { eu: 'postgresql://app:p%40ss%2Fword@eu.internal/app', us: 'postgresql://app@us.internal/app?sslmode=require' },
     });
   });
 

@@ -151,8 +151,9 @@ export function registerMigrateCommands(program: Command, run: Run, runOffline: 
           ];
           return {
             json: { shared: r.shared, tenants: r.tenants, disagreeing: r.disagreeing },
-            human,
-            exitCode: opts.check && r.pendingTotal > 0 ? 1 : 0,
+            human: [...human, ...r.tenants.filter((t) => t.error).map((t) => `${t.id}: ${t.error}`)],
+            // A tenant whose server could not be read: exit 3, as for a database that cannot be reached.
+            exitCode: r.tenants.some((t) => t.status === 'unreachable') ? 3 : opts.check && r.pendingTotal > 0 ? 1 : 0,
           };
         },
         { validate: () => validateStatusOptions({ tenants: opts.tenant }) },

@@ -53,8 +53,17 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
     .option('--set <key=value>', 'tenant config value (repeatable)', collectPairs)
     .option('--concurrency <n>', 'tenants created at once', positiveInt('--concurrency'))
     .option('--replay', 'replay every migration (no captured structure, no spare from the pool)')
+    .option('--server <name>', 'put them on this server of the config\'s "servers" (default: the home server, "default")')
     .action((ids: string[], opts, cmd: Command) => {
-      const options = { ids, name: opts.name, key: opts.key, set: opts.set, concurrency: opts.concurrency, replay: opts.replay === true };
+      const options = {
+        ids,
+        name: opts.name,
+        key: opts.key,
+        set: opts.set,
+        concurrency: opts.concurrency,
+        replay: opts.replay === true,
+        server: opts.server as string | undefined,
+      };
       return run(
         cmd,
         async (tc, env) => {
@@ -88,16 +97,30 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
     .action((opts, cmd: Command) =>
       run(cmd, async (tc) => {
         const r = await listTenants(tc, { status: opts.status, pooled: opts.pooled === true });
+        // The server column only once the fleet has more than one server.
+        const servers = tc.servers.names().length > 1 || r.tenants.some((t) => t.server !== 'default');
+        const head = ['id', 'schema', 'status', 'key', 'applied', 'pending', ...(servers ? ['server'] : [])];
         return {
-          json: { tenants: r.tenants },
-          human:
-            r.tenants.length === 0
+          json: { tenants: r.tenants, ...(r.unreachable.length > 0 ? { unreachable: r.unreachable } : {}) },
+          human: [
+            ...(r.tenants.length === 0 && r.unreachable.length === 0
               ? ['no tenants']
-              : table(
-                  ['id', 'schema', 'status', 'key', 'applied', 'pending'],
-                  r.tenants.map((t) => [t.pooled ? `${t.id} (spare)` : t.id, t.schema, t.status, t.key, t.applied, t.pending]),
-                ),
-          exitCode: 0,
+              : table(head, [
+                  ...r.tenants.map((t) => [
+                    t.pooled ? `${t.id} (spare)` : t.id,
+                    t.schema,
+                    t.status,
+                    t.key,
+                    t.applied,
+                    t.pending,
+                    ...(servers ? [t.server] : []),
+                  ]),
+                  ...r.unreachable.map((u) => [u.id, '', 'unreachable', '', '', '', u.server]),
+                ])),
+            ...r.unreachable.map((u) => `${u.id}: ${u.error}`),
+          ],
+          // A server that could not be read: exit 3, as for a database that cannot be reached.
+          exitCode: r.unreachable.length > 0 ? 3 : 0,
         };
       }),
     );
@@ -122,6 +145,7 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
                   ['schema', t.schema],
                   ['role', t.role],
                   ['status', t.status],
+                  ['server', t.server],
                   ['key', t.key],
                   ['applied', t.applied],
                   ['pending', t.pending],

@@ -1,0 +1,52 @@
+import { keyTaken, tenantExists } from '../errors.js';
+import { ensureControlSchema } from '../control/ensure.js';
+import { findClashes } from '../control/tenants.js';
+import { readPlacements, setPlacement } from '../control/placements.js';
+import { runTransaction, withSession } from '../db/session.js';
+import type { Context } from '../context.js';
+import { serverContext } from '../runtime/servers.js';
+import { schemaNameFor } from './provision.js';
+import type { CreateTenantsOptions, CreateTenantsResult } from './create.js';
+
+/**
+ * Tenants on another server of the fleet (`tenant create --server NAME`). The
+ * home server's registry and placements map are checked first (ids and keys
+ * are unique across the fleet) and the ids' locks taken there; then the server
+ * makes the tenants exactly as a single server does (its own control schema,
+ * registry row, schema, role, migrations, journal, one transaction each); then
+ * the map records where each created tenant lives, in the transaction that
+ * holds the locks. A crash between the two leaves a tenant on the server that
+ * the map does not point at: invisible, and the same command run again adopts it.
+ */
+export async function createElsewhere(
+  ctx: Context,
+  ids: string[],
+  server: string,
+  options: CreateTenantsOptions,
+  create: (sctx: Context, options: CreateTenantsOptions) => Promise<CreateTenantsResult>,
+): Promise<CreateTenantsResult> {
+  const sctx = serverContext(ctx, server);
+  await ensureControlSchema(ctx);
+  return withSession(ctx.pool, (client) =>
+    runTransaction(client, ctx.config, { lock: { ids, wait: true } }, async () => {
+      const placed = await readPlacements(client, ctx, ids);
+      const clashes = await findClashes(
+        client,
+        ctx,
+        ids.map((id) => ({ id, schema: schemaNameFor(ctx.config, id), key: options.key ?? id })),
+      );
+      for (const c of clashes) {
+        const here = placed.get(c.id);
+        // Registered on the home server, or placed on another one: that id is taken.
+        if (c.registered && here?.server !== server) throw tenantExists(c.id);
+        if (c.keyOwner !== null) throw keyTaken(options.key ?? c.id, c.keyOwner);
+      }
+      const result = await create(sctx, { ...options, server: undefined });
+      for (const t of result.tenants) {
+        if (t.status !== 'created' && t.status !== 'exists') continue;
+        await setPlacement(client, ctx, { id: t.id, server, key: options.key ?? t.id });
+      }
+      return { ...result, tenants: result.tenants.map((t) => ({ ...t, server })) };
+    }),
+  );
+}
