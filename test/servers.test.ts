@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliOn } from './support/cli.js';
 import { createSecondDatabase, createTestDatabase, type TestDatabase } from './support/db.js';
 import { scratchProject } from './support/migrations.js';
+import { openOn } from './support/lib.js';
+import { createTenants, migrateStatus } from '../src/index.js';
 
 let home: TestDatabase;
 let eu: TestDatabase;
@@ -114,6 +116,32 @@ describe('a fleet over two servers', () => {
       (await eu.pool.query(`SELECT 1 FROM tenantctl.tenant_migrations WHERE tenant_id = 'b2' AND name = '1800000000000_add_flag'`))
         .rowCount,
     ).toBe(0);
+  });
+
+  it('placement "fewest-tenants" fills the emptier server; status costs the same queries for 2 tenants or 6', async () => {
+    const proj = scratchProject();
+    const config = { controlSchema: 'ctl_few', sharedSchema: 'few_shared', schemaPrefix: 'few_', servers: { eu: eu.url } };
+    writeFileSync(`${proj.dir}/tenantctl.config.json`, JSON.stringify({ ...config, placement: 'fewest-tenants' }));
+    const cli = cliOn(home.url, { cwd: proj.dir });
+    for (const id of ['f1', 'f2', 'f3', 'f4']) expect((await cli(['tenant', 'create', id])).code).toBe(0);
+    const list = (await cli(['tenant', 'list', '--json'])).json<ListJson>();
+    expect(list.tenants.map((t) => t.server)).toEqual(['default', 'eu', 'default', 'eu']);
+
+    const tc = await openOn(home.url, config);
+    try {
+      const trips = async () => {
+        const before = tc.stats.roundTrips;
+        await migrateStatus(tc);
+        return tc.stats.roundTrips - before;
+      };
+      const few = await trips();
+      await createTenants(tc, { ids: ['f5', 'f6'], server: 'eu' });
+      await createTenants(tc, { ids: ['f7'] });
+      expect((await migrateStatus(tc)).tenants).toHaveLength(7);
+      expect(await trips()).toBe(few);
+    } finally {
+      await tc.close();
+    }
   });
 
   it('a server that cannot be reached fails its tenants (exit 3), not the run', async () => {

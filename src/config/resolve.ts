@@ -100,6 +100,7 @@ const CHECKS: Record<(typeof CONFIG_KEYS)[number], Check> = {
   statementTimeout: isDuration,
   lockRetries: isRetries,
   servers: isServers,
+  placement: (v) => (v === 'home' || v === 'fewest-tenants' ? undefined : '"home" or "fewest-tenants"'),
 };
 
 function durationText(v: string | number): string {
@@ -143,6 +144,7 @@ export function resolveConfig(raw: RawConfig, baseDir: string, source = 'config'
     statementTimeout: durationText(pick('statementTimeout') as string | number),
     lockRetries: pick('lockRetries'),
     servers: expandServers(pick('servers'), env, source),
+    placement: pick('placement'),
   };
   if (config.controlSchema === config.sharedSchema) {
     throw new InputError('invalid_config', `${source}: "controlSchema" and "sharedSchema" must differ`);

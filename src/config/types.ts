@@ -12,6 +12,7 @@ export interface RawConfig {
   statementTimeout?: unknown;
   lockRetries?: unknown;
   servers?: unknown;
+  placement?: unknown;
 }
 
 /** Validated settings with defaults applied; migration folders are absolute paths. */
@@ -34,6 +35,8 @@ export interface Config {
    * "default"): name -> connection URL, environment variables already expanded.
    */
   servers: Record<string, string>;
+  /** Where `tenant create` without --server puts tenants: the home server, or the server with the fewest tenants. */
+  placement: 'home' | 'fewest-tenants';
 }
 
 export const CONFIG_KEYS = [
@@ -49,6 +52,7 @@ export const CONFIG_KEYS = [
   'statementTimeout',
   'lockRetries',
   'servers',
+  'placement',
 ] as const satisfies readonly (keyof RawConfig)[];
 
 /** The name of the home server: the one the connection (flag, DATABASE_URL, PG*, embedded) names. */
@@ -70,4 +74,5 @@ export const DEFAULT_CONFIG: Omit<Config, 'tenantMigrations' | 'sharedMigrations
   statementTimeout: '0',
   lockRetries: 3,
   servers: {},
+  placement: 'home',
 };

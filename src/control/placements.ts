@@ -47,10 +47,17 @@ export async function removePlacement(db: Queryable, ctx: Pick<Context, 'config'
   await db.query(`DELETE FROM ${controlTable(ctx.config, 'placements')} WHERE tenant_id = $1`, [id]);
 }
 
-/** How many tenants each other server holds (for the fewest-tenants placement and status lines). */
-export async function placementCounts(db: Queryable, ctx: Pick<Context, 'config'>): Promise<Map<string, number>> {
+/**
+ * How many tenants each server holds, home ("default") included: the home
+ * registry's tenants that are not spares of the pool and not placed elsewhere,
+ * and the map's rows per server. One query, for the fewest-tenants placement.
+ */
+export async function tenantsPerServer(db: Queryable, ctx: Pick<Context, 'config'>): Promise<Map<string, number>> {
   const r = await db.query<{ server: string; n: number }>(
-    `SELECT server, count(*)::int AS n FROM ${controlTable(ctx.config, 'placements')} GROUP BY server`,
+    `SELECT 'default' AS server, count(*)::int AS n FROM ${controlTable(ctx.config, 'tenants')} t
+      WHERE NOT t.pooled AND t.status <> 'archived' AND NOT ${placedElsewhereSql(ctx, 't.id')}
+     UNION ALL
+     SELECT server, count(*)::int FROM ${controlTable(ctx.config, 'placements')} GROUP BY server`,
   );
   return new Map(r.rows.map((x) => [x.server, x.n]));
 }

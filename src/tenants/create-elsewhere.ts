@@ -1,7 +1,7 @@
 import { keyTaken, tenantExists } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import { findClashes } from '../control/tenants.js';
-import { readPlacements, setPlacement } from '../control/placements.js';
+import { readPlacements, setPlacement, tenantsPerServer } from '../control/placements.js';
 import { runTransaction, withSession } from '../db/session.js';
 import type { Context } from '../context.js';
 import { serverContext } from '../runtime/servers.js';
@@ -49,4 +49,18 @@ export async function createElsewhere(
       return { ...result, tenants: result.tenants.map((t) => ({ ...t, server })) };
     }),
   );
+}
+
+/**
+ * The server `tenant create` without --server uses: the home server, or with
+ * config placement "fewest-tenants" the server of the fleet that holds the
+ * fewest (home first on a tie). One query; the whole batch goes to one server.
+ */
+export async function defaultServer(ctx: Context): Promise<string> {
+  if (ctx.config.placement === 'home' || ctx.servers.names().length === 1) return ctx.server;
+  await ensureControlSchema(ctx);
+  const counts = await tenantsPerServer(ctx.pool, ctx);
+  let best = ctx.server;
+  for (const name of ctx.servers.names()) if ((counts.get(name) ?? 0) < (counts.get(best) ?? 0)) best = name;
+  return best;
 }

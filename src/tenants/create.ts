@@ -33,7 +33,7 @@ import { adoptSpareSql, claimSpareSql } from '../control/pool.js';
 import { instantBuildSql } from './provision.js';
 import { ensureTemplate } from './instant/capture.js';
 import { headOf } from './instant/head.js';
-import { createElsewhere } from './create-elsewhere.js';
+import { createElsewhere, defaultServer } from './create-elsewhere.js';
 import { unknownServer } from '../db/servers.js';
 
 export interface CreateTenantsOptions extends FailurePolicy {
@@ -102,10 +102,9 @@ export function validateCreateOptions(options: CreateTenantsOptions): string[] {
  */
 export async function createTenants(ctx: Context, options: CreateTenantsOptions): Promise<CreateTenantsResult> {
   const ids = validateCreateOptions(options);
-  if (options.server !== undefined && options.server !== ctx.server) {
-    if (!ctx.servers.has(options.server)) throw unknownServer(options.server, ctx.servers.names());
-    return createElsewhere(ctx, ids, options.server, options, createTenants);
-  }
+  if (options.server !== undefined && !ctx.servers.has(options.server)) throw unknownServer(options.server, ctx.servers.names());
+  const server = options.server ?? (ctx.home ? ctx.server : await defaultServer(ctx));
+  if (server !== ctx.server) return createElsewhere(ctx, ids, server, options, createTenants);
   const files = await tenantMigrations(ctx);
   await ensureControlSchema(ctx);
   const specs = await tenantSpecs(
