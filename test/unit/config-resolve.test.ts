@@ -46,6 +46,7 @@ describe('config validation', () => {
         statementTimeout: ' 2 min ',
         lockRetries: 0,
         servers: { eu: 'postgresql://app:${TC_PW}@eu.internal/app', us: '${TC_US_URL}' },
+        placement: 'fewest-tenants',
       },
       '/proj',
       'config',
@@ -64,6 +65,7 @@ describe('config validation', () => {
       statementTimeout: '2min',
       lockRetries: 0,
       servers: { eu: 'postgresql://app:p%40ss%2Fword@eu.internal/app', us: 'postgresql://app@us.internal/app?sslmode=require' },
+      placement: 'fewest-tenants',
     });
   });
 
