@@ -1,6 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbedded, type EmbeddedServer } from '../../src/db/embedded.js';
 
@@ -42,7 +43,27 @@ export async function setup(project: TestProject): Promise<void> {
   server = await startEmbedded({ baseDir: dir });
   project.provide('adminUrl', server.url);
   project.provide('serverKind', 'embedded');
-  project.provide('secondAdminUrl', process.env.TENANTCTL_SECOND_URL ?? MACHINE_POSTGRES);
+  if (process.env.TENANTCTL_SECOND_URL) project.provide('secondAdminUrl', process.env.TENANTCTL_SECOND_URL);
+  else if (await reachable(MACHINE_POSTGRES)) project.provide('secondAdminUrl', MACHINE_POSTGRES);
+  else {
+    second = await startEmbedded({ baseDir: join(dir, 'second') });
+    project.provide('secondAdminUrl', second.url);
+  }
+}
+
+/** Whether a server answers (a machine without a PostgreSQL of its own gets a second embedded one instead). */
+async function reachable(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 export async function teardown(): Promise<void> {
