@@ -144,6 +144,23 @@ describe('a fleet over two servers', () => {
     }
   });
 
+  it('killed between the server and the map, create --server leaves an invisible tenant that the same command adopts', async () => {
+    const proj = scratchProject();
+    writeFileSync(
+      `${proj.dir}/tenantctl.config.json`,
+      JSON.stringify({ controlSchema: 'ctl_half', sharedSchema: 'half_shared', schemaPrefix: 'half_', servers: { eu: eu.url } }),
+    );
+    const cli = cliOn(home.url, { cwd: proj.dir });
+    expect((await cli(['tenant', 'create', 'k1', '--server', 'eu'])).code).toBe(0);
+    // The state a kill after the server's commit and before the map's leaves: the tenant whole on eu, no placement.
+    await home.pool.query(`DELETE FROM ctl_half.placements WHERE tenant_id = 'k1'`);
+    expect((await cli(['tenant', 'list', '--json'])).json<ListJson>().tenants).toEqual([]);
+    const again = await cli(['tenant', 'create', 'k1', '--server', 'eu', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json<{ tenants: { status: string }[] }>().tenants[0]!.status).toBe('exists');
+    expect((await cli(['tenant', 'list', '--json'])).json<ListJson>().tenants.map((t) => [t.id, t.server])).toEqual([['k1', 'eu']]);
+  });
+
   it('a server that cannot be reached fails its tenants (exit 3), not the run', async () => {
     const { proj, cli } = project({ eu: eu.url });
     writeFileSync(
