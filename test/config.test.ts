@@ -31,6 +31,8 @@ describe('config', () => {
       lockTimeout: '5s',
       statementTimeout: '0',
       lockRetries: 3,
+      servers: {},
+      placement: 'home',
     });
   });
 

@@ -223,13 +223,13 @@ DO $$ BEGIN EXECUTE format('CREATE FUNCTION where_am_i() RETURNS text LANGUAGE s
   });
 });
 
-describe('control schema version 2', () => {
+describe('control schema upgrades', () => {
   it('upgrades a version 1 control schema in place: its tenants stay, new ones are made instantly', async () => {
     const { cli } = { cli: await project('upg', {}) };
     expect((await cli(['tenant', 'create', 'old'])).code).toBe(0);
-    // Back to what version 1 had: no templates table, no pooled column.
+    // Back to what version 1 had: no templates table, no pooled column (and no placements map, version 3's).
     await db.pool.query(
-      `DROP TABLE ctl_upg.templates; ALTER TABLE ctl_upg.tenants DROP COLUMN pooled; UPDATE ctl_upg.meta SET value = '1' WHERE key = 'schema_version'`,
+      `DROP TABLE ctl_upg.placements; DROP TABLE ctl_upg.templates; ALTER TABLE ctl_upg.tenants DROP COLUMN pooled; UPDATE ctl_upg.meta SET value = '1' WHERE key = 'schema_version'`,
     );
     const listed = await cli(['tenant', 'list', '--json']);
     expect(listed.code, listed.stderr).toBe(0);

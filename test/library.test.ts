@@ -1,3 +1,4 @@
+import { CONTROL_SCHEMA_VERSION } from '../src/control/ddl.js';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -31,7 +32,7 @@ describe('the library: every command is a function returning data', () => {
   it('init, create, list', async () => {
     expect(await init(tc)).toEqual({
       controlSchema: 'tenantctl',
-      controlVersion: { from: 0, to: 2 },
+      controlVersion: { from: 0, to: CONTROL_SCHEMA_VERSION },
       shared: { applied: ['1700000000000_create_plans'] },
     });
     await createTenants(tc, { ids: ['lib_a', 'lib_b'], name: 'Library' });

@@ -1,3 +1,4 @@
+import { CONTROL_SCHEMA_VERSION } from '../src/control/ddl.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archivedSchemaName, createTenants, readOperations, removeTenants, restoreTenant, showTenant, updateTenant } from '../src/index.js';
 import { cliOn } from './support/cli.js';
@@ -44,12 +45,16 @@ describe('tenant lifecycle through the CLI', () => {
     expect(first.code, first.stderr).toBe(0);
     expect(first.json()).toMatchObject({
       version: 1,
-      controlVersion: 2,
+      controlVersion: CONTROL_SCHEMA_VERSION,
       upgradedFrom: 0,
       shared: { applied: ['1700000000000_create_plans'] },
     });
     const second = await cli(['init', '--json']);
-    expect(second.json()).toMatchObject({ controlVersion: 2, upgradedFrom: 2, shared: { applied: [] } });
+    expect(second.json()).toMatchObject({
+      controlVersion: CONTROL_SCHEMA_VERSION,
+      upgradedFrom: CONTROL_SCHEMA_VERSION,
+      shared: { applied: [] },
+    });
     expect((await db.pool.query('SELECT count(*)::int AS n FROM public.plans')).rows[0].n).toBe(3);
   });
 
@@ -74,8 +79,8 @@ describe('tenant lifecycle through the CLI', () => {
     expect(human.stdout).toMatch(/^acme\s+tenant_acme\s+active\s+acme\s+9\s+0$/m);
     const json = await cli(['tenant', 'list', '--json']);
     expect(json.json<{ tenants: unknown[] }>().tenants).toEqual([
-      { id: 'acme', schema: 'tenant_acme', status: 'active', key: 'acme', name: 'Demo', applied: 9, pending: 0 },
-      { id: 'globex', schema: 'tenant_globex', status: 'active', key: 'globex', name: 'Demo', applied: 9, pending: 0 },
+      { id: 'acme', schema: 'tenant_acme', status: 'active', key: 'acme', name: 'Demo', applied: 9, pending: 0, server: 'default' },
+      { id: 'globex', schema: 'tenant_globex', status: 'active', key: 'globex', name: 'Demo', applied: 9, pending: 0, server: 'default' },
     ]);
   });
 

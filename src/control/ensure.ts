@@ -29,9 +29,14 @@ function assertKnown(ctx: Context, version: number): void {
 
 /** For read-only commands: true when the control schema exists and is current. */
 export async function controlReady(ctx: Context): Promise<boolean> {
+  return (await readyVersion(ctx)) > 0;
+}
+
+/** For read-only commands: the control schema's version (0: none), refused when newer than this tenantctl knows. */
+export async function readyVersion(ctx: Context): Promise<number> {
   const version = await controlVersion(ctx);
   assertKnown(ctx, version);
-  return version > 0;
+  return version;
 }
 
 /**

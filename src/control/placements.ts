@@ -10,6 +10,9 @@ import { controlTable } from './table.js';
  * journal entry still commit together. A row on another server that this map
  * does not point at is a leftover (an interrupted create or relocate), not a tenant.
  */
+/** The control schema version that added the placements map. */
+export const PLACEMENTS_SINCE = 3;
+
 export interface Placement {
   id: string;
   server: string;

@@ -1,7 +1,7 @@
 import { unknownTenants } from '../errors.js';
 import { readTenants, type TenantFilter, type TenantWithJournal } from '../control/tenants.js';
-import { readPlacements } from '../control/placements.js';
-import { controlReady } from '../control/ensure.js';
+import { PLACEMENTS_SINCE, readPlacements, type Placement } from '../control/placements.js';
+import { readyVersion } from '../control/ensure.js';
 import type { Context } from '../context.js';
 import { DatabaseError, describeError, serverUnreachable } from '../errors.js';
 import { assertTenantId, uniqueIds } from './ids.js';
@@ -41,13 +41,15 @@ export async function findFleetTenants(
   status?: TenantFilter['status'],
 ): Promise<FleetTenants> {
   const wanted = validateIds(ids);
-  if (!(await controlReady(ctx))) {
+  const version = await readyVersion(ctx);
+  if (version === 0) {
     if (wanted && wanted.length > 0) throw unknownTenants(wanted);
     return { tenants: [], unreachable: [] };
   }
+  // A control schema older than the placements map (read-only commands do not upgrade it) has every tenant at home.
   const [home, placements] = await Promise.all([
     readTenants(ctx.pool, ctx, wanted ? { ids: wanted } : { status }),
-    readPlacements(ctx.pool, ctx, wanted),
+    version >= PLACEMENTS_SINCE ? readPlacements(ctx.pool, ctx, wanted) : new Map<string, Placement>(),
   ]);
   const byServer = new Map<string, string[]>();
   for (const p of placements.values()) byServer.set(p.server, [...(byServer.get(p.server) ?? []), p.id]);
