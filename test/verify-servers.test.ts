@@ -244,4 +244,32 @@ describe('verify over a fleet on two servers', () => {
     );
     expect(xml).toContain('<testsuite name="privileges" tests="3" failures="1" errors="2"');
   });
+
+  it('a configured server without the control schema: an info note, nothing checked there, exit 0', async () => {
+    const spare = await createTestDatabase();
+    made.push(spare);
+    const f = await fleet('vi');
+    expect((await f.run(['init'])).code).toBe(0);
+    expect((await f.run(['tenant', 'create', 'h1'])).code).toBe(0);
+    expect((await f.run(['tenant', 'create', 'x1', '--server', 'eu'])).code).toBe(0);
+    // A server added to the config after init: nobody has initialised it yet.
+    writeFileSync(
+      join(f.proj.dir, 'tenantctl.config.json'),
+      JSON.stringify({
+        controlSchema: 'ctl_vi',
+        sharedSchema: 'vi_shared',
+        schemaPrefix: 'vi_',
+        servers: { eu: '${TC_TEST_EU_URL}', spare: spare.url },
+      }),
+    );
+    const r = await f.verify();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.doc.servers).toEqual([
+      { server: 'default', tenants: 1, checked: true },
+      { server: 'eu', tenants: 1, checked: true },
+      { server: 'spare', tenants: 0, checked: false },
+    ]);
+    expect(found(r.doc)).toEqual([['registry', 'not-initialised', 'spare', null]]);
+    expect(r.doc.violations[0]!.level).toBe('info');
+  });
 });
