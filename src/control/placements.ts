@@ -69,3 +69,17 @@ export async function tenantsPerServer(db: Queryable, ctx: Pick<Context, 'config
 export function placedElsewhereSql(ctx: Pick<Context, 'config'>, idExpr: string): string {
   return `EXISTS (SELECT 1 FROM ${controlTable(ctx.config, 'placements')} p WHERE p.tenant_id = ${idExpr})`;
 }
+
+/** The server the map puts a tenant id on: its placement's, else the home server. */
+export function placedServer(placements: ReadonlyMap<string, Placement>, id: string): string {
+  return placements.get(id)?.server ?? 'default';
+}
+
+/**
+ * Whether a registry row read on `server` is a tenant: the map points at that server for its id (on
+ * the home server: the id has no placement). Any other row is a leftover of an interrupted create or
+ * relocation (or the archived copy a relocation left behind), not a tenant.
+ */
+export function isPlacedOn(placements: ReadonlyMap<string, Placement>, server: string, id: string): boolean {
+  return placedServer(placements, id) === server;
+}

@@ -16,10 +16,12 @@ export class SqlParams {
 }
 
 /**
- * The fleet as SQL: every catalog check starts from these CTEs, so each is one
- * query for the whole fleet.
+ * The fleet of one server as SQL: every catalog check starts from these CTEs, so
+ * each is one query per server, whatever the number of tenants.
  *
- *   reg(schema, tenant, role, status)  the registry, as bound arrays
+ *   reg(schema, tenant, role, status)  the server's registry rows, as bound arrays
+ *       (its tenants, and the rows the placements map does not point at: those are
+ *       no tenant, never selected, but their schemas and roles are not orphans)
  *   tn(oid, nspname, tenant, registered, selected)
  *       every existing tenant schema: registered, or named like one
  *       (prefix + a tenant id, optionally archived) without a registry row

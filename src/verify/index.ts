@@ -16,5 +16,6 @@ export {
   type VerifyResult,
   type CheckResult,
   type TenantVerdict,
+  type ServerVerdict,
 } from './types.js';
 export { validateVerifyOptions } from './options.js';

@@ -4,12 +4,12 @@ import {
   type CheckDefinition,
   type CheckResult,
   type FailOn,
+  type Finding,
   type Note,
   type TenantVerdict,
   type Violation,
   type VerifyScope,
 } from './types.js';
-import type { TenantWithJournal } from '../control/tenants.js';
 import { counted } from './counted.js';
 
 export interface CheckOutcome {
@@ -18,27 +18,49 @@ export interface CheckOutcome {
   notes: Note[];
 }
 
-/** Runs one check and turns its findings into violations (level and remediation filled in) and notes. */
-export async function runCheck(check: CheckDefinition, shared: Omit<VerifyScope, 'pool'>, failOn: FailOn): Promise<CheckOutcome> {
-  const t0 = performance.now();
-  const sent = { n: 0 };
-  const scope: VerifyScope = { ...shared, db: counted(shared.db, sent), pool: counted(shared.ctx.pool, sent) };
-  const findings = await check.run(scope);
+/** A check's findings as violations (level and remediation filled in) and notes, each with its server (default `server`). */
+export function recordFindings(
+  check: CheckDefinition,
+  findings: readonly Finding[],
+  server: string,
+): { violations: Violation[]; notes: Note[] } {
   const notes = findings
     .filter((f) => f.note)
-    .map((f): Note => ({ check: check.id, tenant: f.tenant, object: f.object, detail: f.detail }));
+    .map((f): Note => ({ check: check.id, server: f.server ?? server, tenant: f.tenant, object: f.object, detail: f.detail }));
   const violations = findings
     .filter((f) => !f.note)
     .map((f): Violation => ({
       check: check.id,
       rule: f.rule ?? check.id,
+      server: f.server ?? server,
       tenant: f.tenant,
       object: f.object,
       detail: f.detail,
       level: f.level ?? check.level,
       remediation: f.remediation ?? check.remediation,
     }));
-  const result: CheckResult = {
+  return { violations, notes };
+}
+
+/** Runs one check on one server (scope.ctx) and turns its findings into violations and notes. */
+export async function runCheck(check: CheckDefinition, shared: Omit<VerifyScope, 'pool'>, failOn: FailOn): Promise<CheckOutcome> {
+  const t0 = performance.now();
+  const sent = { n: 0 };
+  const scope: VerifyScope = { ...shared, db: counted(shared.db, sent), pool: counted(shared.ctx.pool, sent) };
+  const findings = await check.run(scope);
+  const { violations, notes } = recordFindings(check, findings, shared.ctx.server);
+  return { result: checkResult(check, violations, notes, failOn, sent.n, (performance.now() - t0) / 1000), violations, notes };
+}
+
+export function checkResult(
+  check: CheckDefinition,
+  violations: readonly Violation[],
+  notes: readonly Note[],
+  failOn: FailOn,
+  roundTrips: number,
+  seconds: number,
+): CheckResult {
+  return {
     name: check.id,
     ok: !violations.some((v) => fails(v.level, failOn)),
     violations: violations.length,
@@ -46,14 +68,17 @@ export async function runCheck(check: CheckDefinition, shared: Omit<VerifyScope,
     level: check.level,
     description: check.description,
     catalog: check.catalog,
-    roundTrips: sent.n,
-    seconds: (performance.now() - t0) / 1000,
+    roundTrips,
+    seconds,
   };
-  return { result, violations, notes };
 }
 
 /** Per tenant: how many violations, and whether any fails the run. */
-export function tenantVerdicts(tenants: readonly TenantWithJournal[], violations: readonly Violation[], failOn: FailOn): TenantVerdict[] {
+export function tenantVerdicts(
+  tenants: readonly { id: string; status: string; server: string; error?: string }[],
+  violations: readonly Violation[],
+  failOn: FailOn,
+): TenantVerdict[] {
   const byTenant = new Map<string, { n: number; failing: boolean }>();
   for (const v of violations) {
     if (v.tenant === null) continue;
@@ -62,5 +87,12 @@ export function tenantVerdicts(tenants: readonly TenantWithJournal[], violations
     seen.failing ||= fails(v.level, failOn);
     byTenant.set(v.tenant, seen);
   }
-  return tenants.map((t) => ({ id: t.id, status: t.status, ok: !byTenant.get(t.id)?.failing, violations: byTenant.get(t.id)?.n ?? 0 }));
+  return tenants.map((t) => ({
+    id: t.id,
+    server: t.server,
+    status: t.status,
+    ok: t.error === undefined && !byTenant.get(t.id)?.failing,
+    violations: byTenant.get(t.id)?.n ?? 0,
+    ...(t.error !== undefined ? { error: t.error } : {}),
+  }));
 }

@@ -1,17 +1,28 @@
-// verify(): selects the checks and tenants, runs the checks in two lanes, gathers the result.
-import { readTenants } from '../control/tenants.js';
+// verify(): selects the checks and tenants, runs the checks on every server (in lanes on each), gathers the result.
 import type { Context } from '../context.js';
-import { findTenants, validateIds } from '../runtime/lookup.js';
+import { HOME_SERVER } from '../config/types.js';
+import { validateIds } from '../runtime/lookup.js';
 import { controlReady } from '../control/ensure.js';
-import { notInitialised } from '../errors.js';
-import { InputError } from '../errors.js';
+import { InputError, notInitialised, serverUnreachable } from '../errors.js';
 import { databaseOid } from '../roles/names.js';
 import { tenantMigrations } from '../runtime/migration-files.js';
 import type { LoadedMigrations } from '../migrations/types.js';
 import { withCatalogSession } from './catalog-session.js';
 import { CHECKS, CHECKS_BY_ID } from './checks/index.js';
-import { runCheck, tenantVerdicts } from './run-check.js';
-import { CHECK_IDS, type CheckDefinition, type CheckId, type FailOn, type VerifyOptions, type VerifyResult } from './types.js';
+import { readVerifyFleet, unreachableReason, type ServerPlan } from './fleet.js';
+import { checkResult, recordFindings, runCheck, tenantVerdicts, type CheckOutcome } from './run-check.js';
+import {
+  CHECK_IDS,
+  type CheckDefinition,
+  type CheckId,
+  type CheckResult,
+  type FailOn,
+  type Note,
+  type VerifyOptions,
+  type VerifyResult,
+  type VerifyScope,
+  type Violation,
+} from './types.js';
 
 export function parseFailOn(value: string | undefined): FailOn {
   if (value === undefined) return 'error';
@@ -33,9 +44,10 @@ export function selectChecks(ids: readonly string[] | undefined): CheckDefinitio
 }
 
 /**
- * Runs the isolation checks and returns every violation. Expected findings are
- * results, not exceptions: only bad input (exit 2) and the database (exit 3)
- * throw. Catalog checks are one query each for the whole fleet.
+ * Runs the isolation checks on every server of the fleet and returns every violation. Expected
+ * findings are results, not exceptions: only bad input (exit 2) and the home server (exit 3)
+ * throw; a server that cannot be read is reported with its tenants (`unreachable`), and the others
+ * are checked. Catalog checks are one query each per server, whatever the number of tenants.
  */
 export async function verify(ctx: Context, options: VerifyOptions = {}): Promise<VerifyResult> {
   const started = performance.now();
@@ -43,42 +55,105 @@ export async function verify(ctx: Context, options: VerifyOptions = {}): Promise
   const failOn = parseFailOn(options.failOn);
   const checks = selectChecks(options.checks);
   // Loading the migration files (drift and registry read them) takes a while: it starts now, and runs
-  // while the registry is read and the other checks wait on the server.
+  // while the registry is read and the other checks wait on the server. Every server's checks share them.
   let files: Promise<LoadedMigrations> | undefined;
   const migrations = () => (files ??= tenantMigrations(ctx));
   if (checks.some((c) => c.id === 'drift' || c.id === 'registry')) migrations().catch(() => undefined);
   const ids = validateIds(options.tenants);
   const narrowed = ids !== undefined && ids.length > 0;
   if (!(await controlReady(ctx))) throw notInitialised(ctx.config.controlSchema);
-  const tenants = await findTenants(ctx, narrowed ? ids : undefined);
-  const registry = narrowed ? await readTenants(ctx.pool, ctx) : tenants;
+  const fleet = await readVerifyFleet(ctx, narrowed ? ids : undefined);
+  const unreachable = [...fleet.unreachable];
+  const servers = fleet.servers.map((s) => ({ ...s }));
+  // Every server at once; on each, its lanes side by side.
+  const runs = await Promise.all(
+    fleet.plans.map(async (plan) => {
+      try {
+        return { plan, ok: true, outcomes: await verifyServer(plan, checks, { narrowed, migrations, fleetKeys: fleet.fleetKeys }, failOn) };
+      } catch (err) {
+        // The home server holds the registry and the map: without it nothing is verified (exit 3 as before).
+        const why = plan.server === HOME_SERVER ? undefined : unreachableReason(err);
+        if (why === undefined) throw err;
+        const error = serverUnreachable(plan.server, `cannot be reached: ${why}`).message;
+        for (const t of plan.tenants) unreachable.push({ id: t.id, server: plan.server, error });
+        Object.assign(
+          servers.find((s) => s.server === plan.server)!,
+          { checked: false, error },
+        );
+        return { plan, ok: false, outcomes: [] };
+      }
+    }),
+  );
+  const done = runs.filter((r) => r.ok);
+  const multi = done.length > 1;
+  const results: CheckResult[] = [];
+  const violations: Violation[] = [];
+  const notes: Note[] = [];
+  for (const check of checks) {
+    const mine = done.map((r) => ({ server: r.plan.server, outcome: r.outcomes.find((o) => o.result.name === check.id)! }));
+    const found = mine.flatMap((m) => m.outcome.violations);
+    const noted = mine.flatMap((m) => m.outcome.notes);
+    // The registry against the map (placements, leftovers) was found while the fleet was read.
+    if (check.id === 'registry') {
+      const fromFleet = recordFindings(check, fleet.findings, HOME_SERVER);
+      found.push(...fromFleet.violations);
+      noted.push(...fromFleet.notes);
+    }
+    const roundTrips = mine.reduce((n, m) => n + m.outcome.result.roundTrips, 0);
+    const seconds = Math.max(0, ...mine.map((m) => m.outcome.result.seconds));
+    const result = checkResult(check, found, noted, failOn, roundTrips, seconds);
+    if (multi)
+      result.servers = mine.map((m) => ({
+        server: m.server,
+        violations: m.outcome.result.violations,
+        roundTrips: m.outcome.result.roundTrips,
+        seconds: m.outcome.result.seconds,
+      }));
+    results.push(result);
+    violations.push(...found);
+    notes.push(...noted);
+  }
+  unreachable.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const listed = [
+    ...done.flatMap((r) => r.plan.tenants),
+    ...unreachable.map((u) => ({ id: u.id, server: u.server, status: 'unreachable', error: u.error })),
+    ...fleet.missing.map((m) => ({ id: m.id, server: m.server, status: 'missing' })),
+  ].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return {
+    ok: results.every((r) => r.ok) && servers.every((s) => s.error === undefined),
+    failOn,
+    tenants: tenantVerdicts(listed, violations, failOn),
+    checks: results,
+    violations,
+    notes,
+    servers,
+    unreachable,
+    stats: { roundTrips: ctx.stats.roundTrips - trips, seconds: (performance.now() - started) / 1000 },
+  };
+}
+
+/**
+ * One server's checks, on that server's context: lanes side by side, each on its own catalog session
+ * (each check with a lane of its own: the ownership check, reading tables; drift, replaying the
+ * migrations), and the other catalog checks one after another. Outcomes in the order of `checks`.
+ */
+async function verifyServer(
+  plan: ServerPlan,
+  checks: readonly CheckDefinition[],
+  shared: Pick<VerifyScope, 'narrowed' | 'migrations' | 'fleetKeys'>,
+  failOn: FailOn,
+): Promise<CheckOutcome[]> {
+  const { ctx, tenants, registry } = plan;
   const oid = await databaseOid(ctx.pool, ctx);
-  // Lanes side by side, each on its own catalog session: each check with a lane of its own (the
-  // ownership check, reading tables; drift, replaying the migrations), and the other catalog checks
-  // one after another.
   const lane = (list: CheckDefinition[]) =>
     list.length === 0
       ? Promise.resolve([])
       : withCatalogSession(ctx, async (db) => {
-          const done = [];
-          for (const check of list)
-            done.push(await runCheck(check, { ctx, db, tenants, registry, narrowed, databaseOid: oid, migrations }, failOn));
-          return done;
+          const out: CheckOutcome[] = [];
+          for (const check of list) out.push(await runCheck(check, { ...shared, ctx, db, tenants, registry, databaseOid: oid }, failOn));
+          return out;
         });
   const lanes = await Promise.all([...checks.filter((c) => c.ownLane).map((c) => lane([c])), lane(checks.filter((c) => !c.ownLane))]);
   const order = new Map(checks.map((c, i) => [c.id, i]));
-  const outcomes = lanes.flat().sort((a, b) => order.get(a.result.name)! - order.get(b.result.name)!);
-  const results = outcomes.map((o) => o.result);
-  const violations = outcomes.flatMap((o) => o.violations);
-  const notes = outcomes.flatMap((o) => o.notes);
-  const verdicts = tenantVerdicts(tenants, violations, failOn);
-  return {
-    ok: results.every((r) => r.ok),
-    failOn,
-    tenants: verdicts,
-    checks: results,
-    violations,
-    notes,
-    stats: { roundTrips: ctx.stats.roundTrips - trips, seconds: (performance.now() - started) / 1000 },
-  };
+  return lanes.flat().sort((a, b) => order.get(a.result.name)! - order.get(b.result.name)!);
 }

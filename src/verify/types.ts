@@ -33,11 +33,15 @@ export interface Finding {
   remediation?: string;
   /** Not a violation: something worth knowing (e.g. a table verified by a full scan). */
   note?: boolean;
+  /** The server it concerns; defaults to the server the check ran on. */
+  server?: string;
 }
 
 /** Something a check noticed that is not a violation. */
 export interface Note {
   check: CheckId;
+  /** The server it was found on: "default" (the home server) or a name from the config's `servers`. */
+  server: string;
   tenant: string | null;
   object: string;
   detail: string;
@@ -47,6 +51,8 @@ export interface Violation {
   check: CheckId;
   /** The stable id of this kind of violation within its check (docs/verify.md lists them). */
   rule: string;
+  /** The server it was found on: "default" (the home server) or a name from the config's `servers`. */
+  server: string;
   tenant: string | null;
   object: string;
   detail: string;
@@ -54,17 +60,23 @@ export interface Violation {
   remediation: string;
 }
 
-/** Everything a check needs, read once for the whole run. */
+/** Everything a check needs on one server, read once for the whole run. */
 export interface VerifyScope {
+  /** The context of the server the check runs on (serverContext): its pool, its name in `ctx.server`. */
   ctx: Context;
   /** A catalog session: one connection, JIT off, search_path = pg_catalog (see session.ts). Catalog queries go here. */
   db: Queryable;
   /** Any pooled connection: for statements that may run side by side (the ownership probes). */
   pool: Queryable;
-  /** The tenants this run reports on (all, or those named with --tenant). */
+  /** The tenants of this server this run reports on (all, or those named with --tenant). */
   tenants: TenantWithJournal[];
-  /** Every registered tenant: "another tenant" means any of these. */
+  /**
+   * Every registry row of this server: its tenants and the rows the placements map does not point
+   * at (leftovers of an interrupted create or relocation). "Another tenant" means any of these.
+   */
   registry: TenantWithJournal[];
+  /** Every tenant key of the fleet, on every server (keys must be unique over the fleet). */
+  fleetKeys: readonly { id: string; key: string; server: string }[];
   /** True when --tenant narrowed the run: findings about no registered tenant (orphan schemas and roles) are then left out. */
   narrowed: boolean;
   /** The database oid that tenant role names carry (tc<oid>_<id>). */
@@ -106,20 +118,37 @@ export interface CheckResult {
   level: Level;
   description: string;
   catalog: boolean;
-  /** Statements this check sent, and its wall time. */
+  /** Statements this check sent (on every server), and its wall time (the slowest server's). */
   roundTrips: number;
   seconds: number;
+  /** With more than one server checked: the same per server. */
+  servers?: { server: string; violations: number; roundTrips: number; seconds: number }[];
 }
 
 export interface TenantVerdict {
   id: string;
+  /** The server it lives on (the placements map's word). */
+  server: string;
+  /** Its registry status; `unreachable` (its server could not be read: see error) or `missing` (the map names it, its server has no row). */
   status: string;
   ok: boolean;
   violations: number;
+  error?: string;
+}
+
+/** A server of the fleet as verify saw it. */
+export interface ServerVerdict {
+  server: string;
+  /** Its tenants this run reports on. */
+  tenants: number;
+  /** Its checks ran (false: unreachable, not initialised, or none of its tenants named). */
+  checked: boolean;
+  /** Why it could not be read (then its tenants are unreachable: exit 3). */
+  error?: string;
 }
 
 export interface VerifyResult {
-  /** No violation at or above failOn, in any check. */
+  /** No violation at or above failOn, in any check, and every server read. */
   ok: boolean;
   failOn: FailOn;
   tenants: TenantVerdict[];
@@ -127,5 +156,9 @@ export interface VerifyResult {
   violations: Violation[];
   /** Worth knowing, not violations: e.g. tables verified by a full scan for want of an index. */
   notes: Note[];
+  /** Every server of the fleet, home ("default") first. */
+  servers: ServerVerdict[];
+  /** Tenants on servers that could not be read: not verified (the CLI exits 3 unless a violation makes it 1). */
+  unreachable: { id: string; server: string; error: string }[];
   stats: { roundTrips: number; seconds: number };
 }

@@ -16,6 +16,7 @@ const check = (name: CheckResult['name'], seconds: number): CheckResult => ({
 
 const violation = (v: Partial<Violation> & Pick<Violation, 'check' | 'tenant' | 'level'>): Violation => ({
   rule: 'test-rule',
+  server: 'default',
   object: 'invoices',
   detail: 'a row of another tenant',
   remediation: 'fix the rows',
@@ -27,12 +28,14 @@ function result(violations: Violation[], failOn: VerifyResult['failOn'] = 'error
     ok: false,
     failOn,
     tenants: [
-      { id: 'acme', status: 'active', ok: true, violations: 0 },
-      { id: 'globex', status: 'active', ok: true, violations: 0 },
+      { id: 'acme', server: 'default', status: 'active', ok: true, violations: 0 },
+      { id: 'globex', server: 'default', status: 'active', ok: true, violations: 0 },
     ],
     checks: [check('ownership', 0.25), check('registry', 0)],
     violations,
     notes: [],
+    servers: [{ server: 'default', tenants: 2, checked: true }],
+    unreachable: [],
     stats: { roundTrips: 2, seconds: 1.5 },
   };
 }
@@ -81,6 +84,7 @@ describe('junitXml', () => {
       [
         '    <testcase classname="tenantctl.verify.ownership" name="acme" time="0">',
         '      <failure type="error" message="invoices: row with tenant_id &lt;globex&gt;">check: ownership',
+        'server: default',
         'tenant: acme',
         'object: invoices',
         'level: error',
@@ -106,5 +110,35 @@ describe('junitXml', () => {
     expect(strict).toContain('<testsuites name="tenantctl verify" tests="4" failures="1"');
     expect(strict).toContain('<failure type="warn" message="invoices: no index on tenant_id">');
     expect(strict).not.toContain('<system-out>');
+  });
+
+  it('over several servers: the body names the server, a server-wide finding gets "(server NAME)", an unreachable tenant an <error> in every suite', () => {
+    const r = result([
+      violation({
+        check: 'registry',
+        server: 'eu',
+        tenant: null,
+        level: 'error',
+        object: 'schema tenant_ghost',
+        detail: 'no registry row',
+      }),
+    ]);
+    r.tenants.push({
+      id: 'initech',
+      server: 'asia',
+      status: 'unreachable',
+      ok: false,
+      violations: 0,
+      error: 'server "asia" cannot be reached: refused',
+    });
+    r.unreachable = [{ id: 'initech', server: 'asia', error: 'server "asia" cannot be reached: refused' }];
+    const xml = junitXml(r);
+    expect(xml).toContain('<testsuites name="tenantctl verify" tests="7" failures="1" errors="2" time="1.500">');
+    expect(xml).toContain('    <testcase classname="tenantctl.verify.registry" name="(server eu)" time="0">');
+    expect(xml).toContain('check: registry\nserver: eu\ntenant: (server eu)\n');
+    expect(xml).toContain(
+      '    <testcase classname="tenantctl.verify.ownership" name="initech" time="0">\n      <error type="unreachable" message="server &quot;asia&quot; cannot be reached: refused">server: asia\nserver &quot;asia&quot; cannot be reached: refused</error>\n    </testcase>',
+    );
+    expect(xml).toContain('<testsuite name="ownership" tests="3" failures="0" errors="1"');
   });
 });

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import {
   CHECK_IDS,
   fails,
+  type ExitCode,
   InputError,
   junitXml,
   validateVerifyOptions,
@@ -42,15 +43,25 @@ export function registerVerifyCommands(program: Command, run: Run): void {
               checks: r.checks,
               violations: r.violations,
               notes: r.notes,
+              servers: r.servers,
+              unreachable: r.unreachable,
               stats: r.stats,
             },
             human: humanReport(r, env),
-            exitCode: r.ok ? 0 : 1,
+            errors: r.servers.filter((s) => s.error !== undefined).map((s) => s.error!),
+            exitCode: exitCode(r),
           };
         },
         { validate: () => validateVerifyOptions(options), overrides: opts.concurrency ? { concurrency: opts.concurrency } : {} },
       );
     });
+}
+
+/** 1 for a violation at or above --fail-on; else 3 when a server could not be read (its tenants were not verified); else 0. */
+function exitCode(r: VerifyResult): ExitCode {
+  if (r.violations.some((v) => fails(v.level, r.failOn))) return 1;
+  if (r.servers.some((s) => s.error !== undefined)) return 3;
+  return 0;
 }
 
 function writeJunit(file: string, r: VerifyResult): void {
@@ -66,21 +77,26 @@ function humanReport(r: VerifyResult, env: CommandEnv): string[] {
   const { c } = env;
   const shown = r.violations.filter((v) => v.level !== 'info' || env.flags.verbose);
   const hiddenInfo = r.violations.length - shown.length;
+  // Servers are named once the fleet has more than the home server.
+  const fleet = r.servers.length > 1;
+  const checkedServers = r.servers.filter((s) => s.checked).length;
+  const verified = r.tenants.filter((t) => t.status !== 'unreachable').length;
   const lines = [
-    `verified ${r.tenants.length} tenant${r.tenants.length === 1 ? '' : 's'}, ${r.checks.length} check${r.checks.length === 1 ? '' : 's'} (fail on ${r.failOn})`,
+    `verified ${verified} tenant${verified === 1 ? '' : 's'}${fleet ? ` on ${checkedServers} server${checkedServers === 1 ? '' : 's'}` : ''}, ${r.checks.length} check${r.checks.length === 1 ? '' : 's'} (fail on ${r.failOn})`,
     '',
     ...table(
       ['check', 'level', 'result', 'violations', 'time'],
       r.checks.map((k) => [k.name, k.level, k.ok ? c.green('ok') : c.red('FAILED'), k.violations, `${k.seconds.toFixed(2)}s`]),
     ),
   ];
+  const on = (server: string) => (fleet ? ` (server ${server})` : '');
   for (const check of r.checks) {
     const mine = shown.filter((v) => v.check === check.name);
     if (mine.length === 0) continue;
     lines.push('', c.bold(`${check.name}: ${mine.length} violation${mine.length === 1 ? '' : 's'}`));
     const byTenant = new Map<string, Violation[]>();
     for (const v of mine) {
-      const key = v.tenant === null ? '(shared schema / fleet)' : `tenant ${v.tenant}`;
+      const key = `${v.tenant === null ? '(shared schema / fleet)' : `tenant ${v.tenant}`}${on(v.server)}`;
       byTenant.set(key, [...(byTenant.get(key) ?? []), v]);
     }
     for (const [tenant, list] of byTenant) {
@@ -93,7 +109,8 @@ function humanReport(r: VerifyResult, env: CommandEnv): string[] {
   for (const check of r.checks) {
     const mine = r.notes.filter((n) => n.check === check.name);
     if (mine.length === 0) continue;
-    if (env.flags.verbose) for (const n of mine) lines.push(c.dim(`note: ${n.check}: ${n.tenant ?? '(fleet)'} ${n.object}: ${n.detail}`));
+    if (env.flags.verbose)
+      for (const n of mine) lines.push(c.dim(`note: ${n.check}: ${n.tenant ?? '(fleet)'}${on(n.server)} ${n.object}: ${n.detail}`));
     else
       lines.push(
         c.dim(
@@ -102,12 +119,20 @@ function humanReport(r: VerifyResult, env: CommandEnv): string[] {
       );
   }
   if (hiddenInfo > 0) lines.push(c.dim(`${hiddenInfo} info note${hiddenInfo === 1 ? '' : 's'} not shown; --verbose or --json lists them`));
+  for (const s of r.servers.filter((x) => x.error !== undefined)) {
+    const ids = r.unreachable.filter((u) => u.server === s.server).map((u) => u.id);
+    lines.push(
+      c.red(`NOT VERIFIED: ${s.error}`) + (ids.length > 0 ? `: tenant${ids.length === 1 ? '' : 's'} ${ids.join(', ')} not verified` : ''),
+    );
+  }
   const failing = r.violations.filter((v) => fails(v.level, r.failOn));
-  if (failing.length === 0) {
+  if (failing.length === 0 && r.servers.some((x) => x.error !== undefined)) {
+    lines.push(c.yellow(`no violations at or above ${r.failOn} on the servers read; rerun once every server answers`));
+  } else if (failing.length === 0) {
     const below = r.violations.length - hiddenInfo;
     lines.push(c.green(`ok: no violations at or above ${r.failOn}`) + (below > 0 ? ` (${below} below it)` : ''));
   } else {
-    const where = [...new Set(failing.map((v) => v.tenant ?? 'the shared schema / fleet'))];
+    const where = [...new Set(failing.map((v) => (v.tenant ?? 'the shared schema / fleet') + on(v.server)))];
     const named = where.length > 5 ? `${where.slice(0, 5).join(', ')} and ${where.length - 5} more` : where.join(', ');
     lines.push(c.red(`FAILED: ${failing.length} violation${failing.length === 1 ? '' : 's'} at or above ${r.failOn} (${named})`));
   }

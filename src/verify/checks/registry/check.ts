@@ -33,7 +33,7 @@ export const registryCheck: CheckDefinition = {
       detail: row.detail,
       ...KINDS[row.kind],
     }));
-    findings.push(...sharedKeys(scope.registry, scope.tenants));
+    findings.push(...sharedKeys(scope.registry, scope.tenants, scope.fleetKeys, scope.ctx.server));
     const files = await scope.migrations();
     for (const t of scope.tenants) {
       for (const j of t.journal) {
@@ -53,22 +53,37 @@ export const registryCheck: CheckDefinition = {
 };
 
 /**
- * Two registered tenants (archived ones included: their rows are still there)
- * with the same key: row level security and the ownership column cannot tell
- * them apart, so each sees the other's rows in the shared tables.
+ * Two tenants with the same key (archived ones included: their rows are still there), on this server
+ * (any registry row of it) or anywhere in the fleet (keys are unique over the fleet: a tenant that
+ * moves takes its key along): row level security and the ownership column cannot tell them apart,
+ * so each sees the other's rows in the shared tables.
  */
-export function sharedKeys(registry: readonly TenantWithJournal[], selected: readonly TenantWithJournal[]): Finding[] {
-  const byKey = new Map<string, string[]>();
-  for (const t of registry) byKey.set(t.key, [...(byKey.get(t.key) ?? []), t.id]);
+export function sharedKeys(
+  registry: readonly TenantWithJournal[],
+  selected: readonly TenantWithJournal[],
+  fleet: readonly { id: string; key: string; server: string }[] = [],
+  server = 'default',
+): Finding[] {
+  const byKey = new Map<string, Map<string, string>>();
+  const add = (key: string, id: string, where: string) => {
+    const ids = byKey.get(key) ?? new Map<string, string>();
+    if (!ids.has(id) || where === server) ids.set(id, where);
+    byKey.set(key, ids);
+  };
+  for (const t of fleet) add(t.key, t.id, t.server);
+  for (const t of registry) add(t.key, t.id, server);
   const findings: Finding[] = [];
   for (const t of selected) {
-    const others = (byKey.get(t.key) ?? []).filter((id) => id !== t.id);
+    const others = [...(byKey.get(t.key) ?? new Map<string, string>())].filter(([id]) => id !== t.id);
     if (others.length === 0) continue;
+    const named = others.map(([id, where]) => (where === server ? id : `${id} (server ${where})`));
     findings.push({
       rule: 'duplicate-key',
       tenant: t.id,
       object: `tenant key '${t.key}'`,
-      detail: `is also the key of tenant ${others.join(', ')}: each sees the other's rows in the shared tables, and ownership cannot tell their rows apart`,
+      detail: others.some(([, where]) => where === server)
+        ? `is also the key of tenant ${named.join(', ')}: each sees the other's rows in the shared tables, and ownership cannot tell their rows apart`
+        : `is also the key of tenant ${named.join(', ')}: keys are unique over the fleet; once both are on one server (a relocation), each sees the other's rows in the shared tables`,
       level: 'error',
       remediation:
         "give one of them a key of its own: in one transaction, UPDATE its registry row's key and the ownership column of its rows (its schema's tables and the shared tables)",
