@@ -176,10 +176,13 @@ export async function readVerifyFleet(ctx: Context, wanted: readonly string[] | 
   };
 }
 
-/** The active or suspended rows of a server that the map does not point at: leftovers (archived ones are kept copies). */
+/**
+ * The active or suspended rows of a server that the map does not point at: leftovers (archived ones
+ * are kept copies; a spare of another server's pool is placed only when `tenant create` takes it).
+ */
 function leftovers(server: string, rows: readonly TenantWithJournal[], placements: ReadonlyMap<string, Placement>): Finding[] {
   return rows
-    .filter((r) => r.status !== 'archived' && !isPlacedOn(placements, server, r.id))
+    .filter((r) => r.status !== 'archived' && !(r.pooled && server !== 'default') && !isPlacedOn(placements, server, r.id))
     .map((r): Finding => {
       const elsewhere = placements.get(r.id)?.server;
       const map = elsewhere
