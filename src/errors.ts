@@ -78,6 +78,13 @@ export const notInitialised = (controlSchema: string) =>
 export const serverUnreachable = (server: string, why: string) =>
   new DatabaseError('server_unreachable', `server "${server}" ${why}`, { server });
 export const usage = (message: string) => new InputError('usage', message);
+/** Two tenants a command works on together are on different servers of the fleet (copy, move, clone). */
+export const differentServers = (command: string, a: { id: string; server: string }, b: { id: string; server: string }) =>
+  new InputError(
+    'different_servers',
+    `tenants "${a.id}" (server ${a.server}) and "${b.id}" (server ${b.server}) are on different servers; ${command} works within one server; move a whole tenant with \`tenantctl tenant relocate ${b.id} --to ${a.server}\``,
+    { ids: [a.id, b.id], servers: [a.server, b.server] },
+  );
 export const sqlFailed = (what: string, err: unknown) => new RunFailure('sql_error', `${what}: ${describeError(err)}; nothing was changed`);
 
 /** Turns anything thrown into a TenantctlError, keeping codes that already have a meaning. */

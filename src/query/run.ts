@@ -2,7 +2,8 @@ import type { Context } from '../context.js';
 import { describeError } from '../errors.js';
 import { classify, SQLSTATE, sqlstateOf } from '../sqlstate.js';
 import { runFleet } from '../runtime/fleet.js';
-import { findTenants } from '../runtime/lookup.js';
+import { findFleetTenants } from '../runtime/lookup.js';
+import { isConnectionLoss } from '../sqlstate.js';
 import { assertNotArchived } from '../runtime/usable-tenants.js';
 import { validateQueryOptions, type QueryOptions } from './options.js';
 import { queryTenant, type TenantRows } from './tenant-query.js';
@@ -29,6 +30,10 @@ export interface QueryTenantOutcome {
   status: 'ok' | 'failed';
   rows: number;
   error?: string;
+  /** unreachable: its server could not be reached (exit 3 when nothing else failed). */
+  reason?: 'unreachable';
+  /** The server it lives on, for a tenant whose server could not be reached. */
+  server?: string;
 }
 
 export interface QueryResult {
@@ -45,7 +50,9 @@ export async function queryTenants(
   onRows: (batch: QueryRows) => void | Promise<void>,
 ): Promise<QueryResult> {
   const valid = validateQueryOptions(options);
-  const tenants = await findTenants(ctx, valid.tenants, valid.tenants ? undefined : 'active');
+  // Each tenant on its own server (the placements map); one on a server that cannot be read is a failed tenant, not a failed run.
+  const fleet = await findFleetTenants(ctx, valid.tenants, valid.tenants ? undefined : 'active');
+  const tenants = fleet.tenants;
   tenants.forEach(assertNotArchived);
   let columns: string[] | undefined;
   let chain: Promise<void> = Promise.resolve();
@@ -57,7 +64,8 @@ export async function queryTenants(
       isFailure: () => false,
       label: (t) => t.id,
       status: (r) => r.status,
-      onError: (t, err) => ({ id: t.id, status: 'failed', rows: 0, error: describeError(err) }),
+      serverOf: (t) => t.server,
+      onError: (t, err) => ({ id: t.id, status: 'failed', rows: 0, error: describeError(err), ...unreachableIf(t, err) }),
     },
     async (client, tenant) => {
       let answer: TenantRows;
@@ -79,7 +87,17 @@ export async function queryTenants(
       return { id: tenant.id, status: 'ok', rows: answer.rows.length };
     },
   );
-  const list = outcome.results.map((r, i) => r ?? { id: tenants[i]!.id, status: 'failed' as const, rows: 0, error: 'not run' });
+  const ran = outcome.results.map((r, i) => r ?? { id: tenants[i]!.id, status: 'failed' as const, rows: 0, error: 'not run' });
+  const lost = fleet.unreachable.map((u): QueryTenantOutcome => ({
+    id: u.id,
+    status: 'failed',
+    rows: 0,
+    error: u.error,
+    reason: 'unreachable',
+    server: u.server,
+  }));
+  // Tenant order, whichever server answered first (the rows themselves went to onRows as each tenant finished).
+  const list = lost.length > 0 ? [...ran, ...lost].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) : ran;
   return {
     columns: columns ?? ['tenant'],
     tenants: list,
@@ -103,4 +121,9 @@ function columnProblem(mine: readonly string[], established: readonly string[] |
     return `its columns (${mine.join(', ')}) differ from the other tenants' (${established.slice(1).join(', ')}); is its schema at another migration?`;
   }
   return undefined;
+}
+
+/** A tenant of another server whose connection failed: its server could not be reached. */
+function unreachableIf(t: { server: string }, err: unknown): { reason?: 'unreachable'; server?: string } {
+  return t.server !== 'default' && isConnectionLoss(err) ? { reason: 'unreachable', server: t.server } : {};
 }

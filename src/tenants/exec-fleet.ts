@@ -2,11 +2,11 @@ import type pg from 'pg';
 import type { Context } from '../context.js';
 import { describeError, usage } from '../errors.js';
 import { enterTenantSql, type TenantWithJournal } from '../control/tenants.js';
-import { inTransaction, SwallowedFailure } from '../db/session.js';
+import { inTransaction, isConnectionLoss, SwallowedFailure } from '../db/session.js';
 import { classify } from '../sqlstate.js';
 import type { PoolClient } from '../db/types.js';
 import { runFleet, validatePolicy, type FailurePolicy } from '../runtime/fleet.js';
-import { findTenants, validateIds } from '../runtime/lookup.js';
+import { findFleetTenants, validateIds } from '../runtime/lookup.js';
 import { assertNotArchived } from '../runtime/usable-tenants.js';
 import { validateExecSql, type ExecStatementResult } from './exec.js';
 
@@ -31,7 +31,10 @@ export interface ExecTenantResult {
   status: 'done' | 'failed' | 'skipped';
   results?: ExecStatementResult[];
   error?: string;
-  reason?: 'stopped';
+  /** stopped: the failure policy ended the run first; unreachable: its server could not be reached (exit 3). */
+  reason?: 'stopped' | 'unreachable';
+  /** The server it lives on, when not the home server. */
+  server?: string;
 }
 
 export interface ExecFleetResult {
@@ -51,7 +54,9 @@ export function validateExecFleetOptions(options: ExecFleetOptions): { sql: stri
 
 export async function execFleet(ctx: Context, options: ExecFleetOptions): Promise<ExecFleetResult> {
   const valid = validateExecFleetOptions(options);
-  const tenants = await findTenants(ctx, valid.tenants, valid.tenants ? undefined : 'active');
+  // Every tenant on the server the placements map puts it on; those on a server that cannot be read fail (exit 3), the rest run.
+  const fleet = await findFleetTenants(ctx, valid.tenants, valid.tenants ? undefined : 'active');
+  const tenants = fleet.tenants;
   tenants.forEach(assertNotArchived);
   const outcome = await runFleet<TenantWithJournal, ExecTenantResult>(
     ctx,
@@ -64,14 +69,28 @@ export async function execFleet(ctx: Context, options: ExecFleetOptions): Promis
       isFailure: (r) => r.status === 'failed',
       label: (t) => t.id,
       status: (r) => r.status,
-      onError: (t, err) => ({ id: t.id, status: 'failed', error: `${describeError(err)}; nothing was changed` }),
+      serverOf: (t) => t.server,
+      onError: (t, err) => ({
+        id: t.id,
+        status: 'failed',
+        error: `${describeError(err)}; nothing was changed`,
+        ...(t.server !== 'default' && isConnectionLoss(err) ? { reason: 'unreachable' as const } : {}),
+      }),
     },
     (client, tenant) => execOne(client, ctx, tenant, valid.sql),
   );
-  const list = tenants.map(
-    (t, i): ExecTenantResult =>
-      outcome.results[i] ?? { id: t.id, status: 'skipped', reason: 'stopped', error: `not run: ${outcome.stoppedBecause}` },
-  );
+  const ran = tenants.map((t, i): ExecTenantResult => ({
+    ...(outcome.results[i] ?? { id: t.id, status: 'skipped', reason: 'stopped', error: `not run: ${outcome.stoppedBecause}` }),
+    ...(t.server !== 'default' ? { server: t.server } : {}),
+  }));
+  const lost = fleet.unreachable.map((u): ExecTenantResult => ({
+    id: u.id,
+    status: 'failed',
+    reason: 'unreachable',
+    server: u.server,
+    error: `${u.error}; nothing was changed`,
+  }));
+  const list = lost.length > 0 ? [...ran, ...lost].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) : ran;
   const count = (s: ExecTenantResult['status']) => list.filter((t) => t.status === s).length;
   return {
     tenants: list,

@@ -3,6 +3,7 @@ import { classify } from '../sqlstate.js';
 import type { Context } from '../context.js';
 import { assertTenantId } from '../runtime/ids.js';
 import { findTenants } from '../runtime/lookup.js';
+import { contextOf } from '../runtime/route.js';
 import { loadSql, type SqlSource } from '../query/sql-source.js';
 import { withTenant } from './with-tenant.js';
 
@@ -45,9 +46,11 @@ export async function execAsTenant(ctx: Context, options: ExecOptions): Promise<
   const sql = validateExecOptions(options);
   const [tenant] = await findTenants(ctx, [options.tenant]);
   if (tenant!.status === 'archived') throw tenantArchived(tenant!.id);
+  // On the server the placements map puts the tenant on (findTenants read it).
+  const sctx = contextOf(ctx, tenant!);
   try {
     const results = await withTenant(
-      ctx.pool,
+      sctx.pool,
       options.tenant,
       async (client) => {
         const raw = (await client.query(sql)) as unknown;

@@ -4,6 +4,7 @@ import { queryTenants, validateQueryFormat, validateQueryOptions, type QueryOpti
 import { listOf, positiveInt } from '../parse.js';
 import type { RunFn as Run } from '../run.js';
 import { table } from '../table.js';
+import { fleetExitCode } from '../outcome.js';
 
 /** `tenantctl query`: CSV and JSON lines stream to stdout tenant by tenant; a table and --json wait for every tenant. */
 
@@ -67,6 +68,9 @@ export function registerQueryCommand(program: Command, run: Run): void {
             if (chunk) await write(out, chunk);
           });
           env.progress.stop();
+          // Buffered output is in tenant order, whichever tenant (or server) answered first.
+          const order = new Map(r.tenants.map((t, i) => [t.id, i]));
+          kept.sort((a, b) => order.get(a.tenant)! - order.get(b.tenant)!);
           if (format === 'csv' && !header && !env.flags.json) await write(out, `${r.columns.map(csvField).join(',')}\n`);
           const errors = r.errors.map((e) => `tenant "${e.tenant}": ${e.message}`);
           const human =
@@ -88,7 +92,8 @@ export function registerQueryCommand(program: Command, run: Run): void {
             },
             human,
             errors,
-            exitCode: r.errors.length > 0 ? 1 : 0,
+            // A tenant whose server could not be reached is worth retrying (exit 3), unless another one failed outright.
+            exitCode: fleetExitCode(r.tenants),
           };
         },
         {
