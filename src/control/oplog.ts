@@ -54,3 +54,24 @@ export async function purgedIds(db: Queryable, ctx: Pick<Context, 'config'>, ids
   );
   return new Set(r.rows.map((row) => row.id));
 }
+
+/** An archived copy a relocation left on the server a tenant moved from (the `relocate` entries of the home server's log). */
+export interface RelocatedCopy {
+  id: string;
+  /** The server the tenant left. */
+  server: string;
+  /** The schema its copy there was renamed to. */
+  archivedSchema: string;
+}
+
+/** The archived copies these ids' relocations left behind, as the operations log records them: one query. */
+export async function relocatedCopies(db: Queryable, ctx: Pick<Context, 'config'>, ids: readonly string[]): Promise<RelocatedCopy[]> {
+  const r = await db.query<RelocatedCopy>(
+    `SELECT DISTINCT tenant_id AS id, detail ->> 'from' AS server, detail ->> 'archivedSchema' AS "archivedSchema"
+     FROM ${controlTable(ctx.config, 'operations')}
+     WHERE operation = $2 AND tenant_id = ANY($1) AND detail ? 'from' AND detail ? 'archivedSchema'
+     ORDER BY 1, 2`,
+    [[...ids], 'relocate'],
+  );
+  return r.rows;
+}

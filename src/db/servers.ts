@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js';
+import { InputError, usage } from '../errors.js';
 import { createPool, type PoolStats } from './connect.js';
 import type { Pool } from './types.js';
 
@@ -60,4 +60,10 @@ export function unknownServer(name: string, known: readonly string[]): InputErro
   return new InputError('unknown_server', `no server named "${name}" in the config's "servers" (known: ${known.join(', ')})`, {
     server: name,
   });
+}
+
+/** A server's name as a flag gives it (`--server`): the shape of a key of the config's `servers`, or "default". Exit 2 otherwise. */
+export function assertServerName(name: string): void {
+  if (!/^[a-z][a-z0-9_]{0,39}$/.test(name))
+    throw usage(`--server must be a server name from the config's "servers" (or "default"), got ${JSON.stringify(name)}`);
 }

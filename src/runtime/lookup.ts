@@ -39,6 +39,8 @@ export async function findFleetTenants(
   ctx: Context,
   ids: readonly string[] | undefined,
   status?: TenantFilter['status'],
+  /** Only the tenants of this server: the others are not read. */
+  onlyServer?: string,
 ): Promise<FleetTenants> {
   const wanted = validateIds(ids);
   const version = await readyVersion(ctx);
@@ -48,11 +50,12 @@ export async function findFleetTenants(
   }
   // A control schema older than the placements map (read-only commands do not upgrade it) has every tenant at home.
   const [home, placements] = await Promise.all([
-    readTenants(ctx.pool, ctx, wanted ? { ids: wanted } : { status }),
+    onlyServer === undefined || onlyServer === 'default' ? readTenants(ctx.pool, ctx, wanted ? { ids: wanted } : { status }) : [],
     version >= PLACEMENTS_SINCE ? readPlacements(ctx.pool, ctx, wanted) : new Map<string, Placement>(),
   ]);
   const byServer = new Map<string, string[]>();
-  for (const p of placements.values()) byServer.set(p.server, [...(byServer.get(p.server) ?? []), p.id]);
+  for (const p of placements.values())
+    if (onlyServer === undefined || p.server === onlyServer) byServer.set(p.server, [...(byServer.get(p.server) ?? []), p.id]);
   const unreachable: UnreachableTenant[] = [];
   const remote = await Promise.all(
     [...byServer].map(async ([server, placed]) => {

@@ -34,7 +34,7 @@ import { instantBuildSql } from './provision.js';
 import { ensureTemplate } from './instant/capture.js';
 import { headOf } from './instant/head.js';
 import { createElsewhere, defaultServer } from './create-elsewhere.js';
-import { unknownServer } from '../db/servers.js';
+import { assertServerName, unknownServer } from '../db/servers.js';
 
 export interface CreateTenantsOptions extends FailurePolicy {
   ids: string[];
@@ -83,8 +83,7 @@ export function validateCreateOptions(options: CreateTenantsOptions): string[] {
   if (options.key !== undefined && options.key.trim().length === 0) throw usage('--key must not be empty');
   if (options.key !== undefined) assertText('--key', options.key);
   if (options.name !== undefined) assertText('--name', options.name);
-  if (options.server !== undefined && !/^[a-z][a-z0-9_]{0,39}$/.test(options.server))
-    throw usage(`--server must be a server name from the config's "servers" (or "default"), got ${JSON.stringify(options.server)}`);
+  if (options.server !== undefined) assertServerName(options.server);
   for (const [k, v] of Object.entries(options.set ?? {})) {
     assertText('--set', k);
     assertText('--set', v);

@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { assertServerName, unknownServer } from '../db/servers.js';
 import type { TenantStatus, TenantWithJournal } from '../control/tenants.js';
 import { planUp } from '../migrations/plan.js';
 import type { Context } from '../context.js';
@@ -54,15 +55,32 @@ function summary(t: TenantWithJournal, pending: number): TenantSummary {
  * map). The pool's spares only with `pooled`. Tenants on a server that cannot
  * be read come back in `unreachable` (the CLI exits 3).
  */
+export interface ListTenantsOptions {
+  status?: string;
+  pooled?: boolean;
+  /** Only the tenants on this server ("default" for the home server); the other servers are not read. */
+  server?: string;
+}
+
+/** Checks list's options without a database: a status it knows, a server the config names. */
+export function validateListOptions(ctx: Pick<Context, 'servers'> | undefined, options: ListTenantsOptions): void {
+  if (options.status !== undefined) assertStatus(options.status);
+  if (options.server !== undefined) {
+    assertServerName(options.server);
+    if (ctx && !ctx.servers.has(options.server)) throw unknownServer(options.server, ctx.servers.names());
+  }
+}
+
 export async function listTenants(
   ctx: Context,
-  options: { status?: string; pooled?: boolean } = {},
+  options: ListTenantsOptions = {},
 ): Promise<{ tenants: TenantSummary[]; unreachable: UnreachableTenant[] }> {
-  if (options.status !== undefined) assertStatus(options.status);
+  validateListOptions(ctx, options);
   const files = await tenantMigrations(ctx);
-  const fleet = await findFleetTenants(ctx, undefined, options.status as TenantStatus | undefined);
-  const rows = fleet.tenants.filter((t) => options.pooled || !t.pooled);
-  return { tenants: rows.map((t) => summary(t, planUp(files.list, t.journal).pending.length)), unreachable: fleet.unreachable };
+  const fleet = await findFleetTenants(ctx, undefined, options.status as TenantStatus | undefined, options.server);
+  const rows = fleet.tenants.filter((t) => (options.pooled || !t.pooled) && (options.server === undefined || t.server === options.server));
+  const unreachable = fleet.unreachable.filter((u) => options.server === undefined || u.server === options.server);
+  return { tenants: rows.map((t) => summary(t, planUp(files.list, t.journal).pending.length)), unreachable };
 }
 
 /** One tenant: the summary, its config and its applied migrations (a spare of the pool is unknown, as to every command naming it). */

@@ -9,6 +9,7 @@ import { databaseOid, sharedRoleName } from '../roles/names.js';
 import { ident } from '../util/quote.js';
 import type { Context } from '../context.js';
 import { findTenants } from '../runtime/lookup.js';
+import { contextOf } from '../runtime/route.js';
 
 export interface RestoreResult {
   id: string;
@@ -22,6 +23,8 @@ export async function restoreTenant(ctx: Context, id: string): Promise<RestoreRe
   const [t] = await findTenants(ctx, [id]);
   if (t!.status !== 'archived')
     throw new InputError('tenant_not_archived', `tenant "${id}" is ${t!.status}, not archived; nothing to restore`);
+  // On the tenant's own server (the placements map), where its registry row and archived schema are.
+  ctx = contextOf(ctx, t!);
   await ensureControlSchema(ctx);
   // The name it had before the archive, whatever the prefix is now.
   const schema = t!.schema.replace(/\$archived$/, '');

@@ -6,6 +6,7 @@ import { inTransaction, withSession } from '../db/session.js';
 import { assertTenantId, assertText } from '../runtime/ids.js';
 import type { Context } from '../context.js';
 import { findTenants } from '../runtime/lookup.js';
+import { contextOf } from '../runtime/route.js';
 import { assertStatus, showTenant, type TenantDetail } from './list.js';
 
 export interface UpdateTenantOptions {
@@ -41,13 +42,15 @@ export function validateUpdateOptions(options: UpdateTenantOptions): string[] {
 export async function updateTenant(ctx: Context, options: UpdateTenantOptions): Promise<{ tenant: TenantDetail; changed: string[] }> {
   const changed = validateUpdateOptions(options);
   const [tenant] = await findTenants(ctx, [options.id]);
-  await ensureControlSchema(ctx);
+  // On the tenant's own server (the placements map), where its registry row and log are.
+  const sctx = contextOf(ctx, tenant!);
+  await ensureControlSchema(sctx);
   if (tenant!.status === 'archived') throw tenantArchived(options.id);
-  const outcome = await withSession(ctx.pool, (client) =>
-    inTransaction(client, ctx.config, { lock: { ids: [options.id] } }, async (tx) => {
-      if (!(await updateTenantFields(client, ctx, options.id, options))) throw tenantGoneMeanwhile(options.id);
+  const outcome = await withSession(sctx.pool, (client) =>
+    inTransaction(client, sctx.config, { lock: { ids: [options.id] } }, async (tx) => {
+      if (!(await updateTenantFields(client, sctx, options.id, options))) throw tenantGoneMeanwhile(options.id);
       tx.last(
-        logOperationSql(ctx, 'update', options.id, {
+        logOperationSql(sctx, 'update', options.id, {
           changed,
           before: { name: tenant!.name, status: tenant!.status, config: tenant!.config },
         }),

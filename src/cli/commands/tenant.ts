@@ -8,6 +8,7 @@ import {
   validateRemoveOptions,
   validateUpdateOptions,
   listTenants,
+  validateListOptions,
   removeTenants,
   restoreTenant,
   showTenant,
@@ -94,35 +95,40 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
     .description('id, schema, status, key, applied and pending migrations of every tenant')
     .option('--status <status>', 'only tenants with this status: active, suspended or archived')
     .option('--pooled', "also the pool's spare tenants")
+    .option('--server <name>', 'only the tenants on this server (a name from the config\'s "servers", or "default")')
     .action((opts, cmd: Command) =>
-      run(cmd, async (tc) => {
-        const r = await listTenants(tc, { status: opts.status, pooled: opts.pooled === true });
-        // The server column only once the fleet has more than one server.
-        const servers = tc.servers.names().length > 1 || r.tenants.some((t) => t.server !== 'default');
-        const head = ['id', 'schema', 'status', 'key', 'applied', 'pending', ...(servers ? ['server'] : [])];
-        return {
-          json: { tenants: r.tenants, ...(r.unreachable.length > 0 ? { unreachable: r.unreachable } : {}) },
-          human: [
-            ...(r.tenants.length === 0 && r.unreachable.length === 0
-              ? ['no tenants']
-              : table(head, [
-                  ...r.tenants.map((t) => [
-                    t.pooled ? `${t.id} (spare)` : t.id,
-                    t.schema,
-                    t.status,
-                    t.key,
-                    t.applied,
-                    t.pending,
-                    ...(servers ? [t.server] : []),
-                  ]),
-                  ...r.unreachable.map((u) => [u.id, '', 'unreachable', '', '', '', u.server]),
-                ])),
-            ...r.unreachable.map((u) => `${u.id}: ${u.error}`),
-          ],
-          // A server that could not be read: exit 3, as for a database that cannot be reached.
-          exitCode: r.unreachable.length > 0 ? 3 : 0,
-        };
-      }),
+      run(
+        cmd,
+        async (tc) => {
+          const r = await listTenants(tc, { status: opts.status, pooled: opts.pooled === true, server: opts.server });
+          // The server column only once the fleet has more than one server.
+          const servers = tc.servers.names().length > 1 || r.tenants.some((t) => t.server !== 'default');
+          const head = ['id', 'schema', 'status', 'key', 'applied', 'pending', ...(servers ? ['server'] : [])];
+          return {
+            json: { tenants: r.tenants, ...(r.unreachable.length > 0 ? { unreachable: r.unreachable } : {}) },
+            human: [
+              ...(r.tenants.length === 0 && r.unreachable.length === 0
+                ? ['no tenants']
+                : table(head, [
+                    ...r.tenants.map((t) => [
+                      t.pooled ? `${t.id} (spare)` : t.id,
+                      t.schema,
+                      t.status,
+                      t.key,
+                      t.applied,
+                      t.pending,
+                      ...(servers ? [t.server] : []),
+                    ]),
+                    ...r.unreachable.map((u) => [u.id, '', 'unreachable', '', '', '', u.server]),
+                  ])),
+              ...r.unreachable.map((u) => `${u.id}: ${u.error}`),
+            ],
+            // A server that could not be read: exit 3, as for a database that cannot be reached.
+            exitCode: r.unreachable.length > 0 ? 3 : 0,
+          };
+        },
+        { validate: () => validateListOptions(undefined, { status: opts.status, server: opts.server }) },
+      ),
     );
 
   tenant
@@ -225,9 +231,18 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
             if (t.status === 'gone') return `${env.c.dim('gone')} ${t.id}: purged earlier; nothing to do`;
             const what = t.status.startsWith('would') ? `would ${verb}` : `${verb}d`;
             const rows = `${t.totalRows} row${t.totalRows === 1 ? '' : 's'} ${opts.purge ? 'dropped' : 'kept'}`;
-            return `${env.c.green(what)} ${t.id} (schema ${t.schema}, ${rows})`;
+            return `${env.c.green(what)} ${t.id} (schema ${t.schema}${t.server ? `, server ${t.server}` : ''}, ${rows})`;
           });
-          return { json: { tenants: r.tenants, dryRun: Boolean(opts.dryRun) }, human, exitCode: fleetExitCode(r.tenants) };
+          for (const t of r.tenants)
+            for (const c of t.copies ?? [])
+              human.push(
+                c.status === 'purged'
+                  ? `${env.c.green('purged')} ${t.id}'s archived copy on server ${c.server} (schema ${c.schema})`
+                  : `${env.c.red('failed')} ${t.id}'s archived copy on server ${c.server} (schema ${c.schema}): ${c.error ?? ''}`,
+              );
+          // An archived copy on another server that could not be purged fails the run (exit 1) as a tenant would.
+          const exitCode = fleetExitCode([...r.tenants, ...r.tenants.flatMap((t) => t.copies ?? [])]);
+          return { json: { tenants: r.tenants, dryRun: Boolean(opts.dryRun) }, human, exitCode };
         },
         { validate },
       );
