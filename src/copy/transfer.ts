@@ -1,5 +1,7 @@
 import type { Context } from '../context.js';
 import { findTenants } from '../runtime/lookup.js';
+import { assertOneServer } from '../runtime/route.js';
+import { serverContext } from '../runtime/servers.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import { logOperationSql } from '../control/oplog.js';
 import { readCatalog } from './catalog.js';
@@ -34,11 +36,18 @@ export function moveRows(ctx: Context, options: TransferOptions): Promise<Transf
 /** A run the server asks to retry (serialization failure, deadlock, lock timeout) is tried again, four times in all. */
 const RETRIES = { attempts: 4, baseMs: 100 };
 
-async function transfer(ctx: Context, operation: 'copy' | 'move', options: TransferOptions): Promise<TransferResult> {
+async function transfer(home: Context, operation: 'copy' | 'move', options: TransferOptions): Promise<TransferResult> {
   const started = performance.now();
   const o = validateTransferOptions(options);
-  const found = await findTenants(ctx, [o.from, o.to]);
+  const found = await findTenants(home, [o.from, o.to]);
   found.forEach(assertNotArchived);
+  // Both tenants on one server (exit 2 otherwise, before any change): the whole run happens there.
+  const server = assertOneServer(
+    operation,
+    found.find((t) => t.id === o.from)!,
+    found.find((t) => t.id === o.to)!,
+  );
+  const ctx = serverContext(home, server);
   if (!o.dryRun) await ensureControlSchema(ctx);
   // A move holds the source's tables still for its short transaction, so that live writes wait instead of failing it.
   const sourceSchema = found.find((t) => t.id === o.from)!.schema;

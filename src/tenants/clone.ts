@@ -1,9 +1,10 @@
 import type { Context } from '../context.js';
 import { assertTenantId } from '../runtime/ids.js';
 import { findTenants } from '../runtime/lookup.js';
+import { makeElsewhere } from './create-elsewhere.js';
 import { tenantMigrations } from '../runtime/migration-files.js';
 import { ensureControlSchema } from '../control/ensure.js';
-import { readTenants } from '../control/tenants.js';
+import { readTenants, type TenantWithJournal } from '../control/tenants.js';
 import { logOperationSql } from '../control/oplog.js';
 import { InputError, tenantExists, usage } from '../errors.js';
 import { MigrationFailure } from '../migrations/builder.js';
@@ -39,6 +40,8 @@ export interface CloneResult extends TransferResult {
   schemaOnly: boolean;
   /** The migrations applied to the new tenant: exactly the source's. */
   migrations: string[];
+  /** The server both tenants are on, when not the home server. */
+  server?: string;
 }
 
 /**
@@ -58,12 +61,30 @@ export function validateCloneOptions(options: CloneOptions): void {
   if (options.name !== undefined) assertText('--name', options.name);
 }
 
+/**
+ * The new tenant is made on the source's server (the placements map), by the
+ * same single-server clone; for a source on another server, through the one
+ * path that makes tenants there (home checks and locks first, the placement
+ * last, see makeElsewhere).
+ */
 export async function cloneTenant(ctx: Context, options: CloneOptions): Promise<CloneResult> {
   const started = performance.now();
   validateCloneOptions(options);
-  const files = await tenantMigrations(ctx);
   const [src] = await findTenants(ctx, [options.from]);
   assertNotArchived(src!);
+  if (src!.server === ctx.server) return cloneHere(ctx, options, src!, started);
+  const key = options.key ?? options.to;
+  return makeElsewhere(
+    ctx,
+    src!.server,
+    [{ id: options.to, key }],
+    async (sctx) => ({ ...(await cloneHere(sctx, options, src!, started)), server: src!.server }),
+    (r) => (r.status === 'cloned' ? [{ id: options.to, key }] : []),
+  );
+}
+
+async function cloneHere(ctx: Context, options: CloneOptions, src: TenantWithJournal, started: number): Promise<CloneResult> {
+  const files = await tenantMigrations(ctx);
   if (!options.dryRun) await ensureControlSchema(ctx);
   const [spec0] = await tenantSpecs(
     ctx,
@@ -71,7 +92,7 @@ export async function cloneTenant(ctx: Context, options: CloneOptions): Promise<
     [],
   );
   if ((await checkAbsent(ctx.pool, ctx, [spec0!])).size > 0) throw tenantExists(options.to);
-  sourceMigrations(src!, files.list, files.dir);
+  sourceMigrations(src, files.list, files.dir);
   if (!options.dryRun) await ensureSharedRoleOnce(ctx.pool, ctx);
   const schema = spec0!.schema;
   const schemaOnly = options.schemaOnly ?? false;

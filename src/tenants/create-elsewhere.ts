@@ -9,15 +9,50 @@ import { schemaNameFor } from './provision.js';
 import type { CreateTenantsOptions, CreateTenantsResult } from './create.js';
 
 /**
- * Tenants on another server of the fleet (`tenant create --server NAME`). The
- * home server's registry and placements map are checked first (ids and keys
- * are unique across the fleet) and the ids' locks taken there; then the server
- * makes the tenants exactly as a single server does (its own control schema,
- * registry row, schema, role, migrations, journal, one transaction each); then
- * the map records where each created tenant lives, in the transaction that
- * holds the locks. A crash between the two leaves a tenant on the server that
- * the map does not point at: invisible, and the same command run again adopts it.
+ * The one way a tenant comes into being on another server of the fleet
+ * (create --server, import --server, clone of a tenant there). The home
+ * server's registry and placements map are checked first (ids and keys are
+ * unique across the fleet) and the ids' locks taken there; then `make` runs
+ * the single-server path on that server's context (its own control schema,
+ * registry row, schema, role, migrations, journal, one transaction each);
+ * then the map records where each tenant `made` names lives, in the
+ * transaction that holds the locks. A crash between the two leaves a tenant on
+ * the server that the map does not point at: invisible, and the same command
+ * run again adopts it (its single-server path reports it `exists`) or refuses
+ * it as a leftover.
  */
+export async function makeElsewhere<T>(
+  ctx: Context,
+  server: string,
+  wanted: readonly { id: string; key: string }[],
+  make: (sctx: Context) => Promise<T>,
+  made: (result: T) => readonly { id: string; key: string }[],
+): Promise<T> {
+  const sctx = serverContext(ctx, server);
+  await ensureControlSchema(ctx);
+  const ids = wanted.map((w) => w.id);
+  return withSession(ctx.pool, (client) =>
+    runTransaction(client, ctx.config, { lock: { ids, wait: true } }, async () => {
+      const placed = await readPlacements(client, ctx, ids);
+      const clashes = await findClashes(
+        client,
+        ctx,
+        wanted.map((w) => ({ id: w.id, schema: schemaNameFor(ctx.config, w.id), key: w.key })),
+      );
+      for (const c of clashes) {
+        const here = placed.get(c.id);
+        // Registered on the home server, or placed on another one: that id is taken.
+        if (c.registered && here?.server !== server) throw tenantExists(c.id);
+        if (c.keyOwner !== null) throw keyTaken(wanted.find((w) => w.id === c.id)!.key, c.keyOwner);
+      }
+      const result = await make(sctx);
+      for (const t of made(result)) await setPlacement(client, ctx, { id: t.id, server, key: t.key });
+      return result;
+    }),
+  );
+}
+
+/** `tenant create --server NAME`: the tenants made on that server by the single-server create. */
 export async function createElsewhere(
   ctx: Context,
   ids: string[],
@@ -25,30 +60,15 @@ export async function createElsewhere(
   options: CreateTenantsOptions,
   create: (sctx: Context, options: CreateTenantsOptions) => Promise<CreateTenantsResult>,
 ): Promise<CreateTenantsResult> {
-  const sctx = serverContext(ctx, server);
-  await ensureControlSchema(ctx);
-  return withSession(ctx.pool, (client) =>
-    runTransaction(client, ctx.config, { lock: { ids, wait: true } }, async () => {
-      const placed = await readPlacements(client, ctx, ids);
-      const clashes = await findClashes(
-        client,
-        ctx,
-        ids.map((id) => ({ id, schema: schemaNameFor(ctx.config, id), key: options.key ?? id })),
-      );
-      for (const c of clashes) {
-        const here = placed.get(c.id);
-        // Registered on the home server, or placed on another one: that id is taken.
-        if (c.registered && here?.server !== server) throw tenantExists(c.id);
-        if (c.keyOwner !== null) throw keyTaken(options.key ?? c.id, c.keyOwner);
-      }
-      const result = await create(sctx, { ...options, server: undefined });
-      for (const t of result.tenants) {
-        if (t.status !== 'created' && t.status !== 'exists') continue;
-        await setPlacement(client, ctx, { id: t.id, server, key: options.key ?? t.id });
-      }
-      return { ...result, tenants: result.tenants.map((t) => ({ ...t, server })) };
-    }),
+  const key = (id: string) => options.key ?? id;
+  const result = await makeElsewhere(
+    ctx,
+    server,
+    ids.map((id) => ({ id, key: key(id) })),
+    (sctx) => create(sctx, { ...options, server: undefined }),
+    (r) => r.tenants.filter((t) => t.status === 'created' || t.status === 'exists').map((t) => ({ id: t.id, key: key(t.id) })),
   );
+  return { ...result, tenants: result.tenants.map((t) => ({ ...t, server })) };
 }
 
 /**

@@ -7,6 +7,7 @@ import { inTransaction, withSession } from '../db/session.js';
 import { readCatalog } from '../copy/catalog.js';
 import { assertTenantId } from '../runtime/ids.js';
 import { findTenants } from '../runtime/lookup.js';
+import { contextOf } from '../runtime/route.js';
 import { assertNotArchived } from '../runtime/usable-tenants.js';
 import {
   DATA_FORMATS,
@@ -68,11 +69,13 @@ export function validateExportOptions(options: ExportOptions): { format: DataFor
   return { format, out };
 }
 
-export async function exportTenant(ctx: Context, options: ExportOptions): Promise<ExportResult> {
+export async function exportTenant(home: Context, options: ExportOptions): Promise<ExportResult> {
   const started = performance.now();
   const { format, out } = validateExportOptions(options);
-  const [found] = await findTenants(ctx, [options.tenant]);
+  const [found] = await findTenants(home, [options.tenant]);
   assertNotArchived(found!);
+  // From the server the tenant lives on (the placements map).
+  const ctx = contextOf(home, found!);
   const partial = `${out}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(join(partial, 'data'), { recursive: true });

@@ -1,6 +1,8 @@
 import { join, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { InputError, RunFailure, tenantExists, usage } from '../errors.js';
+import { assertServerName, unknownServer } from '../db/servers.js';
+import { makeElsewhere } from './create-elsewhere.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import { recordAppliedSql } from '../control/journal.js';
 import { logOperationSql } from '../control/oplog.js';
@@ -47,6 +49,8 @@ export interface ImportOptions {
   as: string;
   /** The new tenant's key (default: its id). */
   key?: string;
+  /** The server to make it on: a name from the config's `servers`; default the home server ("default"). */
+  server?: string;
 }
 
 export interface ImportResult {
@@ -60,6 +64,8 @@ export interface ImportResult {
   tables: { table: string; rows: number }[];
   rows: number;
   seconds: number;
+  /** The server it was made on, when not the home server. */
+  server?: string;
 }
 
 /** Checks import's options and the export's manifest without a database: exit 2 for anything wrong. */
@@ -69,6 +75,7 @@ export function validateImportOptions(options: ImportOptions): Manifest {
   assertTenantId(options.as);
   if (options.key !== undefined && options.key.trim().length === 0) throw usage('--key must not be empty');
   if (options.key !== undefined) assertText('--key', options.key);
+  if (options.server !== undefined) assertServerName(options.server);
   const manifest = readManifest(options.path);
   if (manifest.dataFormat !== 'native') {
     throw new InputError(
@@ -83,6 +90,20 @@ export function validateImportOptions(options: ImportOptions): Manifest {
 export async function importTenant(ctx: Context, options: ImportOptions): Promise<ImportResult> {
   const started = performance.now();
   const manifest = validateImportOptions(options);
+  if (options.server !== undefined && options.server !== ctx.server) {
+    // On another server: through the one path that makes tenants there (home checks and locks, that server's import, the placement).
+    const server = options.server;
+    if (!ctx.servers.has(server)) throw unknownServer(server, ctx.servers.names());
+    const key = options.key ?? options.as;
+    const r = await makeElsewhere(
+      ctx,
+      server,
+      [{ id: options.as, key }],
+      (sctx) => importTenant(sctx, { ...options, server: undefined }),
+      (made) => [{ id: made.tenant, key: made.key }],
+    );
+    return { ...r, server };
+  }
   const path = resolve(options.path);
   const { restore, pending } = exportMigrations(manifest, await tenantMigrations(ctx));
   await ensureControlSchema(ctx);

@@ -45,8 +45,9 @@ export function registerExportImportCommands(program: Command, run: Run): void {
     .argument('<path>', 'the folder `tenant export` wrote')
     .requiredOption('--as <id>', "the new tenant's id")
     .option('--key <value>', "the new tenant's key, written into the ownership column (default: the id)")
+    .option('--server <name>', 'the server to make it on: a name from the config\'s "servers" (default: the home server)')
     .action((path: string, opts, cmd: Command) => {
-      const options = { path, as: opts.as, key: opts.key };
+      const options = { path, as: opts.as, key: opts.key, server: opts.server as string | undefined };
       return run(
         cmd,
         async (tc, env) => {
@@ -55,7 +56,7 @@ export function registerExportImportCommands(program: Command, run: Run): void {
           return {
             json: { ...r },
             human: [
-              `imported ${r.from.tenant} as ${r.tenant} (key ${r.key}): ${r.rows} rows in ${r.tables.length} tables, rebuilt at ${r.from.version ?? 'no migration'}` +
+              `imported ${r.from.tenant} as ${r.tenant} (key ${r.key}${r.server ? `, server ${r.server}` : ''}): ${r.rows} rows in ${r.tables.length} tables, rebuilt at ${r.from.version ?? 'no migration'}` +
                 (r.applied.length ? `, then ${r.applied.length} migration${r.applied.length === 1 ? '' : 's'} to the head` : '') +
                 ` in ${r.seconds}s`,
             ],
