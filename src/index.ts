@@ -12,7 +12,14 @@ export {
   type CreateMethod,
 } from './tenants/create.js';
 export { fillPool, poolStatus, validateFillPoolOptions, type FillPoolOptions, type PoolStatus } from './tenants/instant/pool.js';
-export { listTenants, showTenant, type TenantSummary, type TenantDetail } from './tenants/list.js';
+export {
+  listTenants,
+  showTenant,
+  validateListOptions,
+  type ListTenantsOptions,
+  type TenantSummary,
+  type TenantDetail,
+} from './tenants/list.js';
 export { updateTenant, validateUpdateOptions, type UpdateTenantOptions } from './tenants/update.js';
 export {
   removeTenants,
@@ -34,7 +41,8 @@ export {
   type ExecFleetResult,
   type ExecTenantResult,
 } from './tenants/exec-fleet.js';
-export { withTenant, type WithTenantOptions, type TenantPool } from './tenants/with-tenant.js';
+export { withTenant, poolFor, type WithTenantOptions, type TenantPool } from './tenants/with-tenant.js';
+export { tenantServer, tenantContext } from './runtime/route.js';
 export { readOperations, type OperationEntry } from './control/oplog.js';
 export { assertTenantId } from './runtime/ids.js';
 export { validateIds } from './runtime/lookup.js';

@@ -4,6 +4,10 @@ import { begin, commit, isBroken, markBroken, releaseClean, rollback, SwallowedF
 import { isConnectionLoss } from '../sqlstate.js';
 import type { PoolClient } from '../db/types.js';
 import { assertTenantId } from '../runtime/ids.js';
+import { tenantServer } from '../runtime/route.js';
+import { homeContext, isMultiServer, serverContext } from '../runtime/servers.js';
+import type { Context } from '../context.js';
+import type { Pool } from '../db/types.js';
 
 /** The part of a pg.Pool withTenant needs: any pool that hands out pg clients. */
 export interface TenantPool {
@@ -35,12 +39,76 @@ export interface WithTenantOptions {
  * also when COMMIT itself fails (a deferred constraint, a serialization
  * failure: the server's error is thrown). Two round trips besides fn's own:
  * BEGIN with the tenant's settings, and COMMIT with the reset.
+ *
+ * Given the tenantctl handle (or any Context) instead of a pool, it runs on
+ * the server the tenant lives on: the placements map is read once per tenant
+ * and handle (one query on the home server) and cached; a tenant no longer on
+ * the cached server (relocated meanwhile) makes it read the map once more and
+ * follow it. The control and shared schemas then come from the handle's
+ * config (options still beat them).
  */
 export async function withTenant<T>(
-  pool: TenantPool,
+  target: TenantPool | Context,
   id: string,
   fn: (client: PoolClient) => Promise<T>,
   options: WithTenantOptions = {},
+): Promise<T> {
+  if (!isContext(target)) return withTenantOn(target, id, fn, options);
+  const ctx = homeContext(target);
+  const settings = { controlSchema: ctx.config.controlSchema, sharedSchema: ctx.config.sharedSchema, ...options };
+  // One server: nothing to look up.
+  if (!isMultiServer(ctx)) return withTenantOn(ctx.pool, id, fn, settings);
+  assertTenantId(id);
+  const cache = placementCache(ctx);
+  const cached = cache.get(id);
+  const server = cached ?? (await tenantServer(ctx, id));
+  cache.set(id, server);
+  try {
+    return await withTenantOn(serverContext(ctx, server).pool, id, fn, settings);
+  } catch (err) {
+    // Not (or no longer) on the cached server: moved meanwhile? Read the map once more and follow it.
+    if (cached === undefined || !(err instanceof InputError) || err.code !== 'unknown_tenant') throw err;
+    const now = await tenantServer(ctx, id);
+    if (now === server) throw err;
+    cache.set(id, now);
+    return withTenantOn(serverContext(ctx, now).pool, id, fn, settings);
+  }
+}
+
+/**
+ * The pool of the server a tenant lives on (the placements map, read once per
+ * handle and then cached), for application code that hands out its own
+ * connections. withTenant(handle, ...) is the leak-free way in; this is for
+ * what it does not cover. The pool belongs to the handle: close() ends it.
+ */
+export async function poolFor(handle: Context, id: string): Promise<Pool> {
+  const ctx = homeContext(handle);
+  if (!isMultiServer(ctx)) return ctx.pool;
+  const cache = placementCache(ctx);
+  const server = cache.get(id) ?? (await tenantServer(ctx, id));
+  cache.set(id, server);
+  return serverContext(ctx, server).pool;
+}
+
+/** Where each tenant was last found, per handle (its home context), so a handle asks the map once per tenant. */
+const placements = new WeakMap<Context, Map<string, string>>();
+
+function placementCache(home: Context): Map<string, string> {
+  let cache = placements.get(home);
+  if (!cache) placements.set(home, (cache = new Map()));
+  return cache;
+}
+
+function isContext(target: TenantPool | Context): target is Context {
+  return 'servers' in target && 'config' in target && typeof (target as Context).servers?.pool === 'function';
+}
+
+/** The withTenant of one pool: BEGIN as the tenant, fn, COMMIT and the reset (or the rollback and the reset, or the connection destroyed). */
+async function withTenantOn<T>(
+  pool: TenantPool,
+  id: string,
+  fn: (client: PoolClient) => Promise<T>,
+  options: WithTenantOptions,
 ): Promise<T> {
   assertTenantId(id);
   const settings: SessionSettings = {

@@ -30,8 +30,13 @@ export function registerPoolCommands(program: Command, run: Run): void {
     .description('make spare tenants until the pool holds N at the head')
     .argument('<n>', 'how many spares to keep')
     .option('--concurrency <n>', 'spares made at once', positiveInt('--concurrency'))
+    .option('--server <name>', 'the server whose pool to fill (a name from the config\'s "servers"; default the home server)')
     .action((n: string, opts, cmd: Command) => {
-      const options = () => ({ count: countOf(n), concurrency: opts.concurrency as number | undefined });
+      const options = () => ({
+        count: countOf(n),
+        concurrency: opts.concurrency as number | undefined,
+        server: opts.server as string | undefined,
+      });
       return run(
         cmd,
         async (tc, env) => {
@@ -58,9 +63,10 @@ export function registerPoolCommands(program: Command, run: Run): void {
   pool
     .command('status')
     .description('how many spares the pool holds, at the head and behind it')
-    .action((_opts, cmd: Command) =>
+    .option('--server <name>', 'the server whose pool to show (default the home server)')
+    .action((opts: { server?: string }, cmd: Command) =>
       run(cmd, async (tc) => {
-        const s = await poolStatus(tc);
+        const s = await poolStatus(tc, { server: opts.server });
         return { json: { pool: s }, human: [statusLine(s)], exitCode: 0 };
       }),
     );

@@ -4,6 +4,8 @@ import { ensureControlSchema, controlReady, controlVersion } from '../../control
 import { countSpares } from '../../control/pool.js';
 import { readTemplate } from '../../control/templates.js';
 import { RunFailure, usage } from '../../errors.js';
+import { assertServerName, unknownServer } from '../../db/servers.js';
+import { serverContext } from '../../runtime/servers.js';
 import { migrateShared } from '../../migrate/shared.js';
 import { tenantMigrations } from '../../runtime/migration-files.js';
 import { createSpecs, type CreateTenantsResult } from '../create.js';
@@ -20,6 +22,8 @@ export interface FillPoolOptions {
   /** How many spares at the head the pool should hold. */
   count: number;
   concurrency?: number;
+  /** The server whose pool to fill: a name from the config's `servers`; default the home server. */
+  server?: string;
 }
 
 export interface PoolStatus {
@@ -35,11 +39,20 @@ export interface PoolStatus {
 export function validateFillPoolOptions(options: FillPoolOptions): void {
   if (!Number.isInteger(options.count) || options.count < 0)
     throw usage(`tenant pool fill needs a count of 0 or more, got ${String(options.count)}`);
+  if (options.server !== undefined) assertServerName(options.server);
+}
+
+/** The context of the server whose pool a command works on (each server keeps its own spares and template). */
+function poolServer(ctx: Context, server: string | undefined): Context {
+  if (server === undefined || server === ctx.server) return ctx;
+  if (!ctx.servers.has(server)) throw unknownServer(server, ctx.servers.names());
+  return serverContext(ctx, server);
 }
 
 /** Makes spares until the pool holds `count` at the head; returns the spares made. */
-export async function fillPool(ctx: Context, options: FillPoolOptions): Promise<CreateTenantsResult & { status: PoolStatus }> {
+export async function fillPool(home: Context, options: FillPoolOptions): Promise<CreateTenantsResult & { status: PoolStatus }> {
   validateFillPoolOptions(options);
+  const ctx = poolServer(home, options.server);
   const files = await tenantMigrations(ctx);
   await ensureControlSchema(ctx);
   await migrateShared(ctx);
@@ -68,7 +81,9 @@ export async function fillPool(ctx: Context, options: FillPoolOptions): Promise<
 }
 
 /** How many spares the pool holds, at the head and behind it. */
-export async function poolStatus(ctx: Context): Promise<PoolStatus> {
+export async function poolStatus(home: Context, options: { server?: string } = {}): Promise<PoolStatus> {
+  if (options.server !== undefined) assertServerName(options.server);
+  const ctx = poolServer(home, options.server);
   const files = await tenantMigrations(ctx);
   const head = headOf(files.list);
   // Before control schema version 2 there is no pool.
