@@ -228,6 +228,15 @@ describe('withTenant given the tenantctl handle', () => {
       }),
     ).rejects.toThrow('boom');
     expect(await customers(eu, 'tenant_b1')).toBe(2);
+    // The map is read once per tenant and handle: a second call costs what withTenant on a pool costs.
+    const trips = async (id: string) => {
+      const before = tc.stats.roundTrips;
+      await withTenant(tc, id, (c) => c.query('SELECT 1'));
+      return tc.stats.roundTrips - before;
+    };
+    const first = await trips('b2');
+    const second = await trips('b2');
+    expect([first, second]).toEqual([second + 1, 3]);
     const euPool = await poolFor(tc, 'b1');
     expect(euPool).not.toBe(tc.pool);
     expect(await poolFor(tc, 'a1')).toBe(tc.pool);
@@ -253,7 +262,10 @@ describe('withTenant given the tenantctl handle', () => {
       JSON.stringify({ from: 'default', to: 'eu', archivedSchema: 'tenant_a2$archived' }),
     ]);
     // The handle cached "default" for a2; it finds a2 gone there, reads the map again and follows it.
+    const before = tc.stats.roundTrips;
     expect(await where('a2')).toMatchObject({ db: eu.name, id: 'a2' });
+    // The refused BEGIN on the old server (and its rollback with the reset), the map, then the usual three.
+    expect(tc.stats.roundTrips - before).toBe(6);
     expect(await where('a2')).toMatchObject({ db: eu.name, id: 'a2' });
 
     // Purging it purges the archived copy the relocation left on the home server too.
