@@ -173,6 +173,22 @@ describe('every command routes by the placements map', () => {
     expect(imported.json<{ tenant: string; server: string; rows: number }>()).toMatchObject({ tenant: 'c1', server: 'eu', rows: 1 });
     expect(await registry(eu, 'c1')).toMatchObject({ status: 'active' });
     expect(await placement('c1')).toMatchObject({ server: 'eu', key: 'c1' });
+    // Killed after the server's commit and before the map's: the tenant whole on eu, no placement; the same import adopts it.
+    await home.pool.query(`DELETE FROM tenantctl.placements WHERE tenant_id = 'c1'`);
+    const other = join(mkdtempSync(join(tmpdir(), 'tenantctl-routing-')), 'a1');
+    ok(await cli(['tenant', 'export', 'a1', '--out', other]));
+    const notThat = await cli(['tenant', 'import', other, '--as', 'c1', '--server', 'eu']);
+    expect(notThat.code).toBe(2);
+    expect(notThat.stderr).toMatch(/tenant "c1" already exists/);
+    const again = await cli(['tenant', 'import', out, '--as', 'c1', '--server', 'eu', '--json']);
+    ok(again);
+    expect(again.json<{ tenant: string; server: string; adopted: boolean; rows: number }>()).toMatchObject({
+      tenant: 'c1',
+      server: 'eu',
+      adopted: true,
+      rows: 1,
+    });
+    expect(await placement('c1')).toMatchObject({ server: 'eu', key: 'c1' });
     ok(await cli(['tenant', 'import', out, '--as', 'c2']));
     expect(await registry(home, 'c2')).toMatchObject({ status: 'active' });
     expect(await customers(home, 'tenant_c2')).toBe(1);

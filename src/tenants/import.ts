@@ -3,9 +3,11 @@ import type { Context } from '../context.js';
 import { InputError, RunFailure, tenantExists, usage } from '../errors.js';
 import { assertServerName, unknownServer } from '../db/servers.js';
 import { makeElsewhere } from './create-elsewhere.js';
-import { ensureControlSchema } from '../control/ensure.js';
+import { controlReady, ensureControlSchema } from '../control/ensure.js';
+import { readTenantRows } from '../control/tenants.js';
+import { countRows, totalRows } from './row-counts.js';
 import { recordAppliedSql } from '../control/journal.js';
-import { logOperationSql } from '../control/oplog.js';
+import { logOperationSql, readOperations } from '../control/oplog.js';
 import { asCatalog, asTenantSql, runTransaction, withSession } from '../db/session.js';
 import type { PoolClient } from '../db/types.js';
 import { readCatalog, type SchemaCatalog } from '../copy/catalog.js';
@@ -66,6 +68,8 @@ export interface ImportResult {
   seconds: number;
   /** The server it was made on, when not the home server. */
   server?: string;
+  /** Made on that server by an earlier run of the same import that was interrupted before the map recorded it: recorded now, left as it is. */
+  adopted?: boolean;
 }
 
 /** Checks import's options and the export's manifest without a database: exit 2 for anything wrong. */
@@ -99,7 +103,8 @@ export async function importTenant(ctx: Context, options: ImportOptions): Promis
       ctx,
       server,
       [{ id: options.as, key }],
-      (sctx) => importTenant(sctx, { ...options, server: undefined }),
+      async (sctx) =>
+        (await importedBefore(sctx, options.as, key, manifest, started)) ?? importTenant(sctx, { ...options, server: undefined }),
       (made) => [{ id: made.tenant, key: made.key }],
     );
     return { ...r, server };
@@ -157,6 +162,43 @@ export async function importTenant(ctx: Context, options: ImportOptions): Promis
     tables: loaded,
     rows: loaded.reduce((n, t) => n + t.rows, 0),
     seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+  };
+}
+
+/**
+ * On another server, under the id's lock on the home server: the tenant an
+ * earlier run of this same import made there before it was killed (before the
+ * placements map recorded it), adopted as it is; undefined when there is none.
+ * Same import: its last logged operation is the import of this export
+ * (`from`, `exportedAt`) with this key. Anything else under that id there is
+ * refused by the import itself (`tenant_exists`).
+ */
+async function importedBefore(
+  sctx: Context,
+  id: string,
+  key: string,
+  manifest: Manifest,
+  started: number,
+): Promise<ImportResult | undefined> {
+  if (!(await controlReady(sctx))) return undefined;
+  const [row] = await readTenantRows(sctx.pool, sctx, [id]);
+  if (!row || row.key !== key || row.status === 'archived') return undefined;
+  const last = (await readOperations(sctx, id)).at(-1);
+  if (last?.operation !== 'import' || last.detail.from !== manifest.tenant.id || last.detail.exportedAt !== manifest.exportedAt)
+    return undefined;
+  const counts = await withSession(sctx.pool, (client) => countRows(client, row.schema));
+  const tables = Object.entries(counts).map(([table, rows]) => ({ table, rows }));
+  return {
+    tenant: id,
+    schema: row.schema,
+    key,
+    from: { tenant: manifest.tenant.id, key: manifest.tenant.key, version: manifest.migrations.at(-1)?.name ?? null },
+    restored: [],
+    applied: [],
+    tables,
+    rows: totalRows(counts),
+    seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+    adopted: true,
   };
 }
 
