@@ -140,6 +140,12 @@ describe('every command routes by the placements map', () => {
     expect(await registry(eu, 'b3')).toMatchObject({ status: 'active' });
     expect(await placement('b3')).toMatchObject({ server: 'eu', key: 'b3' });
     expect(await customers(eu, 'tenant_b3')).toBe(1);
+    // Killed after the server's commit and before the map's: the same clone adopts what it made.
+    await home.pool.query(`DELETE FROM tenantctl.placements WHERE tenant_id = 'b3'`);
+    const again = await cli(['tenant', 'clone', 'b1', 'b3', '--json']);
+    ok(again);
+    expect(again.json<{ status: string; adopted: boolean; rows: number }>()).toMatchObject({ status: 'cloned', adopted: true, rows: 1 });
+    expect(await placement('b3')).toMatchObject({ server: 'eu', key: 'b3' });
     // An id that is taken anywhere in the fleet is refused, wherever the source is.
     const taken = await cli(['tenant', 'clone', 'b1', 'a2']);
     expect(taken.code).toBe(2);

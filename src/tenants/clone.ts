@@ -3,9 +3,11 @@ import { assertTenantId } from '../runtime/ids.js';
 import { findTenants } from '../runtime/lookup.js';
 import { makeElsewhere } from './create-elsewhere.js';
 import { tenantMigrations } from '../runtime/migration-files.js';
-import { ensureControlSchema } from '../control/ensure.js';
-import { readTenants, type TenantWithJournal } from '../control/tenants.js';
-import { logOperationSql } from '../control/oplog.js';
+import { controlReady, ensureControlSchema } from '../control/ensure.js';
+import { readTenantRows, readTenants, type TenantWithJournal } from '../control/tenants.js';
+import { logOperationSql, readOperations } from '../control/oplog.js';
+import { withSession } from '../db/session.js';
+import { countRows, totalRows } from './row-counts.js';
 import { InputError, tenantExists, usage } from '../errors.js';
 import { MigrationFailure } from '../migrations/builder.js';
 import type { LoadedMigration } from '../migrations/types.js';
@@ -42,6 +44,8 @@ export interface CloneResult extends TransferResult {
   migrations: string[];
   /** The server both tenants are on, when not the home server. */
   server?: string;
+  /** Made on that server by an earlier run of the same clone that was interrupted before the map recorded it: recorded now, left as it is. */
+  adopted?: boolean;
 }
 
 /**
@@ -78,9 +82,47 @@ export async function cloneTenant(ctx: Context, options: CloneOptions): Promise<
     ctx,
     src!.server,
     [{ id: options.to, key }],
-    async (sctx) => ({ ...(await cloneHere(sctx, options, src!, started)), server: src!.server }),
+    async (sctx) => ({
+      ...((options.dryRun ? undefined : await clonedBefore(sctx, options, key, started)) ??
+        (await cloneHere(sctx, options, src!, started))),
+      server: src!.server,
+    }),
     (r) => (r.status === 'cloned' ? [{ id: options.to, key }] : []),
   );
+}
+
+/**
+ * On another server, under the id's lock on the home server: the tenant an
+ * earlier run of this same clone made there before it was killed (before the
+ * placements map recorded it), adopted as it is; undefined when there is none.
+ * Same clone: its last logged operation is the target side of a clone of this
+ * source with this key. Anything else under that id is refused by the clone itself.
+ */
+async function clonedBefore(sctx: Context, options: CloneOptions, key: string, started: number): Promise<CloneResult | undefined> {
+  if (!(await controlReady(sctx))) return undefined;
+  const [row] = await readTenantRows(sctx.pool, sctx, [options.to]);
+  if (!row || row.key !== key || row.status === 'archived') return undefined;
+  const last = (await readOperations(sctx, options.to)).at(-1);
+  if (last?.operation !== 'clone' || last.detail.side !== 'target' || last.detail.from !== options.from) return undefined;
+  const counts = await withSession(sctx.pool, (client) => countRows(client, row.schema));
+  const tables = Object.entries(counts).map(([table, rows]) => ({ table, rows }));
+  return {
+    operation: 'clone',
+    status: 'cloned',
+    from: options.from,
+    to: options.to,
+    dryRun: false,
+    onConflict: 'error',
+    remapKeys: false,
+    schema: row.schema,
+    schemaOnly: last.detail.schemaOnly === true,
+    migrations: [],
+    tables,
+    rows: totalRows(counts),
+    cycles: [],
+    stats: { seconds: Number(((performance.now() - started) / 1000).toFixed(3)) },
+    adopted: true,
+  };
 }
 
 async function cloneHere(ctx: Context, options: CloneOptions, src: TenantWithJournal, started: number): Promise<CloneResult> {
