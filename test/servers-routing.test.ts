@@ -270,6 +270,29 @@ describe('withTenant given the tenantctl handle', () => {
     expect(busy.rows).toEqual([]);
   });
 
+  it('many at once over both servers: each transaction sees its own tenant, every connection goes back clean', async () => {
+    const expected: Record<string, string> = { a1: home.name, b1: eu.name, b2: eu.name, c1: eu.name, c2: home.name };
+    const ids = Object.keys(expected);
+    const mistakes: string[] = [];
+    await Promise.all(
+      Array.from({ length: 150 }, async (_, i) => {
+        const id = ids[i % ids.length]!;
+        const seen = await where(id);
+        if (seen.db !== expected[id] || seen.id !== id || !seen.path.startsWith(`tenant_${id},`))
+          mistakes.push(`${id}: ${JSON.stringify(seen)}`);
+      }),
+    );
+    expect(mistakes).toEqual([]);
+    for (const pool of [tc.pool, await poolFor(tc, 'b1')]) {
+      expect(pool.totalCount).toBe(pool.idleCount);
+      // What a connection of the handle's pools carries afterwards: the login user, no tenant settings.
+      const after = await pool.query<{ user: string; key: string | null }>(
+        `SELECT current_user AS user, nullif(current_setting('tenantctl.tenant_key', true), '') AS key`,
+      );
+      expect(after.rows[0]).toEqual({ user: 'postgres', key: null });
+    }
+  });
+
   it('follows a tenant that moved to another server meanwhile', async () => {
     expect(await where('a2')).toMatchObject({ db: home.name });
     // A relocation by hand: the same tenant made on "eu", the map flipped, the home copy archived.
