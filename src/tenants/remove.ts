@@ -1,7 +1,7 @@
 import { describeError, serverUnreachable, unknownTenants, usage } from '../errors.js';
-import { controlReady, ensureControlSchema } from '../control/ensure.js';
+import { controlReady, ensureControlSchema, readyVersion } from '../control/ensure.js';
 import { logOperation, purgedIds, relocatedCopies, type RelocatedCopy } from '../control/oplog.js';
-import { readPlacements, removePlacement, type Placement } from '../control/placements.js';
+import { PLACEMENTS_SINCE, readPlacements, removePlacement, type Placement } from '../control/placements.js';
 import { serverContext } from '../runtime/servers.js';
 import { deleteTenant, markArchived, readTenantRows, type TenantRow } from '../control/tenants.js';
 import { countRows, totalRows } from './row-counts.js';
@@ -74,8 +74,10 @@ export function validateRemoveOptions(options: RemoveTenantsOptions): string[] {
  */
 export async function removeTenants(ctx: Context, options: RemoveTenantsOptions): Promise<{ tenants: RemoveResult[] }> {
   const ids = validateRemoveOptions(options);
-  const ready = await controlReady(ctx);
-  const placements = ready ? await readPlacements(ctx.pool, ctx, ids) : new Map<string, Placement>();
+  const version = await readyVersion(ctx);
+  const ready = version > 0;
+  // A control schema older than the map (upgraded below, before any change) has every tenant at home.
+  const placements = version >= PLACEMENTS_SINCE ? await readPlacements(ctx.pool, ctx, ids) : new Map<string, Placement>();
   const serverOf = (id: string) => placements.get(id)?.server ?? 'default';
   const rows = new Map<string, TenantRow>();
   const lost = new Map<string, string>();
