@@ -59,9 +59,13 @@ function parseCsv(text: string): string[][] {
 }
 
 describe('query across the fleet', () => {
-  it('runs as each active tenant (its schema, its role, its key) and gives one CSV result set, tenant first', async () => {
+  it.each([
+    ['one message per tenant', []],
+    ['tenants batched in messages (--concurrency 1)', ['--concurrency', '1']],
+  ])('runs as each active tenant (its schema, its role, its key) and gives one CSV result set, tenant first: %s', async (_how, extra) => {
     const r = await cli([
       'query',
+      ...extra,
       '--format',
       'csv',
       '-c',
@@ -81,6 +85,24 @@ describe('query across the fleet', () => {
     expect(rows.some((row) => row[0] === 'qsusp')).toBe(false);
     // NULL is an empty field; stdout holds the data only.
     expect(r.stdout).toContain(`q1,q1-2,,`);
+  });
+
+  it("a statement that changes the role, or fails in one tenant of a batch, is that tenant's error; the others answer", async () => {
+    await db.pool.query('ALTER TABLE tenant_q2.customers RENAME COLUMN email TO mail');
+    try {
+      const r = await cli(['query', '--concurrency', '1', '--json', '-c', 'SELECT name, email FROM customers']);
+      expect(r.code).toBe(1);
+      const body = r.json<{ rows: { tenant: string }[]; errors: { tenant: string; message: string }[] }>();
+      expect(body.errors).toEqual([{ tenant: 'q2', message: expect.stringMatching(/column "email" does not exist/) }]);
+      expect(body.rows.map((row) => row.tenant)).toEqual(['q1', 'q1', 'q1', 'q3', 'q3', 'q3', 'q4', 'q4', 'q4']);
+    } finally {
+      await db.pool.query('ALTER TABLE tenant_q2.customers RENAME COLUMN mail TO email');
+    }
+    const role = await cli(['query', '--concurrency', '1', '--json', '-c', "SELECT set_config('role', 'none', true) AS r"]);
+    expect(role.code).toBe(1);
+    const errors = role.json<{ errors: { tenant: string; message: string }[] }>().errors;
+    expect(errors.map((e) => e.tenant)).toEqual(ids);
+    expect(errors.every((e) => /changed the role/.test(e.message))).toBe(true);
   });
 
   it('gives one JSON document with --json and one object per line with --format json', async () => {

@@ -191,6 +191,43 @@ export async function rollback(client: Queryable, options: { keepSession?: boole
   }
 }
 
+/**
+ * Several short transactions in one message, for many tenants' statements at
+ * one round trip: each block is `BEGIN (the options' mode and the timeouts);
+ * its statements; ROLLBACK`, and the session reset and its check follow the
+ * last one. Each statement of a block must be exactly one SQL statement; the
+ * answer is each block's statements' results, apart. A statement that fails
+ * ends the message there (the server skips the rest): the transaction is rolled
+ * back, the session reset, and the error thrown, so that the caller can run the
+ * blocks one at a time to learn which one failed.
+ */
+export async function rolledBackBlocks(
+  client: PoolClient,
+  settings: SessionSettings,
+  options: Pick<BeginOptions, 'readOnly' | 'isolation'>,
+  blocks: readonly (readonly string[])[],
+  /** pg query settings for the whole message (rowMode, types). */
+  config: Record<string, unknown> = {},
+): Promise<pg.QueryResult[][]> {
+  const { text: beginText, before } = beginSql(settings, options);
+  const text = [...blocks.map((b) => `${beginText}; ${b.join('; ')}; ROLLBACK`), SESSION_RESET, SESSION_CHECK].join('; ');
+  let results: pg.QueryResult[];
+  try {
+    results = asResults(await client.query({ ...config, text } as pg.QueryConfig));
+  } catch (err) {
+    if (!isConnectionLoss(err)) await rollback(client);
+    throw err;
+  }
+  checkClean(client, results.at(-1));
+  const out: pg.QueryResult[][] = [];
+  let at = 0;
+  for (const b of blocks) {
+    out.push(results.slice(at + before, at + before + b.length));
+    at += before + b.length + 1;
+  }
+  return out;
+}
+
 /** The transaction failed inside the caller's code and the server rolled it back: nothing was committed. */
 export class SwallowedFailure extends Error {
   constructor() {

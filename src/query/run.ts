@@ -6,7 +6,42 @@ import { findFleetTenants } from '../runtime/lookup.js';
 import { isConnectionLoss } from '../sqlstate.js';
 import { assertNotArchived } from '../runtime/usable-tenants.js';
 import { validateQueryOptions, type QueryOptions } from './options.js';
-import { queryTenant, type TenantRows } from './tenant-query.js';
+import { queryTenant, queryTenantBatch, type TenantRows } from './tenant-query.js';
+import type { TenantWithJournal } from '../control/tenants.js';
+import type { PoolClient } from '../db/types.js';
+
+type Tenant = TenantWithJournal;
+
+/** Tenants of one server whose queries travel in one message. */
+interface Batch {
+  server: string;
+  tenants: Tenant[];
+}
+
+/** The most tenants one message carries: each holds its rows until the message is answered. */
+const MAX_BATCH = 32;
+
+/**
+ * Each server's tenants in order, cut into batches small enough that every
+ * worker gets several (so the last batch does not keep the others waiting),
+ * and at most MAX_BATCH tenants.
+ */
+function batchesOf(tenants: readonly Tenant[], concurrency: number): Batch[] {
+  const byServer = new Map<string, Tenant[]>();
+  for (const t of tenants) byServer.set(t.server, [...(byServer.get(t.server) ?? []), t]);
+  const out: Batch[] = [];
+  for (const [server, list] of byServer) {
+    const size = Math.max(1, Math.min(MAX_BATCH, Math.ceil(list.length / (concurrency * 2))));
+    for (let i = 0; i < list.length; i += size) out.push({ server, tenants: list.slice(i, i + size) });
+  }
+  return out;
+}
+
+/** A failure of the statement itself (not of the connection): the tenant's result, the run goes on. */
+function isStatementFailure(err: unknown): boolean {
+  const kind = classify(err);
+  return kind === 'statement' || kind === 'timeout' || kind === 'retryable';
+}
 
 /**
  * `query`: one read-only statement run as each tenant on the fleet's workers,
@@ -56,38 +91,66 @@ export async function queryTenants(
   tenants.forEach(assertNotArchived);
   let columns: string[] | undefined;
   let chain: Promise<void> = Promise.resolve();
-  const outcome = await runFleet<(typeof tenants)[number], QueryTenantOutcome>(
-    ctx,
-    tenants,
-    {
-      concurrency: valid.concurrency ?? ctx.config.concurrency,
-      isFailure: () => false,
-      label: (t) => t.id,
-      status: (r) => r.status,
-      serverOf: (t) => t.server,
-      onError: (t, err) => ({ id: t.id, status: 'failed', rows: 0, error: describeError(err), ...unreachableIf(t, err) }),
-    },
-    async (client, tenant) => {
-      let answer: TenantRows;
-      try {
-        answer = await queryTenant(client, ctx, tenant, valid.sql);
-      } catch (err) {
-        const kind = classify(err);
-        if (kind !== 'statement' && kind !== 'timeout' && kind !== 'retryable') throw err;
-        const hint = sqlstateOf(err) === SQLSTATE.READ_ONLY_SQL_TRANSACTION ? '; query is read-only: write with exec' : '';
-        answer = { ok: false, error: `${describeError(err)}${hint}` };
-      }
-      if (!answer.ok) return { id: tenant.id, status: 'failed', rows: 0, error: answer.error };
-      const problem = columnProblem(answer.columns, columns);
-      if (problem) return { id: tenant.id, status: 'failed', rows: 0, error: problem };
+  const concurrency = valid.concurrency ?? ctx.config.concurrency;
+  const batches = batchesOf(tenants, concurrency);
+  let done = 0;
+  let failedCount = 0;
+  /** One tenant's answer into the result set: its rows to onRows, in turn. */
+  const take = async (tenant: Tenant, answer: TenantRows): Promise<QueryTenantOutcome> => {
+    const problem = answer.ok ? columnProblem(answer.columns, columns) : answer.error;
+    const result: QueryTenantOutcome = problem
+      ? { id: tenant.id, status: 'failed', rows: 0, error: problem }
+      : { id: tenant.id, status: 'ok', rows: answer.ok ? answer.rows.length : 0 };
+    if (!problem && answer.ok) {
       columns ??= ['tenant', ...answer.columns];
       const batch = { tenant: tenant.id, columns, rows: answer.rows };
       chain = chain.then(() => onRows(batch));
       await chain;
-      return { id: tenant.id, status: 'ok', rows: answer.rows.length };
+    }
+    if (result.status === 'failed') failedCount++;
+    ctx.onProgress?.({ id: tenant.id, status: result.status, done: ++done, failed: failedCount, total: tenants.length });
+    return result;
+  };
+  // Progress is per tenant (take), not per batch.
+  const outcome = await runFleet<Batch, QueryTenantOutcome[]>(
+    { ...ctx, onProgress: undefined },
+    batches,
+    {
+      concurrency,
+      isFailure: () => false,
+      label: (b) => b.tenants[0]!.id,
+      status: () => 'done',
+      serverOf: (b) => b.server,
+      onError: (b, err) =>
+        b.tenants.map((t) => ({ id: t.id, status: 'failed' as const, rows: 0, error: describeError(err), ...unreachableIf(t, err) })),
+    },
+    async (client, batch) => {
+      let answers: TenantRows[] | undefined;
+      if (batch.tenants.length > 1) {
+        try {
+          answers = await queryTenantBatch(client, ctx, batch.tenants, valid.sql);
+        } catch (err) {
+          // One tenant's statement failed and ended the message: each tenant again on its own, to say which.
+          if (!isStatementFailure(err)) throw err;
+        }
+      }
+      const out: QueryTenantOutcome[] = [];
+      for (const [i, tenant] of batch.tenants.entries()) out.push(await take(tenant, answers?.[i] ?? (await alone(client, tenant))));
+      return out;
     },
   );
-  const ran = outcome.results.map((r, i) => r ?? { id: tenants[i]!.id, status: 'failed' as const, rows: 0, error: 'not run' });
+  async function alone(client: PoolClient, tenant: Tenant): Promise<TenantRows> {
+    try {
+      return await queryTenant(client, ctx, tenant, valid.sql);
+    } catch (err) {
+      if (!isStatementFailure(err)) throw err;
+      const hint = sqlstateOf(err) === SQLSTATE.READ_ONLY_SQL_TRANSACTION ? '; query is read-only: write with exec' : '';
+      return { ok: false, error: `${describeError(err)}${hint}` };
+    }
+  }
+  const ran = outcome.results.flatMap(
+    (r, i) => r ?? batches[i]!.tenants.map((t) => ({ id: t.id, status: 'failed' as const, rows: 0, error: 'not run' })),
+  );
   const lost = fleet.unreachable.map((u): QueryTenantOutcome => ({
     id: u.id,
     status: 'failed',
@@ -97,7 +160,14 @@ export async function queryTenants(
     server: u.server,
   }));
   // Tenant order, whichever server answered first (the rows themselves went to onRows as each tenant finished).
-  const list = lost.length > 0 ? [...ran, ...lost].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) : ran;
+  const order = new Map(tenants.map((t, i) => [t.id, i]));
+  const byOrder = (a: QueryTenantOutcome, b: QueryTenantOutcome) => order.get(a.id)! - order.get(b.id)!;
+  const list =
+    lost.length > 0
+      ? [...ran, ...lost].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      : batches.length > 1
+        ? ran.sort(byOrder)
+        : ran;
   return {
     columns: columns ?? ['tenant'],
     tenants: list,
