@@ -12,6 +12,7 @@ export interface RawConfig {
   statementTimeout?: unknown;
   lockRetries?: unknown;
   servers?: unknown;
+  citus?: unknown;
 }
 
 /** Validated settings with defaults applied; migration folders are absolute paths. */
@@ -34,7 +35,22 @@ export interface Config {
    * "default"): name -> connection URL, environment variables already expanded.
    */
   servers: Record<string, string>;
+  /**
+   * Settings for a Citus coordinator (null when the key is absent; Citus is then still detected at init and
+   * the defaults apply). Its presence also turns on migrate lint's Citus rules.
+   */
+  citus: CitusConfig | null;
 }
+
+/** Which tables of the shared schema become Citus reference tables: every one, none, or these names. */
+export type ReferenceTables = 'all' | 'none' | string[];
+
+export interface CitusConfig {
+  referenceTables: ReferenceTables;
+}
+
+/** On a Citus coordinator without a "citus" key: every shared table becomes a reference table. */
+export const DEFAULT_CITUS_CONFIG: CitusConfig = { referenceTables: 'all' };
 
 export const CONFIG_KEYS = [
   'controlSchema',
@@ -49,6 +65,7 @@ export const CONFIG_KEYS = [
   'statementTimeout',
   'lockRetries',
   'servers',
+  'citus',
 ] as const satisfies readonly (keyof RawConfig)[];
 
 /** The name of the home server: the one the connection (flag, DATABASE_URL, PG*, embedded) names. */
@@ -70,4 +87,5 @@ export const DEFAULT_CONFIG: Omit<Config, 'tenantMigrations' | 'sharedMigrations
   statementTimeout: '0',
   lockRetries: 3,
   servers: {},
+  citus: null,
 };

@@ -13,6 +13,7 @@ import {
   showTenant,
   updateTenant,
   type TenantRunResult,
+  type Placement,
 } from '../../index.js';
 import type { GlobalFlags, Io } from '../io.js';
 import { fleetExitCode, type Outcome } from '../outcome.js';
@@ -99,7 +100,18 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
         const r = await listTenants(tc, { status: opts.status, pooled: opts.pooled === true });
         // The server column only once the fleet has more than one server.
         const servers = tc.servers.names().length > 1 || r.tenants.some((t) => t.server !== 'default');
-        const head = ['id', 'schema', 'status', 'key', 'applied', 'pending', ...(servers ? ['server'] : [])];
+        // On Citus: the worker each tenant lives on, and its size.
+        const citus = r.tenants.some((t) => t.placement !== undefined);
+        const head = [
+          'id',
+          'schema',
+          'status',
+          'key',
+          'applied',
+          'pending',
+          ...(servers ? ['server'] : []),
+          ...(citus ? ['worker', 'size'] : []),
+        ];
         return {
           json: { tenants: r.tenants, ...(r.unreachable.length > 0 ? { unreachable: r.unreachable } : {}) },
           human: [
@@ -114,6 +126,7 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
                     t.applied,
                     t.pending,
                     ...(servers ? [t.server] : []),
+                    ...(citus ? placementCells(t.placement) : []),
                   ]),
                   ...r.unreachable.map((u) => [u.id, '', 'unreachable', '', '', '', u.server]),
                 ])),
@@ -146,6 +159,7 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
                   ['role', t.role],
                   ['status', t.status],
                   ['server', t.server],
+                  ...(t.placement !== undefined ? [['placement', placementText(t.placement)]] : []),
                   ['key', t.key],
                   ['applied', t.applied],
                   ['pending', t.pending],
@@ -254,3 +268,24 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
 }
 
 export type { Outcome };
+
+/** A tenant's Citus placement as table cells: the worker and the size. */
+function placementCells(p: Placement | null | undefined): string[] {
+  return p ? [`${p.host}:${p.port}`, bytesText(p.sizeBytes)] : ['-', '-'];
+}
+
+function placementText(p: Placement | null | undefined): string {
+  return p ? `${p.host}:${p.port} (${bytesText(p.sizeBytes)})` : 'none yet (no table)';
+}
+
+function bytesText(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
