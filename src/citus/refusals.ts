@@ -1,3 +1,5 @@
+import { InputError } from '../errors.js';
+
 /**
  * What Citus refuses in a migration (or a move), by the text of its error: the
  * rule in plain words and the fix. The one place that knows Citus's messages;
@@ -41,6 +43,18 @@ const REFUSALS: readonly Refusal[] = [
     fix: 'add a primary key (or ALTER TABLE ... REPLICA IDENTITY FULL) in a migration, or move with --block-writes',
   },
 ];
+
+/**
+ * copy and move between two existing tenants: their statements join each tenant's tables with the run's
+ * temporary tables and with the other tenant's (a different colocation group), which Citus cannot plan
+ * ("cannot push down this subquery"). Refused before anything runs; tenant clone works (a new tenant).
+ */
+export function citusCopyUnsupported(operation: 'copy' | 'move'): InputError {
+  return new InputError(
+    'citus_unsupported',
+    `${operation} between two tenants is not available on a Citus coordinator yet (Citus cannot plan its statements across two distributed schemas); nothing was changed. tenant clone works there, and so does INSERT ... SELECT by hand`,
+  );
+}
 
 /** "Citus rule: ...; fix: ..." for an error Citus raised for one of its rules; undefined for any other error. */
 export function citusRefusal(err: unknown): string | undefined {
