@@ -18,7 +18,8 @@ const REFUSALS: readonly Refusal[] = [
     fix: 'put `SET LOCAL citus.enable_unsafe_triggers = on;` before CREATE TRIGGER in the migration (safe when the trigger only touches its own tenant schema), or drop the trigger',
   },
   {
-    match: /foreign keys from distributed schemas can only point to the same distributed schema or reference tables/,
+    match:
+      /foreign keys from distributed schemas can only point to the same distributed schema or reference tables|referenced table .* must be a distributed table or a reference table/,
     rule: 'on Citus a tenant table may reference only tables of its own schema or reference tables',
     fix: 'make the shared table a reference table ("citus": {"referenceTables": ...} in the config, then tenantctl init), or drop the foreign key',
   },
