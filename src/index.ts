@@ -62,3 +62,4 @@ export {
 } from './citus/relocate.js';
 export type { Placement } from './citus/placement.js';
 export type { CitusConfig, ReferenceTables } from './config/types.js';
+export { rebalanceOnCitus, type RebalanceOnCitusOptions, type RebalanceOnCitusResult, type RebalanceProgress } from './citus/rebalance.js';

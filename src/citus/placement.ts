@@ -51,3 +51,17 @@ export async function workerNodes(db: Queryable): Promise<{ host: string; port: 
   );
   return r.rows;
 }
+
+/** Tables of these schemas with neither a primary key nor a replica identity: an online move cannot carry their UPDATEs and DELETEs. */
+export async function tablesWithoutReplicaIdentity(db: Queryable, schemas: readonly string[]): Promise<string[]> {
+  const r = await db.query<{ name: string }>(
+    `SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY($1) AND c.relkind = 'r'
+        AND (c.relreplident = 'n'
+          OR (c.relreplident = 'd' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
+          OR (c.relreplident = 'i' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident)))
+      ORDER BY 1`,
+    [[...schemas]],
+  );
+  return r.rows.map((row) => row.name);
+}

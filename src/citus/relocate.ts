@@ -7,8 +7,9 @@ import { assertTenantId } from '../runtime/ids.js';
 import { findTenants } from '../runtime/lookup.js';
 import { serverContext } from '../runtime/servers.js';
 import { requireCitus } from './detect.js';
-import { readPlacements, workerNodes, type Placement } from './placement.js';
+import { readPlacements, tablesWithoutReplicaIdentity, workerNodes, type Placement } from './placement.js';
 import { citusRefusal } from './refusals.js';
+import { every, moveProgress } from './progress.js';
 
 export interface RelocateOnCitusOptions {
   id: string;
@@ -129,58 +130,26 @@ async function placementOf(db: Queryable, id: string, schema: string): Promise<P
 
 /** Online moves replicate UPDATE and DELETE: every table needs a primary key or a replica identity. */
 async function assertReplicaIdentity(db: Queryable, id: string, schema: string): Promise<void> {
-  const r = await db.query<{ name: string }>(
-    `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relkind = 'r'
-        AND (c.relreplident = 'n'
-          OR (c.relreplident = 'd' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
-          OR (c.relreplident = 'i' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident)))
-      ORDER BY 1`,
-    [schema],
-  );
-  if (r.rows.length === 0) return;
-  const tables = r.rows.map((row) => `${schema}.${row.name}`).join(', ');
+  const missing = await tablesWithoutReplicaIdentity(db, [schema]);
+  if (missing.length === 0) return;
+  const tables = missing.join(', ');
   throw new InputError(
     'no_replica_identity',
-    `tenant "${id}" cannot move online: ${tables} ${r.rows.length === 1 ? 'has' : 'have'} no primary key or replica identity, so logical replication cannot carry its UPDATEs and DELETEs; add a primary key (or ALTER TABLE ... REPLICA IDENTITY FULL) in a migration, or move with --block-writes (writes to the tenant wait for the whole copy); nothing was moved`,
-    { id, tables: r.rows.map((row) => row.name) },
+    `tenant "${id}" cannot move online: ${tables} ${missing.length === 1 ? 'has' : 'have'} no primary key or replica identity, so logical replication cannot carry its UPDATEs and DELETEs; add a primary key (or ALTER TABLE ... REPLICA IDENTITY FULL) in a migration, or move with --block-writes (writes to the tenant wait for the whole copy); nothing was moved`,
+    { id, tables: missing },
   );
 }
 
-/** Polls Citus's move progress (get_rebalance_progress) from another connection until stopped. */
+/** Polls Citus's move progress from another connection until stopped. */
 function watchProgress(ctx: Context, options: RelocateOnCitusOptions, schema: string, totalBytes: number, started: number) {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<void> = Promise.resolve();
-  const tick = () => {
-    inFlight = ctx.pool
-      .query<{ copied: string | null; total: string | null }>(
-        `SELECT sum(p.target_shard_size)::bigint::text AS copied, sum(p.source_shard_size)::bigint::text AS total
-           FROM get_rebalance_progress() p JOIN pg_class c ON c.oid = p.table_name JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = $1`,
-        [schema],
-      )
-      .then((r) => {
-        const row = r.rows[0];
-        if (stopped || !row || row.copied === null) return;
-        options.onProgress?.({
-          id: options.id,
-          copiedBytes: Number(row.copied),
-          totalBytes: Number(row.total ?? totalBytes),
-          seconds: (Date.now() - started) / 1000,
-        });
-      })
-      .catch(() => undefined)
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, options.progressEveryMs ?? 500);
-      });
-  };
-  timer = setTimeout(tick, options.progressEveryMs ?? 500);
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await inFlight;
-    },
-  };
+  return every(options.progressEveryMs ?? 500, async () => {
+    const [row] = await moveProgress(ctx.pool, [schema]);
+    if (!row) return;
+    options.onProgress?.({
+      id: options.id,
+      copiedBytes: row.copiedBytes,
+      totalBytes: row.totalBytes || totalBytes,
+      seconds: (Date.now() - started) / 1000,
+    });
+  });
 }

@@ -3,7 +3,14 @@
 // Citus would refuse mid-way, and recorded in the operations log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { openTenantctl, readOperations, relocateOnCitus, type RelocateProgress, type Tenantctl } from '../../src/index.js';
+import {
+  openTenantctl,
+  readOperations,
+  rebalanceOnCitus,
+  relocateOnCitus,
+  type RelocateProgress,
+  type Tenantctl,
+} from '../../src/index.js';
 import { cliOn } from '../support/cli.js';
 import { citusProject, createCitusDatabase, type CitusDatabase } from './support.js';
 import { writeFileSync } from 'node:fs';
@@ -122,5 +129,33 @@ describe('relocateOnCitus', () => {
     const list = await cli(['tenant', 'show', 'acme', '--json']);
     expect(list.json<{ tenant: { placement: { port: number } } }>().tenant.placement.port).toBe(r.to.port);
     expect((await readOperations(tc, 'acme')).at(-1)).toMatchObject({ operation: 'relocate', detail: { mode: 'online' } });
+  });
+
+  it("rebalanceOnCitus evens the tenants out over the workers through Citus's rebalancer, and logs each move", async () => {
+    expect((await cli(['tenant', 'create', 'a1', 'a2', 'a3', 'a4'])).code).toBe(0);
+    const target = db.workers[0]!;
+    for (const id of ['acme', 'globex', 'a1', 'a2', 'a3', 'a4'])
+      await relocateOnCitus(tc, { id, to: `${target.host}:${target.port}`, blockWrites: true });
+    // globex and a1..a4 still have a table without a replica identity: online is refused up front.
+    await expect(rebalanceOnCitus(tc)).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringMatching(
+        /cannot be rebalanced online: tenant_a1\.audit_log, .*tenant_globex\.audit_log have no primary key or replica identity/,
+      ),
+    });
+    const r = await rebalanceOnCitus(tc, { blockWrites: true });
+    expect(r.jobId).not.toBeNull();
+    expect(r.moved.length).toBeGreaterThan(0);
+    const ports = await db.pool.query<{ port: number; n: number }>(
+      `SELECT nodeport AS port, count(DISTINCT split_part(table_name::text, '.', 1))::int AS n FROM citus_shards
+        WHERE citus_table_type = 'schema' GROUP BY 1 ORDER BY 1`,
+    );
+    expect(ports.rows.map((row) => row.n)).toEqual([3, 3]);
+    for (const m of r.moved) {
+      expect(await portOf(`tenant_${m.id}`)).toBe(m.to.port);
+      expect((await readOperations(tc, m.id)).at(-1)).toMatchObject({ operation: 'relocate', detail: { rebalanceJob: r.jobId } });
+    }
+    const again = await rebalanceOnCitus(tc, { blockWrites: true });
+    expect(again.moved).toEqual([]);
   });
 });
