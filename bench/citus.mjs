@@ -27,6 +27,7 @@ function options(argv) {
     tenants: 100,
     relocateMb: 100,
     writeEveryMs: 5,
+    moves: 3,
     out: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -35,9 +36,12 @@ function options(argv) {
     else if (a === '--plain-url') o.plainUrl = argv[++i];
     else if (a === '--tenants') o.tenants = Number(argv[++i]);
     else if (a === '--relocate-mb') o.relocateMb = Number(argv[++i]);
+    else if (a === '--moves') o.moves = Number(argv[++i]);
     else if (a === '--out') o.out = argv[++i];
     else if (a === '--help') {
-      process.stdout.write('node bench/citus.mjs --citus-url URL [--plain-url URL] [--tenants N] [--relocate-mb MB] [--out FILE]\n');
+      process.stdout.write(
+        'node bench/citus.mjs --citus-url URL [--plain-url URL] [--tenants N] [--relocate-mb MB] [--moves K] [--out FILE]\n',
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -126,6 +130,17 @@ async function relocation(dir, db, o) {
     c.query(`INSERT INTO tenant_big.customers (tenant_id, name) SELECT 'big', g || repeat('x', 200) FROM generate_series(1, ${rows}) g`),
   );
   const tc = await openTenantctl({ databaseUrl: db.url, cwd: dir });
+  const runs = [];
+  try {
+    // Back and forth between the two workers, `moves` times, each under a fresh writer.
+    for (let k = 0; k < o.moves; k++) runs.push(await oneMove(db, tc, relocateOnCitus, o));
+  } finally {
+    await tc.close();
+  }
+  return runs;
+}
+
+async function oneMove(db, tc, relocateOnCitus, o) {
   const from = (
     await withClient(db.url, (c) =>
       c.query(`SELECT DISTINCT nodeport AS port FROM citus_shards WHERE table_name::text LIKE 'tenant_big.%'`),
@@ -134,6 +149,7 @@ async function relocation(dir, db, o) {
   const to = db.workers.find((w) => w.port !== from);
   const writer = new pg.Client({ connectionString: db.url });
   await writer.connect();
+  await writer.query(`DELETE FROM tenant_big.customers WHERE name = 'writer'`);
   let stop = false;
   let writes = 0;
   const errors = [];
@@ -150,6 +166,7 @@ async function relocation(dir, db, o) {
       const now = performance.now();
       gap = Math.max(gap, now - last);
       last = now;
+      // Pacing of the writer, not synchronisation.
       await new Promise((done) => setTimeout(done, o.writeEveryMs));
     }
   })();
@@ -157,11 +174,9 @@ async function relocation(dir, db, o) {
   const r = await relocateOnCitus(tc, { id: 'big', to: `${to.host}:${to.port}`, onProgress: () => samples++ });
   stop = true;
   await loop;
+  const landed = (await writer.query(`SELECT count(*)::int AS n FROM tenant_big.customers WHERE name = 'writer'`)).rows[0].n;
   await writer.end();
-  const landed = (await withClient(db.url, (c) => c.query(`SELECT count(*)::int AS n FROM tenant_big.customers WHERE name = 'writer'`)))
-    .rows[0].n;
-  await tc.close();
-  return { ...r, writes, errors, landed, gapMs: gap, samples };
+  return { ...r, writes, errors, landed, gapMs: gap, samples, load: loadavg()[0] };
 }
 
 async function main() {
@@ -182,12 +197,12 @@ async function main() {
   await dropDatabase(o.plainUrl, name);
   const db = await citusDatabase(o.citusUrl, name);
   let citus;
-  let move;
+  let moves;
   try {
     process.stderr.write(`citus: ${o.tenants} tenants\n`);
     citus = fleetLegs(join(WORK, 'citus'), db.url, o.tenants);
     process.stderr.write(`citus: relocating a ${o.relocateMb} MB tenant under a writer\n`);
-    move = await relocation(join(WORK, 'citus'), db, o);
+    moves = await relocation(join(WORK, 'citus'), db, o);
   } finally {
     await db.drop();
   }
@@ -210,16 +225,17 @@ async function main() {
     '',
     '### Relocation under a writer',
     '',
-    '| figure | measured |',
-    '| --- | ---: |',
-    `| tenant size (citus_shards) | ${(move.sizeBytes / 1e6).toFixed(1)} MB |`,
-    `| mode | ${move.mode} (citus_schema_move, force_logical) |`,
-    `| move wall time | ${move.seconds.toFixed(2)} s |`,
-    `| writer: one INSERT every ${o.writeEveryMs} ms on its own connection | ${move.writes} writes |`,
-    `| writer errors | ${move.errors.length}${move.errors.length ? ` (${move.errors[0]})` : ''} |`,
-    `| rows the writer inserted found after the move | ${move.landed} |`,
-    `| longest gap between two writes | ${move.gapMs.toFixed(0)} ms |`,
-    `| progress samples (get_rebalance_progress, every 500 ms) | ${move.samples} |`,
+    `A tenant of ${(moves[0].sizeBytes / 1e6).toFixed(1)} MB (citus_shards) moved online (citus_schema_move, force_logical) between the two workers, ${moves.length} times back and forth; a writer on its own connection inserts one row every ${o.writeEveryMs} ms into the moving tenant throughout; progress from get_rebalance_progress() every 500 ms.`,
+    '',
+    '| move | from -> to | wall s | writes | writer errors | rows found after | longest write gap ms | progress samples | load (1 min) |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...moves.map(
+      (m, i) =>
+        `| ${i + 1} | ${m.from.port} -> ${m.to.port} | ${m.seconds.toFixed(2)} | ${m.writes} | ${m.errors.length}${m.errors.length ? ` (${m.errors[0]})` : ''} | ${m.landed} | ${m.gapMs.toFixed(0)} | ${m.samples} | ${m.load.toFixed(2)} |`,
+    ),
+    '',
+    '- The machine (2 cores) is shared: other runs load it, and the figures move with that load (the load column).',
+    '- Creation on Citus sends every DDL statement in a message of its own (Citus forwards a DDL statement with the text of its message, see docs/citus.md) and Citus propagates each to the worker: most of the create and migrate ratios.',
     '',
   ].join('\n');
   const out = o.out ?? join(REPO, 'bench', 'results', `${started.toISOString().slice(0, 10)}-citus.md`);
