@@ -155,7 +155,9 @@ describe('relocateOnCitus', () => {
       expect(await portOf(`tenant_${m.id}`)).toBe(m.to.port);
       expect((await readOperations(tc, m.id)).at(-1)).toMatchObject({ operation: 'relocate', detail: { rebalanceJob: r.jobId } });
     }
-    const again = await rebalanceOnCitus(tc, { blockWrites: true });
-    expect(again.moved).toEqual([]);
+    const again = await cli(['tenant', 'rebalance', '--block-writes', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json()).toMatchObject({ moved: [], mode: 'block_writes' });
+    expect((await cli(['tenant', 'rebalance', '--block-writes'])).stdout).toMatch(/^the tenants are balanced already; nothing moved$/m);
   });
 });

@@ -14,6 +14,7 @@ import {
   updateTenant,
   type TenantRunResult,
   type Placement,
+  rebalanceOnCitus,
 } from '../../index.js';
 import type { GlobalFlags, Io } from '../io.js';
 import { fleetExitCode, type Outcome } from '../outcome.js';
@@ -182,6 +183,40 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
         },
         { validate: () => assertTenantId(id) },
       ),
+    );
+
+  tenant
+    .command('rebalance')
+    .description("on a Citus coordinator: even the tenants out over the workers with Citus's rebalancer (online, or --block-writes)")
+    .option('--block-writes', 'block writes to each moving tenant for its whole copy (needed for tables without a replica identity)')
+    .action((opts, cmd: Command) =>
+      run(cmd, async (tc, env) => {
+        env.progress.start('rebalancing');
+        const r = await rebalanceOnCitus(tc, {
+          blockWrites: opts.blockWrites === true,
+          onProgress: (p) =>
+            env.progress.note(
+              p.moving.length === 0
+                ? `rebalancing (${Math.round(p.seconds)} s)`
+                : `moving ${p.moving.map((m) => `${m.schema} ${bytesText(m.copiedBytes)} of ${bytesText(m.totalBytes)}`).join(', ')} (${Math.round(p.seconds)} s)`,
+            ),
+        });
+        env.progress.stop();
+        return {
+          json: { ...r },
+          human:
+            r.moved.length === 0
+              ? ['the tenants are balanced already; nothing moved']
+              : [
+                  `${env.c.green('rebalanced')}: ${r.moved.length} tenant${r.moved.length === 1 ? '' : 's'} moved (${r.mode}) in ${r.seconds.toFixed(1)} s`,
+                  ...table(
+                    ['id', 'from', 'to'],
+                    r.moved.map((m) => [m.id, `${m.from.host}:${m.from.port}`, `${m.to.host}:${m.to.port}`]),
+                  ),
+                ],
+          exitCode: 0,
+        };
+      }),
     );
 
   tenant
