@@ -145,6 +145,16 @@ describe('tenantctl on Citus', () => {
     expect(await distributed('tenant_acme3')).toBe(true);
   });
 
+  it('tenant export and import: the imported tenant is a distributed schema with the rows', async () => {
+    const out = join(project.dir, 'acme.export');
+    expect((await cli(['tenant', 'export', 'acme', '--out', out])).code).toBe(0);
+    const r = await cli(['tenant', 'import', out, '--as', 'acme9']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(await distributed('tenant_acme9')).toBe(true);
+    expect((await db.pool.query(`SELECT name FROM tenant_acme9.customers`)).rows).toEqual([{ name: 'Ada' }]);
+    expect((await cli(['tenant', 'remove', 'acme9', '--purge', '--yes'])).code).toBe(0);
+  });
+
   it('archive, restore and purge a distributed tenant', async () => {
     const archive = await cli(['tenant', 'remove', 'acme2', '--yes']);
     expect(archive.code, archive.stdout + archive.stderr).toBe(0);
