@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import type { Config } from './config/types.js';
+import type { CitusMeta } from './control/citus.js';
 import type { PoolStats } from './db/connect.js';
 import { ServerPools } from './db/servers.js';
 import type { Pool } from './db/types.js';
@@ -20,7 +21,13 @@ export interface Context {
   actor: string;
   onProgress?: (event: ProgressEvent) => void;
   /** Things worth computing once per process: migration files, the database's oid. */
-  cache: { tenantMigrations?: LoadedMigrations; sharedMigrations?: LoadedMigrations; databaseOid?: number };
+  cache: {
+    tenantMigrations?: LoadedMigrations;
+    sharedMigrations?: LoadedMigrations;
+    databaseOid?: number;
+    /** What init recorded about Citus on this server (null: not Citus); read once. */
+    citus?: CitusMeta | null;
+  };
   /** The contexts of the other servers, made once each by serverContext(). */
   serverContexts?: Map<string, Context>;
   /** For another server's context: the home server's. */

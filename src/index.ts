@@ -61,3 +61,13 @@ export * from './query/index.js';
 export { exportTenant, validateExportOptions, type ExportOptions, type ExportResult } from './tenants/export.js';
 export { importTenant, validateImportOptions, type ImportOptions, type ImportResult } from './tenants/import.js';
 export { DATA_FORMATS, EXPORT_FORMAT_VERSION, readManifest, type DataFormat, type Manifest } from './tenants/archive-format.js';
+export {
+  relocateOnCitus,
+  validateRelocateOnCitusOptions,
+  type RelocateOnCitusOptions,
+  type RelocateOnCitusResult,
+  type RelocateProgress,
+} from './citus/relocate.js';
+export type { Placement } from './citus/placement.js';
+export type { CitusConfig, ReferenceTables } from './config/types.js';
+export { rebalanceOnCitus, type RebalanceOnCitusOptions, type RebalanceOnCitusResult, type RebalanceProgress } from './citus/rebalance.js';

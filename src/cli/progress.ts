@@ -47,6 +47,11 @@ export class Progress {
     }
   }
 
+  /** A line of its own on a terminal's spinner (how far a long single operation is); nothing elsewhere. */
+  note(text: string): void {
+    if (this.spinner) this.spinner.text = this.c.cyan(text);
+  }
+
   stop(): void {
     this.spinner?.stop();
     this.spinner = undefined;

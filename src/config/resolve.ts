@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import { CONFIG_KEYS, DEFAULT_CONFIG, HOME_SERVER, type Config, type RawConfig } from './types.js';
+import { CONFIG_KEYS, DEFAULT_CONFIG, HOME_SERVER, type Config, type RawConfig, type ReferenceTables } from './types.js';
 
 const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const PREFIX = /^[a-z_][a-z0-9_]{0,13}$|^$/;
@@ -87,6 +87,20 @@ function expandServers(servers: Record<string, string>, env: NodeJS.ProcessEnv, 
   return out;
 }
 
+const isCitus: Check = (v) => {
+  const want = 'an object such as {"referenceTables": "all"} ("all", "none" or a list of table names of the shared schema)';
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return want;
+  for (const [key, value] of Object.entries(v as Record<string, unknown>)) {
+    if (key !== 'referenceTables') return `${want}; unknown key ${JSON.stringify(key)}`;
+    const ok =
+      value === 'all' ||
+      value === 'none' ||
+      (Array.isArray(value) && value.every((t) => typeof t === 'string' && NAME.test(t)) && new Set(value).size === value.length);
+    if (!ok) return `${want}; "referenceTables" got ${JSON.stringify(value)}`;
+  }
+  return undefined;
+};
+
 const CHECKS: Record<(typeof CONFIG_KEYS)[number], Check> = {
   controlSchema: isOwnSchema,
   schemaPrefix: isPrefix,
@@ -101,6 +115,7 @@ const CHECKS: Record<(typeof CONFIG_KEYS)[number], Check> = {
   lockRetries: isRetries,
   servers: isServers,
   placement: (v) => (v === 'home' || v === 'fewest-tenants' ? undefined : '"home" or "fewest-tenants"'),
+  citus: isCitus,
 };
 
 function durationText(v: string | number): string {
@@ -145,6 +160,8 @@ export function resolveConfig(raw: RawConfig, baseDir: string, source = 'config'
     lockRetries: pick('lockRetries'),
     servers: expandServers(pick('servers'), env, source),
     placement: pick('placement'),
+    citus:
+      raw.citus === undefined ? null : { referenceTables: (raw.citus as { referenceTables?: ReferenceTables }).referenceTables ?? 'all' },
   };
   if (config.controlSchema === config.sharedSchema) {
     throw new InputError('invalid_config', `${source}: "controlSchema" and "sharedSchema" must differ`);

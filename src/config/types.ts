@@ -13,6 +13,7 @@ export interface RawConfig {
   lockRetries?: unknown;
   servers?: unknown;
   placement?: unknown;
+  citus?: unknown;
 }
 
 /** Validated settings with defaults applied; migration folders are absolute paths. */
@@ -37,7 +38,22 @@ export interface Config {
   servers: Record<string, string>;
   /** Where `tenant create` without --server puts tenants: the home server, or the server with the fewest tenants. */
   placement: 'home' | 'fewest-tenants';
+  /**
+   * Settings for a Citus coordinator (null when the key is absent; Citus is then still detected at init and
+   * the defaults apply). Its presence also turns on migrate lint's Citus rules.
+   */
+  citus: CitusConfig | null;
 }
+
+/** Which tables of the shared schema become Citus reference tables: every one, none, or these names. */
+export type ReferenceTables = 'all' | 'none' | string[];
+
+export interface CitusConfig {
+  referenceTables: ReferenceTables;
+}
+
+/** On a Citus coordinator without a "citus" key: every shared table becomes a reference table. */
+export const DEFAULT_CITUS_CONFIG: CitusConfig = { referenceTables: 'all' };
 
 export const CONFIG_KEYS = [
   'controlSchema',
@@ -53,6 +69,7 @@ export const CONFIG_KEYS = [
   'lockRetries',
   'servers',
   'placement',
+  'citus',
 ] as const satisfies readonly (keyof RawConfig)[];
 
 /** The name of the home server: the one the connection (flag, DATABASE_URL, PG*, embedded) names. */
@@ -75,4 +92,5 @@ export const DEFAULT_CONFIG: Omit<Config, 'tenantMigrations' | 'sharedMigrations
   lockRetries: 3,
   servers: {},
   placement: 'home',
+  citus: null,
 };

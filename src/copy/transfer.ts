@@ -14,6 +14,8 @@ import { inTransferSnapshot } from './snapshot.js';
 import { holdSourceSql } from './hold.js';
 import { withRetries } from './retry.js';
 import type { TransferOptions, TransferResult } from './types.js';
+import { citusOf } from '../citus/detect.js';
+import { citusCopyUnsupported } from '../citus/refusals.js';
 
 /**
  * Copies rows from one tenant into another, in one transaction: the
@@ -48,6 +50,7 @@ async function transfer(home: Context, operation: 'copy' | 'move', options: Tran
     found.find((t) => t.id === o.to)!,
   );
   const ctx = serverContext(home, server);
+  if (await citusOf(ctx)) throw citusCopyUnsupported(operation);
   if (!o.dryRun) await ensureControlSchema(ctx);
   // A move holds the source's tables still for its short transaction, so that live writes wait instead of failing it.
   const sourceSchema = found.find((t) => t.id === o.from)!.schema;

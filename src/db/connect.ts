@@ -3,6 +3,7 @@ import pg from 'pg';
 import { InputError, toTenantctlError } from '../errors.js';
 import { startEmbedded, type EmbeddedServer } from './embedded.js';
 import { EmbeddedMissing } from './embedded-package.js';
+import { sendApartOnCitus } from './statements-apart.js';
 
 export interface ConnectionTarget {
   /** A connection string, or undefined to let pg read the PG* variables. */
@@ -58,7 +59,8 @@ export function createPool(target: ConnectionTarget, max: number, stats: PoolSta
   pool.on('connect', (client) => {
     // A backend terminated under a checked-out client fails its query; the event must not crash the process.
     client.on('error', () => undefined);
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    // On Citus, a message of several statements holding DDL goes in parts (see statements-apart.ts).
+    const query = sendApartOnCitus(client, client.query.bind(client) as (...args: unknown[]) => unknown);
     (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
       stats.roundTrips++;
       return query(...args);

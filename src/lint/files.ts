@@ -1,7 +1,8 @@
 // `migrate lint FILE...`: the given migration files, checked before anything is loaded, linted as one run
 // in the order given; no database is needed.
 import { existsSync, statSync } from 'node:fs';
-import { basename, extname, resolve } from 'node:path';
+import { basename, extname, resolve, sep } from 'node:path';
+import type { Config } from '../config/types.js';
 import { InputError } from '../errors.js';
 import { renderMigration } from '../migrations/render.js';
 import type { LoadedMigration } from '../migrations/types.js';
@@ -18,6 +19,8 @@ export interface LintFilesOptions {
   cwd?: string;
   /** The lowest level that makes the result not ok (default error). */
   failOn?: string;
+  /** The config: with a "citus" key, tenant migration files (not those under sharedMigrations) get Citus's rules too. */
+  config?: Pick<Config, 'citus' | 'sharedSchema' | 'sharedMigrations'>;
 }
 
 /** Checks the paths and the level without reading any file: bad input is reported before anything runs. */
@@ -40,7 +43,10 @@ export async function lintFiles(options: LintFilesOptions): Promise<LintResult> 
   const migrations = await loadFiles(paths);
   const rendered = [];
   for (const m of migrations) rendered.push(await renderMigration(m));
-  return lintResult(rendered, await lintRun(rendered), failOn);
+  const c = options.config;
+  const shared = c ? paths.every((p) => p.startsWith(`${c.sharedMigrations}${sep}`)) : false;
+  const citus = c?.citus && !shared ? { citus: { referenceTables: c.citus.referenceTables, sharedSchema: c.sharedSchema } } : {};
+  return lintResult(rendered, await lintRun(rendered, citus), failOn);
 }
 
 /** node-pg-migrate's own loaders, for files that need not sit in a migrations folder. */

@@ -2,7 +2,7 @@
 // statement by statement with what the earlier statements of the run created or added.
 import type { RenderedMigration } from '../migrations/render.js';
 import { checkStatement } from './checks/index.js';
-import type { CheckContext } from './checks/context.js';
+import type { CheckContext, CitusLint } from './checks/context.js';
 import { ignoredRules, migrationIgnores } from './ignores.js';
 import { parseSql, type ParsedStatement } from './parse.js';
 import { RULES, type RuleId } from './rules.js';
@@ -14,11 +14,16 @@ import type { Level, LintFinding } from './types.js';
  * Consecutive transactional migrations share a transaction (tenantctl applies a tenant's pending
  * migrations in one); a migration that calls pgm.noTransaction() runs on its own.
  */
-export async function lintRun(migrations: readonly RenderedMigration[]): Promise<LintFinding[]> {
+export async function lintRun(
+  migrations: readonly RenderedMigration[],
+  options: { citus?: Omit<CitusLint, 'unsafeTriggers'> } = {},
+): Promise<LintFinding[]> {
   const state = new RunState();
+  const citus: CitusLint | undefined = options.citus ? { ...options.citus, unsafeTriggers: false } : undefined;
   const findings: LintFinding[] = [];
   for (const m of migrations) {
     if (!m.transactional) state.endTransaction();
+    if (citus && !m.transactional) citus.unsafeTriggers = false;
     const fileIgnores = migrationIgnores(m.kind, m.path);
     const add = (rule: RuleId, line: number | null, statement: string, message: string, level?: Level) => {
       if (fileIgnores.has(rule)) return;
@@ -56,6 +61,7 @@ export async function lintRun(migrations: readonly RenderedMigration[]): Promise
         const ctx: CheckContext = {
           state,
           transactional: m.transactional,
+          ...(citus ? { citus } : {}),
           report: (rule, message, options = {}) => {
             if (ignored.has(rule)) return;
             const at = options.at !== undefined && options.at >= start ? options.at : start;
@@ -66,6 +72,7 @@ export async function lintRun(migrations: readonly RenderedMigration[]): Promise
       });
     }
     if (!m.transactional) state.endTransaction();
+    if (citus && !m.transactional) citus.unsafeTriggers = false;
   }
   return findings;
 }

@@ -7,6 +7,8 @@ import type { LoadedMigration } from '../migrations/types.js';
 import { sharedMigrations, tenantMigrations } from '../runtime/migration-files.js';
 import { parseFailOn } from '../verify/run.js';
 import { lintRun } from './lint-run.js';
+import { citusOf } from '../citus/detect.js';
+import { DEFAULT_CITUS_CONFIG } from '../config/types.js';
 import { lintResult } from './result.js';
 import type { LintFinding, LintResult } from './types.js';
 
@@ -27,6 +29,9 @@ export async function lintPending(ctx: Context, options: LintPendingOptions = {}
     if (!rendered.has(m.path)) rendered.set(m.path, await renderMigration(m));
     return rendered.get(m.path)!;
   };
+  // Citus's rules apply to tenant migrations (distributed schemas), when the config says Citus or init recorded it.
+  const citusSettings = ctx.config.citus ?? ((await citusOf(ctx)) ? DEFAULT_CITUS_CONFIG : null);
+  const citus = citusSettings ? { referenceTables: citusSettings.referenceTables, sharedSchema: ctx.config.sharedSchema } : undefined;
   const runs: LoadedMigration[][] = [];
   const pick = (files: typeof tenantFiles, names: readonly string[]) => names.flatMap((n) => files.byName.get(n) ?? []);
   if (status.shared.pending.length > 0) runs.push(pick(sharedFiles, status.shared.pending));
@@ -42,7 +47,8 @@ export async function lintPending(ctx: Context, options: LintPendingOptions = {}
   for (const run of runs) {
     const list = [];
     for (const m of run) list.push(await render(m));
-    findings.push(...(await lintRun(list)));
+    const tenantRun = run.some((m) => tenantFiles.byName.get(m.name) === m);
+    findings.push(...(await lintRun(list, tenantRun && citus ? { citus } : {})));
   }
   // Shared files first, then tenant files, each in file order.
   const order = [...sharedFiles.list, ...tenantFiles.list].flatMap((m) => rendered.get(m.path) ?? []);

@@ -8,6 +8,23 @@ export interface RuleDefinition {
 }
 
 export const RULES = {
+  'citus-trigger': {
+    level: 'warn',
+    summary:
+      'CREATE TRIGGER on a Citus coordinator: Citus refuses triggers on distributed tables unless citus.enable_unsafe_triggers is on',
+    fix: 'put `SET LOCAL citus.enable_unsafe_triggers = on;` before CREATE TRIGGER in the migration (safe when the trigger only touches its own tenant schema), or drop the trigger',
+  },
+  'citus-create-schema-with-table': {
+    level: 'warn',
+    summary: 'CREATE SCHEMA ... CREATE TABLE in one statement: Citus cannot make a distributed schema and its tables at once',
+    fix: 'create the schema first, then each table in a statement of its own',
+  },
+  'citus-foreign-key-to-plain-table': {
+    level: 'warn',
+    summary:
+      'a foreign key to a table outside the tenant schema that the config does not make a reference table: Citus refuses it (a tenant table may reference only its own schema and reference tables)',
+    fix: 'add the table to "citus": {"referenceTables": [...]} (or "all") and run tenantctl init, or drop the foreign key',
+  },
   'syntax-error': {
     level: 'error',
     summary: 'the SQL does not parse',

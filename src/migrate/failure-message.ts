@@ -1,16 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describeError } from '../errors.js';
+import { citusRefusal } from '../citus/refusals.js';
 import type { MigrationFailure } from '../migrations/builder.js';
 import type { LoadedMigration } from '../migrations/types.js';
 
 /**
  * One line for a failed migration run: the file, the place in it when the
  * server said where (for SQL files the line of the file itself), and the
- * server's message.
+ * server's message (with the rule and the fix when Citus refused it).
  */
 export function describeMigrationFailure(failure: MigrationFailure, migrations: readonly LoadedMigration[]): string {
-  const message = describeError(failure.cause);
+  const refusal = citusRefusal(failure.cause);
+  const message = refusal ? `${describeError(failure.cause)}; ${refusal}` : describeError(failure.cause);
   const file = migrations.find((m) => m.name === failure.migration);
   if (!file) return failure.migration ? `${failure.migration}: ${message}` : message;
   const where = failure.position ? ` (${place(file, failure.position)})` : '';

@@ -1,6 +1,6 @@
 // A non-transactional migration's SQL as single statements (outside a transaction each one must travel
 // alone), and what each one builds or changes that an interruption can leave half-done.
-import { parseStatements } from '../migrations/pg-parser.js';
+import { parseStatements } from '../util/pg-parser.js';
 
 /** A name as written in the SQL: schema-qualified or resolved through the tenant's search_path. */
 export interface WrittenName {

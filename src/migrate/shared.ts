@@ -12,10 +12,14 @@ import { nameFailingMigration } from '../migrations/diagnose.js';
 import type { LoadedMigration } from '../migrations/types.js';
 import type { Context } from '../context.js';
 import { sharedMigrations } from '../runtime/migration-files.js';
+import { citusOf } from '../citus/detect.js';
+import { ensureReferenceTables } from '../citus/reference.js';
 
 export interface SharedMigrateResult {
   applied: string[];
   pending: string[];
+  /** On Citus: shared tables this run made reference tables. */
+  referenceTables?: string[];
 }
 
 /**
@@ -69,6 +73,7 @@ async function nameShared(ctx: Context, files: LoadedMigration[], failure: Migra
 }
 
 async function applyShared(ctx: Context, files: LoadedMigration[]): Promise<SharedMigrateResult> {
+  const citus = await citusOf(ctx);
   return withSession(ctx.pool, (client) =>
     runTransaction(client, ctx.config, { controlLock: true }, async () => {
       const plan = planUp(files, await readSharedJournal(client, ctx));
@@ -78,17 +83,19 @@ async function applyShared(ctx: Context, files: LoadedMigration[]): Promise<Shar
         await runMigrationActions(client, plan.pending, 'up', ctx.log);
         await recordShared(client, ctx, plan.pending);
       }
+      // Before the grants: a reference table made here gets them on every node with the GRANT below.
+      const referenceTables = citus ? await ensureReferenceTables(client, ctx) : [];
       if (ctx.config.roles) {
         // Grants only when something changed: a GRANT rewrites pg_class rows that a concurrent
         // tenant create touches too (its foreign keys to shared tables), and would collide with it.
         const role = sharedRoleName(await databaseOid(client, ctx));
         const exists = (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rowCount === 1;
-        if (!exists || plan.pending.length > 0) {
+        if (!exists || plan.pending.length > 0 || referenceTables.length > 0) {
           await client.query(`CREATE SCHEMA IF NOT EXISTS ${ident(ctx.config.sharedSchema)}`);
           await ensureSharedRole(client, ctx.config, role);
         }
       }
-      return { applied: plan.pending.map((m) => m.name), pending: [] };
+      return { applied: plan.pending.map((m) => m.name), pending: [], ...(referenceTables.length > 0 ? { referenceTables } : {}) };
     }),
   );
 }

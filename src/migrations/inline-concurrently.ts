@@ -1,6 +1,6 @@
 // A non-transactional migration's SQL made fit for a transaction that no one else can see into (a tenant
 // being created): the CONCURRENTLY of its index, reindex and detach statements is dropped, nothing else.
-import { parseStatements, scanTokens } from './pg-parser.js';
+import { parseStatements, scanTokens } from '../util/pg-parser.js';
 
 function concurrent(type: string, node: Record<string, unknown>): boolean {
   if (type === 'IndexStmt' || type === 'DropStmt') return node.concurrent === true;

@@ -22,11 +22,14 @@ export async function ensureSharedRole(db: Queryable, config: Config, sharedRole
  * A tenant's role: USAGE on its own schema only, the table, sequence and
  * function privileges an application needs, on what exists and (default
  * privileges) on what later migrations create. Runs in the create transaction.
+ * With `login` (Citus): the coordinator reaches the workers as the current
+ * user, so a session acting as the tenant needs a role that may log in there
+ * (it has no password; the workers' authentication decides, see docs/citus.md).
  */
-export function createTenantRoleSql(schema: string, tenantRole: string, sharedRole: string): string {
+export function createTenantRoleSql(schema: string, tenantRole: string, sharedRole: string, options: { login?: boolean } = {}): string {
   const role = ident(tenantRole);
   const s = ident(schema);
-  return `CREATE ROLE ${role} NOLOGIN;
+  return `CREATE ROLE ${role} ${options.login ? 'LOGIN' : 'NOLOGIN'};
     GRANT ${ident(sharedRole)} TO ${role};
     REVOKE ALL ON SCHEMA ${s} FROM PUBLIC;
     GRANT USAGE ON SCHEMA ${s} TO ${role};
@@ -51,14 +54,26 @@ export function revokePublicSql(schema: string): string {
 export async function revokeTenantAccess(db: Queryable, schema: string, tenantRole: string, sharedRole: string): Promise<void> {
   const role = ident(tenantRole);
   await db.query(`REVOKE ALL ON SCHEMA ${ident(schema)} FROM ${role};
-    REVOKE ${ident(sharedRole)} FROM ${role};`);
+    REVOKE ${ident(sharedRole)} FROM ${role};
+    ALTER ROLE ${role} NOLOGIN;`);
 }
 
-/** Restore: give back what archive took. */
-export async function grantTenantAccess(db: Queryable, schema: string, tenantRole: string, sharedRole: string): Promise<void> {
+/** Restore: give back what archive took (on Citus, `login` too: see createTenantRoleSql). */
+export async function grantTenantAccess(
+  db: Queryable,
+  schema: string,
+  tenantRole: string,
+  sharedRole: string,
+  options: { login?: boolean } = {},
+): Promise<void> {
   const role = ident(tenantRole);
   await db.query(`GRANT USAGE ON SCHEMA ${ident(schema)} TO ${role};
-    GRANT ${ident(sharedRole)} TO ${role};`);
+    GRANT ${ident(sharedRole)} TO ${role};${
+      options.login
+        ? `
+    ALTER ROLE ${role} LOGIN;`
+        : ''
+    }`);
 }
 
 /** Purge: privileges and default privileges in this database, then the role (if it is still there). */

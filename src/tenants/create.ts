@@ -120,7 +120,8 @@ export async function createTenants(ctx: Context, options: CreateTenantsOptions)
     );
   await migrateShared(ctx);
   await ensureSharedRoleOnce(ctx.pool, ctx);
-  const capture = options.replay ? undefined : await ensureTemplate(ctx, files.list);
+  // On Citus every tenant is built by its migrations (a distributed schema), so there is no template to capture.
+  const capture = options.replay || specs.some((s) => s.distributed) ? undefined : await ensureTemplate(ctx, files.list);
   const plan: CreatePlan = { template: capture?.template, head: headOf(files.list), pool: capture?.template?.renameSafe === true };
   const result = await createSpecs(ctx, specs, options, plan);
   return capture?.reason ? { ...result, replayBecause: capture.reason } : result;

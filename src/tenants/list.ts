@@ -5,6 +5,9 @@ import { planUp } from '../migrations/plan.js';
 import type { Context } from '../context.js';
 import { findFleetTenants, findTenants, type UnreachableTenant } from '../runtime/lookup.js';
 import { tenantMigrations } from '../runtime/migration-files.js';
+import { serverContext } from '../runtime/servers.js';
+import { citusOf } from '../citus/detect.js';
+import { readPlacements, type Placement } from '../citus/placement.js';
 
 export interface TenantSummary {
   id: string;
@@ -18,6 +21,11 @@ export interface TenantSummary {
   pooled?: boolean;
   /** The server it lives on: "default" (the home server) or a name from the config's `servers`. */
   server: string;
+  /**
+   * On a Citus coordinator only: the worker its distributed schema lives on and its size; null when the
+   * schema has no table yet or is not distributed.
+   */
+  placement?: Placement | null;
 }
 
 export interface TenantDetail extends TenantSummary {
@@ -52,7 +60,7 @@ function summary(t: TenantWithJournal, pending: number): TenantSummary {
 /**
  * Every tenant (or those with `status`), with applied and pending counts: one
  * query per server (two on the home server: the registry and the placements
- * map). The pool's spares only with `pooled`. Tenants on a server that cannot
+ * map; on a Citus coordinator one more, for every tenant's worker and size). The pool's spares only with `pooled`. Tenants on a server that cannot
  * be read come back in `unreachable` (the CLI exits 3).
  */
 export interface ListTenantsOptions {
@@ -80,16 +88,39 @@ export async function listTenants(
   const fleet = await findFleetTenants(ctx, undefined, options.status as TenantStatus | undefined, options.server);
   const rows = fleet.tenants.filter((t) => (options.pooled || !t.pooled) && (options.server === undefined || t.server === options.server));
   const unreachable = fleet.unreachable.filter((u) => options.server === undefined || u.server === options.server);
-  return { tenants: rows.map((t) => summary(t, planUp(files.list, t.journal).pending.length)), unreachable };
+  const tenants = rows.map((t) => summary(t, planUp(files.list, t.journal).pending.length));
+  return { tenants: await withPlacements(ctx, tenants), unreachable };
+}
+
+/**
+ * On each Citus server of the fleet, the placement of its tenants: one query per
+ * such server (see readPlacements), whatever the number of tenants.
+ */
+async function withPlacements<T extends TenantSummary>(ctx: Context, tenants: T[]): Promise<T[]> {
+  const byServer = new Map<string, T[]>();
+  for (const t of tenants) byServer.set(t.server, [...(byServer.get(t.server) ?? []), t]);
+  await Promise.all(
+    [...byServer].map(async ([server, list]) => {
+      const sctx = serverContext(ctx, server);
+      if (!(await citusOf(sctx))) return;
+      const placements = await readPlacements(
+        sctx.pool,
+        list.map((t) => t.schema),
+      );
+      for (const t of list) t.placement = placements.get(t.schema) ?? null;
+    }),
+  );
+  return tenants;
 }
 
 /** One tenant: the summary, its config and its applied migrations (a spare of the pool is unknown, as to every command naming it). */
 export async function showTenant(ctx: Context, id: string): Promise<{ tenant: TenantDetail }> {
   const files = await tenantMigrations(ctx);
   const [t] = await findTenants(ctx, [id]);
+  const [one] = await withPlacements(ctx, [summary(t!, planUp(files.list, t!.journal).pending.length)]);
   return {
     tenant: {
-      ...summary(t!, planUp(files.list, t!.journal).pending.length),
+      ...one!,
       role: t!.role,
       config: t!.config,
       createdAt: new Date(t!.createdAt).toISOString(),

@@ -13,6 +13,8 @@ import { ident } from '../util/quote.js';
 import { assertSchemaNameAllowed } from '../runtime/ids.js';
 import type { Template } from '../control/templates.js';
 import { scriptFor } from './instant/rewrite.js';
+import { citusOf } from '../citus/detect.js';
+import { distributedSchemaSettingSql } from '../citus/schemas.js';
 
 /**
  * The one way a tenant comes into being (create, clone, the pool; later
@@ -24,6 +26,8 @@ import { scriptFor } from './instant/rewrite.js';
 export interface TenantSpec extends NewTenant {
   migrations: readonly LoadedMigration[];
   sharedRole: string | null;
+  /** On a Citus coordinator: the schema is made a distributed schema (its tables live together on one worker). */
+  distributed?: boolean;
 }
 
 export function schemaNameFor(config: { schemaPrefix: string }, id: string): string {
@@ -37,6 +41,7 @@ export async function tenantSpecs(
   migrations: readonly LoadedMigration[],
 ): Promise<TenantSpec[]> {
   const oid = ctx.config.roles ? await databaseOid(ctx.pool, ctx) : 0;
+  const distributed = (await citusOf(ctx)) !== null;
   return wanted.map((w) => {
     const schema = schemaNameFor(ctx.config, w.id);
     assertSchemaNameAllowed(w.id, schema, ctx.config);
@@ -49,6 +54,7 @@ export async function tenantSpecs(
       name: w.name ?? null,
       config: w.config,
       migrations,
+      ...(distributed ? { distributed } : {}),
     };
   });
 }
@@ -107,8 +113,13 @@ export async function buildTenant(
 
 /** The schema, the role and its grants, the tenant's search_path and settings: what runs before its migrations. */
 export function provisionPrologue(ctx: Context, spec: TenantSpec): string {
-  const prologue = [`CREATE SCHEMA ${ident(spec.schema)}`];
-  if (spec.role && spec.sharedRole) prologue.push(createTenantRoleSql(spec.schema, spec.role, spec.sharedRole));
+  // On Citus the creating transaction turns schema-based sharding on: the schema becomes a distributed schema
+  // and every table its migrations make a single-shard table of the schema's colocation group.
+  const prologue = spec.distributed
+    ? [distributedSchemaSettingSql(), `CREATE SCHEMA ${ident(spec.schema)}`]
+    : [`CREATE SCHEMA ${ident(spec.schema)}`];
+  if (spec.role && spec.sharedRole)
+    prologue.push(createTenantRoleSql(spec.schema, spec.role, spec.sharedRole, { login: spec.distributed === true }));
   prologue.push(asTenantSql(ctx.config, { schema: spec.schema, id: spec.id, key: spec.key }));
   return prologue.join(';\n');
 }

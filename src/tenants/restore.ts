@@ -10,6 +10,7 @@ import { ident } from '../util/quote.js';
 import type { Context } from '../context.js';
 import { findTenants } from '../runtime/lookup.js';
 import { contextOf } from '../runtime/route.js';
+import { citusOf } from '../citus/detect.js';
 
 export interface RestoreResult {
   id: string;
@@ -26,6 +27,7 @@ export async function restoreTenant(ctx: Context, id: string): Promise<RestoreRe
   // On the tenant's own server (the placements map), where its registry row and archived schema are.
   ctx = contextOf(ctx, t!);
   await ensureControlSchema(ctx);
+  const citus = await citusOf(ctx);
   // The name it had before the archive, whatever the prefix is now.
   const schema = t!.schema.replace(/\$archived$/, '');
   const outcome = await withSession(ctx.pool, (client) =>
@@ -35,7 +37,8 @@ export async function restoreTenant(ctx: Context, id: string): Promise<RestoreRe
       const taken = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
       if (taken.rowCount) throw new InputError('schema_exists', `schema "${schema}" exists; rename or drop it, then restore "${id}"`);
       await client.query(`ALTER SCHEMA ${ident(row.schema)} RENAME TO ${ident(schema)}`);
-      if (row.role) await grantTenantAccess(client, schema, row.role, sharedRoleName(await databaseOid(client, ctx)));
+      if (row.role)
+        await grantTenantAccess(client, schema, row.role, sharedRoleName(await databaseOid(client, ctx)), { login: citus !== null });
       await markRestored(client, ctx, id, schema);
       const rows = await countRows(client, schema);
       tx.last(logOperationSql(ctx, 'restore', id, { schema, archivedSchema: row.schema, rows, totalRows: totalRows(rows) }));

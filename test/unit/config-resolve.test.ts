@@ -47,6 +47,7 @@ describe('config validation', () => {
         lockRetries: 0,
         servers: { eu: 'postgresql://app:${TC_PW}@eu.internal/app', us: '${TC_US_URL}' },
         placement: 'fewest-tenants',
+        citus: { referenceTables: ['plans', 'currencies'] },
       },
       '/proj',
       'config',
@@ -66,7 +67,26 @@ describe('config validation', () => {
       lockRetries: 0,
       servers: { eu: 'postgresql://app:p%40ss%2Fword@eu.internal/app', us: 'postgresql://app@us.internal/app?sslmode=require' },
       placement: 'fewest-tenants',
+      citus: { referenceTables: ['plans', 'currencies'] },
     });
+  });
+
+  it('checks "citus": referenceTables is "all", "none" or a list of table names; absent is null', () => {
+    const bad = (citus: unknown) => {
+      try {
+        resolveConfig({ citus }, '/proj');
+        return undefined;
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    expect(resolveConfig({}, '/proj').citus).toBeNull();
+    expect(resolveConfig({ citus: {} }, '/proj').citus).toEqual({ referenceTables: 'all' });
+    expect(resolveConfig({ citus: { referenceTables: 'none' } }, '/proj').citus).toEqual({ referenceTables: 'none' });
+    expect(bad({ referenceTables: 'some' })).toMatch(/"citus" must be an object such as \{"referenceTables": "all"\}.*got "some"/);
+    expect(bad({ referenceTables: ['Bad Name'] })).toMatch(/"referenceTables" got \["Bad Name"\]/);
+    expect(bad({ shards: 2 })).toMatch(/unknown key "shards"/);
+    expect(bad(true)).toMatch(/"citus" must be an object/);
   });
 
   const NAME = 'a lowercase SQL name ([a-z_][a-z0-9_]*, at most 63 characters)';

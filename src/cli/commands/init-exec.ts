@@ -29,12 +29,20 @@ export function registerOtherCommands(program: Command, run: Run): void {
         const r = await init(tc);
         const v = r.controlVersion;
         return {
-          json: { controlSchema: r.controlSchema, controlVersion: v.to, upgradedFrom: v.from, shared: r.shared },
+          json: {
+            controlSchema: r.controlSchema,
+            controlVersion: v.to,
+            upgradedFrom: v.from,
+            shared: r.shared,
+            ...(r.citus ? { citus: r.citus } : {}),
+          },
           human: [
             v.from === v.to
               ? `control schema ${r.controlSchema} is current (version ${v.to})`
               : `control schema ${r.controlSchema} ${v.from === 0 ? 'created' : `upgraded from version ${v.from}`} (version ${v.to})`,
             r.shared.applied.length ? `shared migrations applied: ${r.shared.applied.join(', ')}` : 'shared migrations: none pending',
+            ...(r.citus ? [`Citus ${r.citus.version} coordinator: tenants are distributed schemas`] : []),
+            ...(r.shared.referenceTables?.length ? [`reference tables made: ${r.shared.referenceTables.join(', ')}`] : []),
           ],
           exitCode: 0,
         };

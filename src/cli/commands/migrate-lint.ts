@@ -37,7 +37,7 @@ export function registerMigrateLintCommand(program: Command, run: Run, runOfflin
         };
         return runOffline(
           cmd,
-          async (_config, env) => lintOutcome(await lintFiles({ files, cwd: io.cwd, failOn: opts.failOn }), io, env.c),
+          async (config, env) => lintOutcome(await lintFiles({ files, cwd: io.cwd, failOn: opts.failOn, config }), io, env.c),
           { validate },
         );
       }

@@ -14,6 +14,8 @@ import {
   showTenant,
   updateTenant,
   type TenantRunResult,
+  type Placement,
+  rebalanceOnCitus,
 } from '../../index.js';
 import type { GlobalFlags, Io } from '../io.js';
 import { fleetExitCode, type Outcome } from '../outcome.js';
@@ -103,7 +105,18 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
           const r = await listTenants(tc, { status: opts.status, pooled: opts.pooled === true, server: opts.server });
           // The server column only once the fleet has more than one server.
           const servers = tc.servers.names().length > 1 || r.tenants.some((t) => t.server !== 'default');
-          const head = ['id', 'schema', 'status', 'key', 'applied', 'pending', ...(servers ? ['server'] : [])];
+          // On Citus: the worker each tenant lives on, and its size.
+          const citus = r.tenants.some((t) => t.placement !== undefined);
+          const head = [
+            'id',
+            'schema',
+            'status',
+            'key',
+            'applied',
+            'pending',
+            ...(servers ? ['server'] : []),
+            ...(citus ? ['worker', 'size'] : []),
+          ];
           return {
             json: { tenants: r.tenants, ...(r.unreachable.length > 0 ? { unreachable: r.unreachable } : {}) },
             human: [
@@ -118,6 +131,7 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
                       t.applied,
                       t.pending,
                       ...(servers ? [t.server] : []),
+                      ...(citus ? placementCells(t.placement) : []),
                     ]),
                     ...r.unreachable.map((u) => [u.id, '', 'unreachable', '', '', '', u.server]),
                   ])),
@@ -152,6 +166,7 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
                   ['role', t.role],
                   ['status', t.status],
                   ['server', t.server],
+                  ...(t.placement !== undefined ? [['placement', placementText(t.placement)]] : []),
                   ['key', t.key],
                   ['applied', t.applied],
                   ['pending', t.pending],
@@ -174,6 +189,40 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
         },
         { validate: () => assertTenantId(id) },
       ),
+    );
+
+  tenant
+    .command('rebalance')
+    .description("on a Citus coordinator: even the tenants out over the workers with Citus's rebalancer (online, or --block-writes)")
+    .option('--block-writes', 'block writes to each moving tenant for its whole copy (needed for tables without a replica identity)')
+    .action((opts, cmd: Command) =>
+      run(cmd, async (tc, env) => {
+        env.progress.start('rebalancing');
+        const r = await rebalanceOnCitus(tc, {
+          blockWrites: opts.blockWrites === true,
+          onProgress: (p) =>
+            env.progress.note(
+              p.moving.length === 0
+                ? `rebalancing (${Math.round(p.seconds)} s)`
+                : `moving ${p.moving.map((m) => `${m.schema} ${bytesText(m.copiedBytes)} of ${bytesText(m.totalBytes)}`).join(', ')} (${Math.round(p.seconds)} s)`,
+            ),
+        });
+        env.progress.stop();
+        return {
+          json: { ...r },
+          human:
+            r.moved.length === 0
+              ? ['the tenants are balanced already; nothing moved']
+              : [
+                  `${env.c.green('rebalanced')}: ${r.moved.length} tenant${r.moved.length === 1 ? '' : 's'} moved (${r.mode}) in ${r.seconds.toFixed(1)} s`,
+                  ...table(
+                    ['id', 'from', 'to'],
+                    r.moved.map((m) => [m.id, `${m.from.host}:${m.from.port}`, `${m.to.host}:${m.to.port}`]),
+                  ),
+                ],
+          exitCode: 0,
+        };
+      }),
     );
 
   tenant
@@ -269,3 +318,24 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
 }
 
 export type { Outcome };
+
+/** A tenant's Citus placement as table cells: the worker and the size. */
+function placementCells(p: Placement | null | undefined): string[] {
+  return p ? [`${p.host}:${p.port}`, bytesText(p.sizeBytes)] : ['-', '-'];
+}
+
+function placementText(p: Placement | null | undefined): string {
+  return p ? `${p.host}:${p.port} (${bytesText(p.sizeBytes)})` : 'none yet (no table)';
+}
+
+function bytesText(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}

@@ -4,6 +4,7 @@ import { alterTable } from './alter-table.js';
 import { createIndex, dropIndex, reindex } from './indexes.js';
 import { cluster, refreshMatView, transaction, vacuum } from './maintenance.js';
 import { createTable, createTableAs, dropTable, rename, selectInto } from './tables.js';
+import { citusCreateSchema, citusForeignKeys, citusTrigger, citusVariableSet } from './citus.js';
 
 type AnyCheck = (statement: never, ctx: CheckContext) => void;
 
@@ -19,6 +20,9 @@ const BY_TYPE: Record<string, AnyCheck> = {
   ClusterStmt: cluster,
   RefreshMatViewStmt: refreshMatView,
   TransactionStmt: transaction,
+  CreateTrigStmt: citusTrigger,
+  CreateSchemaStmt: citusCreateSchema,
+  VariableSetStmt: citusVariableSet,
 };
 
 /** Runs the checks for one parsed statement (DROP dispatches on what it drops). */
@@ -29,5 +33,6 @@ export function checkStatement(type: string, node: Record<string, unknown>, ctx:
     else if (what === 'OBJECT_TABLE') dropTable(node as never, ctx);
     return;
   }
+  if (type === 'CreateStmt' || type === 'AlterTableStmt') citusForeignKeys(node, ctx);
   (BY_TYPE[type] as ((s: unknown, c: CheckContext) => void) | undefined)?.(node, ctx);
 }

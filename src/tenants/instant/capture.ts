@@ -11,6 +11,7 @@ import { buildTenant, type TenantSpec } from '../provision.js';
 import { dumpSchema, dumpUnavailable } from './dump.js';
 import { headOf } from './head.js';
 import { rowsHold, templateHoldsNames } from './safety.js';
+import { citusOf } from '../../citus/detect.js';
 
 /**
  * The template at the head, captured once: a schema (and role) built by
@@ -23,6 +24,8 @@ export type Capture = { template: Template; reason?: undefined } | { template?: 
 
 export async function ensureTemplate(ctx: Context, files: readonly LoadedMigration[]): Promise<Capture> {
   const head = headOf(files);
+  // A captured script would make a plain schema; a distributed one is made by its migrations in the creating transaction.
+  if (await citusOf(ctx)) return { reason: 'on a Citus coordinator each tenant is built by its migrations, as a distributed schema' };
   const known = captured.get(ctx);
   if (known?.head === head) return { template: known };
   const saved = await readTemplate(ctx.pool, ctx, head);

@@ -1,7 +1,9 @@
 // The registry check: the registry and journal against the catalog and the disk.
 import { fleetSql } from '../../fleet-sql.js';
 import type { TenantWithJournal } from '../../../control/tenants.js';
-import type { CheckDefinition, Finding, Level } from '../../types.js';
+import type { CheckDefinition, Finding, Level, VerifyScope } from '../../types.js';
+import { citusOf } from '../../../citus/detect.js';
+import { distributedSchemas } from '../../../citus/placement.js';
 import { registrySql } from './sql.js';
 
 const KINDS: Record<string, { level: Level; remediation: string }> = {
@@ -19,7 +21,7 @@ export const registryCheck: CheckDefinition = {
   id: 'registry',
   level: 'error',
   description:
-    "schemas (and roles) named like a tenant's with no registry row, registry rows whose schema or role is gone, archived tenants whose roles still have access, two tenants with the same key, journal rows for migrations no longer on disk",
+    "schemas (and roles) named like a tenant's with no registry row, registry rows whose schema or role is gone, archived tenants whose roles still have access, two tenants with the same key, journal rows for migrations no longer on disk, on Citus tenant schemas that are not distributed",
   remediation: KINDS.missing!.remediation,
   catalog: true,
   async run(scope) {
@@ -48,9 +50,36 @@ export const registryCheck: CheckDefinition = {
         });
       }
     }
+    findings.push(...(await notDistributed(scope)));
     return findings;
   },
 };
+
+/**
+ * On a Citus coordinator every tenant schema is a distributed schema (its tables together on one worker,
+ * movable with relocate); one that is not stays on the coordinator, outside what placement and relocate
+ * see. One query, for every tenant.
+ */
+async function notDistributed(scope: VerifyScope): Promise<Finding[]> {
+  if (scope.tenants.length === 0 || !(await citusOf(scope.ctx))) return [];
+  const present = await scope.db.query<{ schema: string }>('SELECT nspname AS schema FROM pg_namespace WHERE nspname = ANY($1)', [
+    scope.tenants.map((t) => t.schema),
+  ]);
+  const distributed = await distributedSchemas(
+    scope.db,
+    present.rows.map((r) => r.schema),
+  );
+  return scope.tenants
+    .filter((t) => present.rows.some((r) => r.schema === t.schema) && !distributed.has(t.schema))
+    .map((t) => ({
+      rule: 'not-distributed',
+      tenant: t.id,
+      object: `schema ${t.schema}`,
+      detail: 'is not a Citus distributed schema: its tables stay on the coordinator, outside placement and relocate',
+      level: 'error' as const,
+      remediation: `SELECT citus_schema_distribute('${t.schema}') on the coordinator (every table of the schema must then follow the Citus rules of docs/citus.md)`,
+    }));
+}
 
 /**
  * Two tenants with the same key (archived ones included: their rows are still there), on this server

@@ -1,0 +1,28 @@
+import type { Context } from '../context.js';
+import type { Queryable } from '../db/types.js';
+import { controlTable } from './table.js';
+
+/** What init recorded about Citus on this server: the extension's version on the coordinator. */
+export interface CitusMeta {
+  version: string;
+}
+
+/** The meta row init writes when the connected database is a Citus coordinator (key "citus"), or removes when it is not. */
+export async function recordCitus(db: Queryable, ctx: Pick<Context, 'config'>, meta: CitusMeta | null): Promise<void> {
+  const table = controlTable(ctx.config, 'meta');
+  if (meta === null) {
+    await db.query(`DELETE FROM ${table} WHERE key = 'citus'`);
+    return;
+  }
+  await db.query(
+    `INSERT INTO ${table} (key, value) VALUES ('citus', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value WHERE ${table}.value IS DISTINCT FROM EXCLUDED.value`,
+    [JSON.stringify(meta)],
+  );
+}
+
+/** The recorded Citus meta, null when init found no Citus (or the control schema lacks it). */
+export async function readCitus(db: Queryable, ctx: Pick<Context, 'config'>): Promise<CitusMeta | null> {
+  const r = await db.query<{ value: string }>(`SELECT value FROM ${controlTable(ctx.config, 'meta')} WHERE key = 'citus'`);
+  const value = r.rows[0]?.value;
+  return value === undefined ? null : (JSON.parse(value) as CitusMeta);
+}
