@@ -33,6 +33,7 @@ describe('config', () => {
       lockRetries: 3,
       servers: {},
       placement: 'home',
+      citus: null,
     });
   });
 
