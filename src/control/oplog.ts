@@ -3,7 +3,7 @@ import type { Queryable } from '../db/types.js';
 import { literal } from '../util/quote.js';
 import { controlTable } from './table.js';
 
-export type Operation = 'create' | 'archive' | 'restore' | 'purge' | 'update' | 'copy' | 'move' | 'clone' | 'import';
+export type Operation = 'create' | 'archive' | 'restore' | 'purge' | 'update' | 'copy' | 'move' | 'clone' | 'import' | 'relocate';
 
 /** Appends one entry to the operations log, in the caller's transaction. */
 export async function logOperation(

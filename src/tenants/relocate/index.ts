@@ -1,0 +1,169 @@
+import type { Context } from '../../context.js';
+import { InputError, tenantArchived, tenantLocked } from '../../errors.js';
+import { ensureControlSchema } from '../../control/ensure.js';
+import { readOperations } from '../../control/oplog.js';
+import { readTenantRows } from '../../control/tenants.js';
+import { holdTenantLock, releaseTenantLock, runTransaction, withSession } from '../../db/session.js';
+import { migrateShared } from '../../migrate/shared.js';
+import { findTenants } from '../../runtime/lookup.js';
+import { tenantMigrations } from '../../runtime/migration-files.js';
+import { homeContext, serverContext } from '../../runtime/servers.js';
+import { archivedSchemaName } from '../remove.js';
+import { ensureSharedRoleOnce, schemaNameFor, tenantSpecs } from '../provision.js';
+import { archiveSource, purgeArchivedSource } from './archive.js';
+import { clearLeftovers } from './leftovers.js';
+import { appliedMigrations } from './migrations.js';
+import { chooseMode, logicalBlockers } from './mode.js';
+import { moveTenant } from './move.js';
+import { validateRelocateOptions, type RelocateOptions, type RelocateResult } from './options.js';
+import { pauseAt } from './pause.js';
+import { freezeSql, lockableTables, rowTables } from './tables.js';
+
+export { validateRelocateOptions, type RelocateOptions, type RelocateResult, type RelocatedTable, type RelocateMode } from './options.js';
+
+/**
+ * `tenant relocate ID --to SERVER`. The placements map on the home server is
+ * the truth of where a tenant lives; the move makes a whole copy on the
+ * target, flips the map, and archives the source, in an order that leaves the
+ * tenant wholly on one side whenever it stops (docs/relocate.md). The same
+ * command run again after an interruption converges: a move that had flipped
+ * finishes archiving the source; one that had not starts over, clearing the
+ * target's leftovers first.
+ */
+export async function relocateTenant(ctx: Context, options: RelocateOptions): Promise<RelocateResult> {
+  const started = performance.now();
+  const home = homeContext(ctx);
+  const opts = validateRelocateOptions(options, home.servers);
+  const [tenant] = await findTenants(home, [opts.id]);
+  if (tenant!.status === 'archived') throw tenantArchived(opts.id);
+  if (tenant!.server === opts.to) return converge(home, opts, started);
+  const sctx = serverContext(home, tenant!.server);
+  const tctx = serverContext(home, opts.to);
+  const migrations = appliedMigrations(opts.id, tenant!.journal, await tenantMigrations(home));
+
+  // The tenant's lock on its server for the whole move: migrate, copy, exec and another relocate wait or skip meanwhile.
+  return withSession(sctx.pool, async (lock) => {
+    if (!(await holdTenantLock(lock, sctx.config, { id: opts.id, wait: false }))) throw tenantLocked(opts.id);
+    try {
+      // Read again under the lock: a run that finished just before may have moved or archived it.
+      const [now] = await findTenants(home, [opts.id]);
+      if (now!.status === 'archived') throw tenantArchived(opts.id);
+      if (now!.server === opts.to) return await converge(home, opts, started);
+      if (now!.server !== sctx.server)
+        throw new InputError('tenant_moved', `tenant "${opts.id}" moved to "${now!.server}" meanwhile; nothing changed`);
+      const [row] = await readTenantRows(sctx.pool, sctx, [opts.id]);
+      const taken = await sctx.pool.query('SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1', [archivedSchemaName(row!.schema)]);
+      if (taken.rowCount === 1)
+        throw new InputError(
+          'archive_taken',
+          `schema "${archivedSchemaName(row!.schema)}" already exists on "${sctx.server}", where the source would be archived; drop or rename it first`,
+        );
+      const sourceTables = await rowTables(sctx.pool, row!.schema);
+      const choice = chooseMode(opts.mode ?? 'auto', await logicalBlockers(sctx.pool, tctx.pool, sourceTables));
+      // Logical replication is not built yet: auto copies, and says so.
+      const modeBecause =
+        choice.mode === 'logical'
+          ? 'copy mode (writes wait for the copy): moving rows by logical replication is not available in this version'
+          : choice.because;
+      if (opts.mode === 'logical')
+        throw new InputError('logical_unavailable', 'moving rows by logical replication is not available in this version; use --mode copy');
+      if (modeBecause) home.log.info(modeBecause);
+      await pauseAt(home, 'locked');
+
+      await ensureControlSchema(tctx);
+      await migrateShared(tctx);
+      await ensureSharedRoleOnce(tctx.pool, tctx);
+      const cleared = await clearLeftovers(tctx, opts.id);
+      if (cleared.length > 0) home.log.info(`cleared what an earlier run left on ${opts.to}: ${cleared.join(', ')}`);
+      await pauseAt(home, 'cleared');
+      const [spec] = await tenantSpecs(tctx, [{ id: opts.id, key: now!.key, name: now!.name, config: now!.config }], migrations);
+      home.log.info(`relocating ${opts.id} from ${sctx.server} to ${opts.to} (copy mode, ${sourceTables.length} tables)`);
+      const moved = await moveTenant({
+        home,
+        sctx,
+        tctx,
+        tenant: now!,
+        spec: spec!,
+        mode: 'copy',
+        started,
+        purgeSource: opts.purgeSource === true,
+      });
+      return {
+        tenant: opts.id,
+        from: sctx.server,
+        to: opts.to,
+        mode: 'copy',
+        ...(modeBecause ? { modeBecause } : {}),
+        tables: moved.tables,
+        rows: moved.rows,
+        bytes: moved.bytes,
+        seconds: seconds(started),
+        archivedSource: moved.archivedSource,
+      };
+    } finally {
+      await releaseTenantLock(lock);
+    }
+  });
+}
+
+/**
+ * The tenant already lives on the target. When the last relocation to here
+ * left its source unarchived (it stopped between the flip and the source's
+ * commit), that copy is archived now (and purged with --purge-source) and the
+ * run is a success; otherwise there is nothing to move (exit 2).
+ */
+async function converge(home: Context, opts: RelocateOptions, started: number): Promise<RelocateResult> {
+  const last = (await readOperations(home, opts.id)).filter((o) => o.operation === 'relocate').at(-1);
+  const from = typeof last?.detail.from === 'string' ? last.detail.from : undefined;
+  if (!last || last.detail.to !== opts.to || from === undefined || from === opts.to || !home.servers.has(from)) throw alreadyThere(opts);
+  const sctx = serverContext(home, from);
+  const archived = await withSession(sctx.pool, async (client) => {
+    if (!(await holdTenantLock(client, sctx.config, { id: opts.id, wait: false }))) throw tenantLocked(opts.id);
+    try {
+      const [row] = await readTenantRows(client, sctx, [opts.id]);
+      if (!row || row.status === 'archived' || row.schema !== schemaNameFor(sctx.config, opts.id)) return undefined;
+      return runTransaction(client, sctx.config, { keepSession: true }, async () => {
+        const lockable = await lockableTables(client, row.schema);
+        const freeze = freezeSql(row.schema, lockable);
+        if (freeze) await client.query(freeze);
+        const tables = await rowTables(client, row.schema);
+        return archiveSource(client, sctx, row, opts.to, { writable: lockable, truncatable: tables.map((t) => t.name) });
+      });
+    } finally {
+      await releaseTenantLock(client);
+    }
+  });
+  if (archived === undefined) throw alreadyThere(opts);
+  home.log.info(`${opts.id} was already on ${opts.to}; archived its copy left on ${from} as ${archived}`);
+  let archivedSource: string | null = archived;
+  if (opts.purgeSource) {
+    const [row] = await readTenantRows(sctx.pool, sctx, [opts.id]);
+    await withSession(sctx.pool, (c) =>
+      runTransaction(c, sctx.config, {}, () => purgeArchivedSource(c, sctx, { id: opts.id, archived, role: row?.role ?? null })),
+    );
+    archivedSource = null;
+  }
+  return {
+    tenant: opts.id,
+    from,
+    to: opts.to,
+    mode: last.detail.mode === 'logical' ? 'logical' : 'copy',
+    tables: [],
+    rows: 0,
+    bytes: 0,
+    seconds: seconds(started),
+    archivedSource,
+    converged: true,
+  };
+}
+
+function alreadyThere(opts: RelocateOptions): InputError {
+  return new InputError('already_there', `tenant "${opts.id}" is already on server "${opts.to}"; nothing to move`, {
+    id: opts.id,
+    server: opts.to,
+  });
+}
+
+function seconds(started: number): number {
+  return Number(((performance.now() - started) / 1000).toFixed(3));
+}
