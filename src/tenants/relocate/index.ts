@@ -122,7 +122,7 @@ async function converge(home: Context, opts: RelocateOptions, started: number): 
     try {
       const [row] = await readTenantRows(client, sctx, [opts.id]);
       if (!row || row.status === 'archived' || row.schema !== schemaNameFor(sctx.config, opts.id)) return undefined;
-      return runTransaction(client, sctx.config, { keepSession: true }, async () => {
+      return await runTransaction(client, sctx.config, { keepSession: true }, async () => {
         const lockable = await lockableTables(client, row.schema);
         const freeze = freezeSql(row.schema, lockable);
         if (freeze) await client.query(freeze);
