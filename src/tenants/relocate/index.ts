@@ -14,7 +14,8 @@ import { archiveSource, purgeArchivedSource } from './archive.js';
 import { clearLeftovers } from './leftovers.js';
 import { appliedMigrations } from './migrations.js';
 import { chooseMode, logicalBlockers } from './mode.js';
-import { moveTenant } from './move.js';
+import { clearReplication, logicalMove } from './logical.js';
+import { copyMove } from './move.js';
 import { validateRelocateOptions, type RelocateOptions, type RelocateResult } from './options.js';
 import { pauseAt } from './pause.js';
 import { freezeSql, lockableTables, rowTables } from './tables.js';
@@ -60,40 +61,28 @@ export async function relocateTenant(ctx: Context, options: RelocateOptions): Pr
         );
       const sourceTables = await rowTables(sctx.pool, row!.schema);
       const choice = chooseMode(opts.mode ?? 'auto', await logicalBlockers(sctx.pool, tctx.pool, sourceTables));
-      // Logical replication is not built yet: auto copies, and says so.
-      const modeBecause =
-        choice.mode === 'logical'
-          ? 'copy mode (writes wait for the copy): moving rows by logical replication is not available in this version'
-          : choice.because;
-      if (opts.mode === 'logical')
-        throw new InputError('logical_unavailable', 'moving rows by logical replication is not available in this version; use --mode copy');
-      if (modeBecause) home.log.info(modeBecause);
+      const sourceUrl = home.servers.url(sctx.server);
+      if (choice.mode === 'logical' && !sourceUrl)
+        throw new InputError('logical_impossible', `the connection string of "${sctx.server}" is not known; use --mode copy`);
+      if (choice.because) home.log.info(choice.because);
       await pauseAt(home, 'locked');
 
       await ensureControlSchema(tctx);
       await migrateShared(tctx);
       await ensureSharedRoleOnce(tctx.pool, tctx);
-      const cleared = await clearLeftovers(tctx, opts.id);
-      if (cleared.length > 0) home.log.info(`cleared what an earlier run left on ${opts.to}: ${cleared.join(', ')}`);
+      const cleared = [...(await clearReplication(sctx, tctx, opts.id)), ...(await clearLeftovers(tctx, opts.id))];
+      if (cleared.length > 0) home.log.info(`cleared what an earlier run left: ${cleared.join(', ')}`);
       await pauseAt(home, 'cleared');
       const [spec] = await tenantSpecs(tctx, [{ id: opts.id, key: now!.key, name: now!.name, config: now!.config }], migrations);
-      home.log.info(`relocating ${opts.id} from ${sctx.server} to ${opts.to} (copy mode, ${sourceTables.length} tables)`);
-      const moved = await moveTenant({
-        home,
-        sctx,
-        tctx,
-        tenant: now!,
-        spec: spec!,
-        mode: 'copy',
-        started,
-        purgeSource: opts.purgeSource === true,
-      });
+      home.log.info(`relocating ${opts.id} from ${sctx.server} to ${opts.to} (${choice.mode} mode, ${sourceTables.length} tables)`);
+      const input = { home, sctx, tctx, tenant: now!, spec: spec!, started, purgeSource: opts.purgeSource === true };
+      const moved = choice.mode === 'logical' ? await logicalMove({ ...input, sourceUrl: sourceUrl! }) : await copyMove(input);
       return {
         tenant: opts.id,
         from: sctx.server,
         to: opts.to,
-        mode: 'copy',
-        ...(modeBecause ? { modeBecause } : {}),
+        mode: choice.mode,
+        ...(choice.because ? { modeBecause: choice.because } : {}),
         tables: moved.tables,
         rows: moved.rows,
         bytes: moved.bytes,

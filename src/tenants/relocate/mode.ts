@@ -17,13 +17,17 @@ export interface ModeChoice {
 }
 
 export async function logicalBlockers(source: Queryable, target: Queryable, tables: readonly RowTable[]): Promise<string[]> {
-  const [wal, sup] = await Promise.all([
+  const superuser = `SELECT rolsuper AS sup FROM pg_catalog.pg_roles WHERE rolname = current_user`;
+  const [wal, sourceSuper, targetSuper] = await Promise.all([
     source.query<{ wal: string }>(`SELECT current_setting('wal_level') AS wal`),
-    target.query<{ sup: boolean }>(`SELECT rolsuper AS sup FROM pg_catalog.pg_roles WHERE rolname = current_user`),
+    source.query<{ sup: boolean }>(superuser),
+    target.query<{ sup: boolean }>(superuser),
   ]);
   const out: string[] = [];
   if (wal.rows[0]?.wal !== 'logical') out.push(`the source has wal_level=${wal.rows[0]?.wal ?? 'unknown'}, not logical`);
-  if (sup.rows[0]?.sup !== true) out.push("the target's user is not a superuser (CREATE SUBSCRIPTION needs one on PostgreSQL 15)");
+  if (sourceSuper.rows[0]?.sup !== true)
+    out.push("the source's user is not a superuser (a publication FOR TABLES IN SCHEMA needs one on PostgreSQL 15)");
+  if (targetSuper.rows[0]?.sup !== true) out.push("the target's user is not a superuser (CREATE SUBSCRIPTION needs one on PostgreSQL 15)");
   const bare = tables.filter((t) => !t.replicaIdentity).map((t) => t.name);
   if (bare.length > 0)
     out.push(
