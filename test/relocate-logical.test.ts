@@ -59,6 +59,33 @@ const placement = async (id: string) =>
   (await home.pool.query<{ server: string }>(`SELECT server FROM tenantctl.placements WHERE tenant_id = $1`, [id])).rows[0]?.server ??
   'default';
 
+/** Runs relocate to the home server until it pauses at `step` (the documented test hook), then kill -9. */
+async function killAt(id: string, step: string): Promise<void> {
+  const child = spawn(process.execPath, [BIN, '--database-url', home.url, 'tenant', 'relocate', id, '--to', 'default'], {
+    cwd: dir,
+    env: { ...process.env, TC_TEST_LOGI_URL: src.url, NO_COLOR: '1', TENANTCTL_TEST_PAUSE_AT: step },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (stderr.includes(`paused at ${step}`)) resolve();
+    });
+    void exited.then(() => reject(new Error(stderr)));
+  });
+  child.kill('SIGKILL');
+  await exited;
+  for (const db of [home, src]) {
+    for (let i = 0; i < 1200; i++) {
+      const r = await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tenantctl'`);
+      if (r.rowCount === 0) break;
+      await sleep(25);
+    }
+  }
+}
+
 describe('tenant relocate by logical replication', () => {
   it('moves a tenant while it writes: writes wait only for the switch, none lost, nothing left replicating', async () => {
     expect((await cli(['tenant', 'create', 'l1', '--server', 'logi'])).code).toBe(0);
@@ -140,5 +167,33 @@ describe('tenant relocate by logical replication', () => {
     expect(rerun.json<{ mode: string }>().mode).toBe('logical');
     expect(await replication()).toEqual([]);
     expect((await home.pool.query(`SELECT count(*)::int AS n FROM tenant_l2.customers`)).rows[0]).toEqual({ n: 501 });
+  });
+
+  it('killed after the switch committed on the target: wholly on the target, and the next run archives the source and drops the slot', async () => {
+    expect((await cli(['tenant', 'create', 'l3', '--server', 'logi'])).code).toBe(0);
+    await fill(src, 'l3', 500);
+    await killAt('l3', 'target-committed');
+    // The target is the home server: its commit was the flip.
+    expect(await placement('l3')).toBe('default');
+    expect((await home.pool.query(`SELECT count(*)::int AS n FROM tenant_l3.customers`)).rows[0]).toEqual({ n: 500 });
+    // The source's copy is not archived yet (its publication went with the archive's transaction), and the stopped subscription still holds its slot.
+    expect((await src.pool.query<{ status: string }>(`SELECT status FROM tenantctl.tenants WHERE id = 'l3'`)).rows[0]!.status).toBe(
+      'active',
+    );
+    expect(await replication()).toEqual([
+      'publication tenantctl_relocate_l3',
+      expect.stringMatching(/^slot tc\d+_relocate_l3$/),
+      'subscription tenantctl_relocate_l3',
+    ]);
+    const rerun = await cli(['tenant', 'relocate', 'l3', '--to', 'default', '--json']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.json<{ converged: boolean; archivedSource: string }>()).toMatchObject({
+      converged: true,
+      archivedSource: 'tenant_l3$archived',
+    });
+    expect(await replication()).toEqual([]);
+    expect((await src.pool.query<{ status: string }>(`SELECT status FROM tenantctl.tenants WHERE id = 'l3'`)).rows[0]!.status).toBe(
+      'archived',
+    );
   });
 });

@@ -178,6 +178,14 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
  * the server on Ctrl-C, stay). Loaded only when the embedded server is used.
  */
 async function loadEmbeddedPostgres(user: ServerUser | undefined, log: (line: string) => void) {
+  // Once per process: a second server started by the same process (a test's own, a benchmark's) finds the hooks gone already.
+  loaded ??= unhooked(user, log);
+  return loaded;
+}
+
+let loaded: ReturnType<typeof unhooked> | undefined;
+
+async function unhooked(user: ServerUser | undefined, log: (line: string) => void) {
   const { EmbeddedPostgres, exitHook } = await loadEmbeddedPackage(user, log);
   const hooks = exitHook as { unhookEvent(event: string): void };
   hooks.unhookEvent('beforeExit');

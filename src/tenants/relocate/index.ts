@@ -40,9 +40,9 @@ export async function relocateTenant(ctx: Context, options: RelocateOptions): Pr
   if (tenant!.server === opts.to) return converge(home, opts, started);
   const sctx = serverContext(home, tenant!.server);
   const tctx = serverContext(home, opts.to);
-  const migrations = appliedMigrations(opts.id, tenant!.journal, await tenantMigrations(home));
+  appliedMigrations(opts.id, tenant!.journal, await tenantMigrations(home));
 
-  // The tenant's lock on its server for the whole move: migrate, copy, exec and another relocate wait or skip meanwhile.
+  // The tenant's lock on its server for the whole move: migrate waits or skips it, another relocation is refused.
   return withSession(sctx.pool, async (lock) => {
     if (!(await holdTenantLock(lock, sctx.config, { id: opts.id, wait: false }))) throw tenantLocked(opts.id);
     try {
@@ -73,7 +73,9 @@ export async function relocateTenant(ctx: Context, options: RelocateOptions): Pr
       const cleared = [...(await clearReplication(sctx, tctx, opts.id)), ...(await clearLeftovers(tctx, opts.id))];
       if (cleared.length > 0) home.log.info(`cleared what an earlier run left: ${cleared.join(', ')}`);
       await pauseAt(home, 'cleared');
-      const [spec] = await tenantSpecs(tctx, [{ id: opts.id, key: now!.key, name: now!.name, config: now!.config }], migrations);
+      // The journal as read under the lock (the first read only refused a missing or changed file early).
+      const structure = appliedMigrations(opts.id, now!.journal, await tenantMigrations(home));
+      const [spec] = await tenantSpecs(tctx, [{ id: opts.id, key: now!.key, name: now!.name, config: now!.config }], structure);
       home.log.info(`relocating ${opts.id} from ${sctx.server} to ${opts.to} (${choice.mode} mode, ${sourceTables.length} tables)`);
       const input = { home, sctx, tctx, tenant: now!, spec: spec!, started, purgeSource: opts.purgeSource === true };
       const moved = choice.mode === 'logical' ? await logicalMove({ ...input, sourceUrl: sourceUrl! }) : await copyMove(input);
@@ -98,14 +100,18 @@ export async function relocateTenant(ctx: Context, options: RelocateOptions): Pr
 /**
  * The tenant already lives on the target. When the last relocation to here
  * left its source unarchived (it stopped between the flip and the source's
- * commit), that copy is archived now (and purged with --purge-source) and the
- * run is a success; otherwise there is nothing to move (exit 2).
+ * commit), that copy is archived now (and purged with --purge-source), and
+ * what a logical move left replicating is dropped: the run is a success;
+ * otherwise there is nothing to move (exit 2).
  */
 async function converge(home: Context, opts: RelocateOptions, started: number): Promise<RelocateResult> {
   const last = (await readOperations(home, opts.id)).filter((o) => o.operation === 'relocate').at(-1);
   const from = typeof last?.detail.from === 'string' ? last.detail.from : undefined;
   if (!last || last.detail.to !== opts.to || from === undefined || from === opts.to || !home.servers.has(from)) throw alreadyThere(opts);
   const sctx = serverContext(home, from);
+  // A logical move that stopped after its switch may have left its subscription and slot (which keeps WAL on the source).
+  const replication = last.detail.mode === 'logical' ? await clearReplication(sctx, serverContext(home, opts.to), opts.id) : [];
+  if (replication.length > 0) home.log.info(`cleared what an earlier run left: ${replication.join(', ')}`);
   const archived = await withSession(sctx.pool, async (client) => {
     if (!(await holdTenantLock(client, sctx.config, { id: opts.id, wait: false }))) throw tenantLocked(opts.id);
     try {
@@ -122,10 +128,10 @@ async function converge(home: Context, opts: RelocateOptions, started: number): 
       await releaseTenantLock(client);
     }
   });
-  if (archived === undefined) throw alreadyThere(opts);
-  home.log.info(`${opts.id} was already on ${opts.to}; archived its copy left on ${from} as ${archived}`);
-  let archivedSource: string | null = archived;
-  if (opts.purgeSource) {
+  if (archived === undefined && replication.length === 0) throw alreadyThere(opts);
+  if (archived !== undefined) home.log.info(`${opts.id} was already on ${opts.to}; archived its copy left on ${from} as ${archived}`);
+  let archivedSource: string | null = archived ?? (typeof last.detail.archivedSchema === 'string' ? last.detail.archivedSchema : null);
+  if (opts.purgeSource && archived !== undefined) {
     const [row] = await readTenantRows(sctx.pool, sctx, [opts.id]);
     await withSession(sctx.pool, (c) =>
       runTransaction(c, sctx.config, {}, () => purgeArchivedSource(c, sctx, { id: opts.id, archived, role: row?.role ?? null })),

@@ -10,7 +10,7 @@ import { ident, literal } from '../../util/quote.js';
 import { schemaNameFor } from '../provision.js';
 import { build, freeze, seconds, type MoveInput, type MoveOutput } from './move.js';
 import { pauseAt } from './pause.js';
-import { afterCommitFailure, registerOnTarget, settleTarget, switchOver, type MoveState } from './switch.js';
+import { afterCommitFailure, registerOnTarget, settleTarget, sumsOnOwnSession, switchOver, type MoveState } from './switch.js';
 import { rowTables, STABLE_TEXT } from './tables.js';
 
 /**
@@ -156,21 +156,23 @@ export async function logicalMove(input: MoveInput & { sourceUrl: string }): Pro
   let sourceOpen = false;
   let targetOpen = false;
   try {
-    // 3. Freeze, and replay up to the source's position after the freeze.
+    // 3. Freeze, and wait for a barrier row written after it.
     await begin(source, sctx.config, { statementTimeout: '0', prelude: [STABLE_TEXT] });
     sourceOpen = true;
     const frozenAt = performance.now();
     const targetTables = await rowTables(tctx.pool, schema);
     const { lockable, sourceTables } = await freeze(source, input, targetTables);
     step('frozen');
+    // The source's rows no longer change: its checksums start now, on a session of their own.
+    const sourceSums = sumsOnOwnSession(sctx, schema, sourceTables);
     // The barrier row commits on a connection of its own: the freeze's transaction commits last.
     await passBarrier(sctx.pool, tctx.pool, names.marker);
     await pauseAt(home, 'copied');
     step('caught up after the freeze');
-    // 4. Replication has done its work: the subscription and its slot go (sequences are set by the switch).
-    await dropSubscription(tctx.pool, names.subscription);
-    await dropSlot(sctx.pool, names.slot);
-    step('subscription dropped');
+    // 4. Every row is on the target and nothing more comes: its checksums start too, and the
+    // subscription stops (it and its slot are dropped once the writes go on again).
+    const targetSums = sumsOnOwnSession(tctx, schema, sourceTables);
+    await tctx.pool.query(`ALTER SUBSCRIPTION ${ident(names.subscription)} DISABLE`);
     // 5. The registry row, journal, sequences and comparison in the target's transaction; then the switch.
     await begin(target, tctx.config, { statementTimeout: '0', prelude: [STABLE_TEXT] });
     targetOpen = true;
@@ -178,7 +180,9 @@ export async function logicalMove(input: MoveInput & { sourceUrl: string }): Pro
     await registerOnTarget(target, input);
     const journal = recordAppliedSql(tctx, tenant.id, spec.migrations);
     if (journal) await target.query(journal);
-    const settled = await settleTarget(source, target, input, { source: sourceTables, target: targetTables });
+    step('registered');
+    const settled = await settleTarget(source, target, input, sourceTables, { source: sourceSums, target: targetSums });
+    step('compared');
     const rows = settled.reduce((n, t) => n + t.rows, 0);
     const bytes = await tableBytes(source, schema);
     const detail = { mode: 'logical', rows, bytes, seconds: seconds(input.started), tables: settled.length };
@@ -198,6 +202,14 @@ export async function logicalMove(input: MoveInput & { sourceUrl: string }): Pro
     sourceOpen = false;
     step('switched');
     home.log.info(`writes of ${tenant.id} waited ${((performance.now() - frozenAt) / 1000).toFixed(3)} s (freeze to switch)`);
+    try {
+      await dropSubscription(tctx.pool, names.subscription);
+      await dropSlot(sctx.pool, names.slot);
+    } catch (err) {
+      home.log.warn(
+        `${tenant.id} moved, but its subscription or replication slot is still there (${err instanceof Error ? err.message : String(err)}); the same command run again drops them (a slot keeps WAL on the source)`,
+      );
+    }
     return { tables: settled, rows, bytes, archivedSource };
   } catch (err) {
     if (targetOpen && state.at === 'open') await rollback(target);

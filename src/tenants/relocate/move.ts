@@ -9,7 +9,7 @@ import { buildTenant, provisioningMessage, type TenantSpec } from '../provision.
 import type { RelocatedTable } from './options.js';
 import { pauseAt } from './pause.js';
 import { streamTable } from './stream.js';
-import { afterCommitFailure, registerOnTarget, settleTarget, switchOver, type MoveState, type Sides } from './switch.js';
+import { afterCommitFailure, registerOnTarget, settleTarget, sumsOnOwnSession, switchOver, type MoveState, type Sides } from './switch.js';
 import { freezeSql, lockableTables, rowTables, STABLE_TEXT, type RowTable } from './tables.js';
 
 /**
@@ -36,6 +36,7 @@ export async function copyMove(input: MoveInput): Promise<MoveOutput> {
   const { home, sctx, tctx, spec } = input;
   const schema = spec.schema;
   const state: MoveState = { at: 'open' };
+  const step = (what: string) => home.log.debug(`relocate ${input.tenant.id}: ${what} at ${seconds(input.started)} s`);
   const target = await tctx.pool.connect();
   let source: PoolClient | undefined;
   let sourceOpen = false;
@@ -52,11 +53,14 @@ export async function copyMove(input: MoveInput): Promise<MoveOutput> {
       targetTables.map((t) => `ALTER TABLE ${qualified(schema, t.name)} ${on ? 'ENABLE' : 'DISABLE'} TRIGGER USER`).join(';\n');
     if (targetTables.length > 0) await target.query(triggers(false));
     await pauseAt(home, 'built');
+    step('structure built');
 
     source = await sctx.pool.connect();
     await begin(source, sctx.config, { statementTimeout: '0', prelude: [STABLE_TEXT] });
     sourceOpen = true;
     const { lockable, sourceTables } = await freeze(source, input, targetTables);
+    // The source's rows no longer change: its checksums are computed while the rows travel.
+    const sourceSums = sumsOnOwnSession(sctx, schema, sourceTables);
 
     let rows = 0;
     let bytes = 0;
@@ -67,10 +71,13 @@ export async function copyMove(input: MoveInput): Promise<MoveOutput> {
       home.onProgress?.({ id: t.name, status: `${r.rows} rows, ${r.bytes} bytes`, done: i + 1, failed: 0, total: sourceTables.length });
     }
     await pauseAt(home, 'copied');
+    step('rows copied');
     const again = restoreSql(schema, deferred);
     if (again) await target.query(again);
     if (targetTables.length > 0) await target.query(triggers(true));
-    const tables = await settleTarget(source, target, input, { source: sourceTables, target: targetTables });
+    step('indexes and foreign keys made');
+    const tables = await settleTarget(source, target, input, sourceTables, { source: sourceSums });
+    step('compared');
     const detail = { mode: 'copy', rows, bytes, seconds: seconds(input.started), tables: tables.length };
     const archivedSource = await switchOver(
       source,
@@ -82,6 +89,7 @@ export async function copyMove(input: MoveInput): Promise<MoveOutput> {
       input.purgeSource,
     );
     sourceOpen = false;
+    step('switched');
     return { tables, rows, bytes, archivedSource };
   } catch (err) {
     if (state.at === 'open') await rollback(target);

@@ -13,7 +13,7 @@ import { registerSql, type TenantSpec } from '../provision.js';
 import { archiveSource, purgeArchivedSource } from './archive.js';
 import type { RelocatedTable } from './options.js';
 import { pauseAt } from './pause.js';
-import { mismatches, tableSums, type RowTable } from './tables.js';
+import { mismatches, STABLE_TEXT, tableSums, type RowTable, type TableSum } from './tables.js';
 
 /**
  * What both modes share: the target's registry row, its sequences and the
@@ -48,21 +48,24 @@ export async function registerOnTarget(target: PoolClient, s: Sides): Promise<vo
 /**
  * With the source frozen and every row on the target: the source's sequence
  * values, then each sequence past the largest value in its column; then the
- * count and checksum of every table on both sides at once. Any difference
- * fails the move (exit 1) with nothing flipped.
+ * count and checksum of every table on both sides (the source's, and the
+ * target's when its rows are committed already, computed meanwhile on
+ * sessions of their own). Any difference fails the move (exit 1) with nothing
+ * flipped.
  */
 export async function settleTarget(
   source: PoolClient,
   target: PoolClient,
   s: Sides,
-  tables: { source: readonly RowTable[]; target: readonly RowTable[] },
+  tables: readonly RowTable[],
+  sums: { source: Promise<TableSum[]>; target?: Promise<TableSum[]> },
 ): Promise<RelocatedTable[]> {
   const schema = s.spec.schema;
   const seq = setSequencesSql(schema, await sequenceValues(source, schema));
   if (seq) await target.query(seq);
   await asCatalog(target);
   await advancePastRows(target, await readCatalog(target, schema));
-  const [before, after] = await Promise.all([tableSums(source, schema, tables.source), tableSums(target, schema, tables.target)]);
+  const [before, after] = await Promise.all([sums.source, sums.target ?? tableSums(target, schema, tables)]);
   const wrong = mismatches(before, after);
   if (wrong.length > 0)
     throw new RunFailure(
@@ -73,6 +76,20 @@ export async function settleTarget(
       },
     );
   return before.map((t) => ({ table: t.table, rows: t.rows, checksum: t.checksum }));
+}
+
+/**
+ * Counts and checksums on a read-only session of their own, begun now: for
+ * rows that no longer change (the source under its freeze, the target's
+ * committed copy once replication has stopped), alongside other work. The
+ * promise never rejects unobserved; awaiting it gives the error.
+ */
+export function sumsOnOwnSession(ctx: Context, schema: string, tables: readonly RowTable[]): Promise<TableSum[]> {
+  const sums = withSession(ctx.pool, (c) =>
+    runTransaction(c, ctx.config, { readOnly: true, statementTimeout: '0', prelude: [STABLE_TEXT] }, () => tableSums(c, schema, tables)),
+  );
+  sums.catch(() => undefined);
+  return sums;
 }
 
 /**
