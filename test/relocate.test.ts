@@ -131,12 +131,19 @@ describe('tenant relocate', () => {
     expect(cust.rows[0]!.id).toBe('201');
 
     // migrate acts on the target.
-    proj.add('1800000000000_add_flag', 'ALTER TABLE projects ADD COLUMN flag boolean NOT NULL DEFAULT false;');
+    // A type of the tenant's own: that table travels as COPY text and is checksummed by its text.
+    proj.add(
+      '1800000000000_add_flag',
+      "CREATE TYPE mood AS ENUM ('calm', 'busy'); ALTER TABLE projects ADD COLUMN flag boolean NOT NULL DEFAULT false, ADD COLUMN mood mood;",
+    );
     const m = await cli(['migrate', '--json']);
     expect(m.code, m.stdout).toBe(0);
     const col = await eu.pool.query(`SELECT 1 FROM information_schema.columns WHERE table_schema = 'tenant_r1' AND column_name = 'flag'`);
     expect(col.rowCount).toBe(1);
 
+    await eu.pool.query(
+      `UPDATE tenant_r1.projects SET mood = CASE WHEN id % 2 = 0 THEN 'busy' ELSE 'calm' END::tenant_r1.mood WHERE id % 3 <> 0`,
+    );
     // The same command again: already there, nothing to finish (exit 2, nothing changed).
     const again = await cli(['tenant', 'relocate', 'r1', '--to', 'eu']);
     expect(again.code).toBe(2);

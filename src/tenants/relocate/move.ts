@@ -41,7 +41,8 @@ export async function copyMove(input: MoveInput): Promise<MoveOutput> {
   let source: PoolClient | undefined;
   let sourceOpen = false;
   try {
-    await begin(target, tctx.config, { statementTimeout: '0', prelude: [STABLE_TEXT] });
+    // Indexes and foreign keys are made after the rows: with the memory pg_restore users give them.
+    await begin(target, tctx.config, { statementTimeout: '0', prelude: [STABLE_TEXT, "SET LOCAL maintenance_work_mem = '256MB'"] });
     await registerOnTarget(target, input);
     await build(target, tctx, spec, true);
     await asCatalog(target);

@@ -18,6 +18,12 @@ export interface RowTable {
    * hash the row's values (hash_record_extended) instead of its text, at a third of the cost.
    */
   hashable: boolean;
+  /**
+   * Every column's type is a built-in base type (or an array of one): COPY can carry the rows in
+   * binary, which any server version reads back and which skips parsing text on the target. A
+   * type of the tenant's own (an enum, a composite) goes as text: its binary form names its oid.
+   */
+  binary: boolean;
 }
 
 /** Types whose hash functions hash the value itself (stable across servers and versions, as hash partitioning needs). */
@@ -56,7 +62,13 @@ export async function rowTables(db: Queryable, schema: string): Promise<RowTable
          LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
            AND (coalesce(b.typname, t.typname) <> ALL ($2::text[]) OR coalesce(b.typnamespace, t.typnamespace) <> 'pg_catalog'::regnamespace
-                OR co.collisdeterministic IS FALSE)) AS hashable
+                OR co.collisdeterministic IS FALSE)) AS hashable,
+       NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+         JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+         LEFT JOIN pg_catalog.pg_type b ON b.oid = t.typbasetype
+         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+           AND (coalesce(b.typnamespace, t.typnamespace) <> 'pg_catalog'::regnamespace OR coalesce(b.typtype, t.typtype) <> 'b'
+                OR coalesce(b.typsend, t.typsend) = 0 OR coalesce(b.typreceive, t.typreceive) = 0)) AS binary
      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = $1 AND c.relkind = 'r' ORDER BY c.relname`,
     [schema, HASHABLE],
