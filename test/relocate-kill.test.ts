@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cliOn } from './support/cli.js';
@@ -9,23 +9,25 @@ import { startWriter } from './support/writer.js';
 
 let home: TestDatabase;
 let eu: TestDatabase;
+/** A third server of the fleet: another database on the second server (each database has its own control schema). */
+let us: TestDatabase;
 let dir: string;
 let cli: ReturnType<typeof cliOn>;
-const env = () => ({ TC_TEST_EU_URL: eu.url });
+const env = () => ({ TC_TEST_EU_URL: eu.url, TC_TEST_US_URL: us.url });
 
 beforeAll(async () => {
-  [home, eu] = await Promise.all([createTestDatabase(), createSecondDatabase()]);
+  [home, eu, us] = await Promise.all([createTestDatabase(), createSecondDatabase(), createSecondDatabase()]);
   const proj = scratchProject();
   dir = proj.dir;
-  writeFileSync(`${dir}/tenantctl.config.json`, JSON.stringify({ servers: { eu: '${TC_TEST_EU_URL}' } }));
+  writeFileSync(`${dir}/tenantctl.config.json`, JSON.stringify({ servers: { eu: '${TC_TEST_EU_URL}', us: '${TC_TEST_US_URL}' } }));
   cli = cliOn(home.url, { cwd: dir, env: env() });
   expect((await cli(['init'])).code).toBe(0);
 });
 afterAll(async () => {
-  await Promise.all([home.drop(), eu.drop()]);
+  await Promise.all([home.drop(), eu.drop(), us.drop()]);
 });
 
-const dbOf = (server: string) => (server === 'eu' ? eu : home);
+const dbOf = (server: string) => (server === 'eu' ? eu : server === 'us' ? us : home);
 
 async function fill(db: TestDatabase, id: string, n: number): Promise<void> {
   const s = `tenant_${id}`;
@@ -79,7 +81,7 @@ async function sessionsGone(db: TestDatabase): Promise<void> {
 }
 
 /** Runs relocate until it says it paused at `step` (the documented test hook), then kill -9. */
-async function killAt(id: string, to: string, step: string): Promise<void> {
+async function killAt(id: string, to: string, step: string, then?: () => Promise<void>): Promise<void> {
   const child = spawn(process.execPath, [BIN, '--database-url', home.url, 'tenant', 'relocate', id, '--to', to], {
     cwd: dir,
     env: { ...process.env, ...env(), NO_COLOR: '1', TENANTCTL_TEST_PAUSE_AT: step },
@@ -94,9 +96,10 @@ async function killAt(id: string, to: string, step: string): Promise<void> {
     });
     void exited.then((code) => reject(new Error(`relocate exited (${code}) before pausing at ${step}: ${stderr}`)));
   });
+  await then?.();
   child.kill('SIGKILL');
   await exited;
-  await Promise.all([sessionsGone(home), sessionsGone(eu)]);
+  await Promise.all([sessionsGone(home), sessionsGone(eu), sessionsGone(us)]);
 }
 
 describe('tenant relocate, killed', () => {
@@ -166,6 +169,62 @@ describe('tenant relocate, killed', () => {
     // Once finished, the same command has nothing left to do.
     const third = await cli(['tenant', 'relocate', id, '--to', 'default']);
     expect(third.code).toBe(2);
+  });
+});
+
+describe('tenant relocate between two servers that are not the home one', () => {
+  it('killed after the flip: wholly on the target, and the next run archives the source', async () => {
+    expect((await cli(['tenant', 'create', 'x1', '--server', 'eu'])).code).toBe(0);
+    await fill(eu, 'x1', 200);
+    const before = await digest(eu, 'tenant_x1');
+    // While it moves, the tenant's lock is held: a migration skips it, another relocation is refused.
+    await killAt('x1', 'us', 'flipped', async () => {
+      const second = await cli(['tenant', 'relocate', 'x1', '--to', 'us']);
+      expect(second.code).toBe(3);
+      expect(second.stderr).toMatch(/another tenantctl run holds tenant "x1"/);
+    });
+    expect(await placement('x1')).toBe('us');
+    expect(await digest(us, 'tenant_x1')).toBe(before);
+    expect((await eu.pool.query<{ status: string }>(`SELECT status FROM tenantctl.tenants WHERE id = 'x1'`)).rows[0]!.status).toBe(
+      'active',
+    );
+    const rerun = await cli(['tenant', 'relocate', 'x1', '--to', 'us', '--json']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.json<{ converged: boolean; from: string }>()).toMatchObject({ converged: true, from: 'eu' });
+    expect((await eu.pool.query<{ status: string }>(`SELECT status FROM tenantctl.tenants WHERE id = 'x1'`)).rows[0]!.status).toBe(
+      'archived',
+    );
+    // And a whole move between them, with a migration waiting on the lock meanwhile.
+    const back = await cli(['tenant', 'relocate', 'x1', '--to', 'eu']);
+    expect(back.code, back.stderr).toBe(0);
+    expect(await placement('x1')).toBe('eu');
+    expect(await digest(eu, 'tenant_x1')).toBe(before);
+  });
+
+  it('a migration run while a tenant moves skips it (the tenant is locked), and reaches it after the move', async () => {
+    expect((await cli(['tenant', 'create', 'x2', '--server', 'eu'])).code).toBe(0);
+    await fill(eu, 'x2', 50);
+    writeFileSync(
+      `${dir}/migrations/tenant/1800000000002_note.sql`,
+      '-- Up Migration\nALTER TABLE customers ADD COLUMN note text;\n-- Down Migration\nALTER TABLE customers DROP COLUMN note;\n',
+    );
+    try {
+      await killAt('x2', 'us', 'copied', async () => {
+        const m = await cli(['migrate', '--tenant', 'x2', '--json']);
+        expect(m.code).toBe(3);
+        expect(m.json<{ tenants: { id: string; status: string; reason?: string }[] }>().tenants).toEqual([
+          expect.objectContaining({ id: 'x2', status: 'skipped', reason: 'locked' }),
+        ]);
+      });
+      const moved = await cli(['tenant', 'relocate', 'x2', '--to', 'us']);
+      expect(moved.code, moved.stderr).toBe(0);
+      const m = await cli(['migrate', '--tenant', 'x2', '--json']);
+      expect(m.code, m.stdout).toBe(0);
+      const col = await us.pool.query(`SELECT 1 FROM information_schema.columns WHERE table_schema = 'tenant_x2' AND column_name = 'note'`);
+      expect(col.rowCount).toBe(1);
+    } finally {
+      rmSync(`${dir}/migrations/tenant/1800000000002_note.sql`);
+    }
   });
 });
 
