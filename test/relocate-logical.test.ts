@@ -196,4 +196,27 @@ describe('tenant relocate by logical replication', () => {
       'archived',
     );
   });
+
+  it('a table without a replica identity: auto copies and says why, --mode logical refuses naming it', async () => {
+    expect((await cli(['tenant', 'create', 'l4', 'l5', '--server', 'logi'])).code).toBe(0);
+    writeFileSync(
+      `${dir}/migrations/tenant/1800000000003_log.sql`,
+      '-- Up Migration\nCREATE TABLE audit_log (at timestamptz NOT NULL DEFAULT now(), line text);\n',
+    );
+    expect((await cli(['migrate'])).code).toBe(0);
+    await src.pool.query(`INSERT INTO tenant_l4.audit_log (line) SELECT 'l' || g FROM generate_series(1, 10) g`);
+    const refused = await cli(['tenant', 'relocate', 'l5', '--to', 'default', '--mode', 'logical']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--mode logical cannot move this tenant: table audit_log has no replica identity/);
+    expect(await placement('l5')).toBe('logi');
+    const auto = await cli(['tenant', 'relocate', 'l4', '--to', 'default', '--json']);
+    expect(auto.code, auto.stderr).toBe(0);
+    expect(auto.stderr).toMatch(/copy mode \(writes wait for the copy\): table audit_log has no replica identity/);
+    expect(auto.json<{ mode: string; modeBecause: string }>()).toMatchObject({
+      mode: 'copy',
+      modeBecause: expect.stringMatching(/audit_log/),
+    });
+    expect((await home.pool.query(`SELECT count(*)::int AS n FROM tenant_l4.audit_log`)).rows[0]).toEqual({ n: 10 });
+    expect(await replication()).toEqual([]);
+  });
 });
