@@ -219,4 +219,30 @@ describe('tenant relocate by logical replication', () => {
     expect((await home.pool.query(`SELECT count(*)::int AS n FROM tenant_l4.audit_log`)).rows[0]).toEqual({ n: 10 });
     expect(await replication()).toEqual([]);
   });
+
+  it('a freeze that times out behind a conflicting lock fails the move (exit 3, retry) and takes its replication down at once', async () => {
+    expect((await cli(['tenant', 'create', 'l6', '--server', 'logi'])).code).toBe(0);
+    await fill(src, 'l6', 100);
+    // (The audit_log an earlier test added gets a replica identity, so that logical mode can follow it.)
+    await src.pool.query(`ALTER TABLE IF EXISTS tenant_l6.audit_log REPLICA IDENTITY FULL`);
+    // A session that holds one of the tenant's tables in a mode the freeze conflicts with (as a long
+    // VACUUM or CREATE INDEX CONCURRENTLY would), without a transaction id (creating the slot waits
+    // for those): the freeze cannot get its lock.
+    const holder = await src.pool.connect();
+    try {
+      await holder.query(`BEGIN; LOCK TABLE tenant_l6.customers IN SHARE UPDATE EXCLUSIVE MODE`);
+      const failed = await cli(['tenant', 'relocate', 'l6', '--to', 'default', '--mode', 'logical']);
+      expect(failed.code, failed.stderr).toBe(3);
+      expect(failed.stderr).toMatch(/lock timeout/);
+    } finally {
+      await holder.query('COMMIT');
+      holder.release();
+    }
+    expect(await placement('l6')).toBe('logi');
+    expect(await replication()).toEqual([]);
+    expect((await home.pool.query(`SELECT 1 FROM pg_namespace WHERE nspname LIKE 'tenant\\_l6%'`)).rowCount).toBe(0);
+    const rerun = await cli(['tenant', 'relocate', 'l6', '--to', 'default', '--mode', 'logical']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect((await home.pool.query(`SELECT count(*)::int AS n FROM tenant_l6.customers`)).rows[0]).toEqual({ n: 100 });
+  });
 });

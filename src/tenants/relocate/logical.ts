@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../../context.js';
-import { RunFailure } from '../../errors.js';
+import { describeError, RunFailure } from '../../errors.js';
 import { recordAppliedSql } from '../../control/journal.js';
 import { begin, releaseClean, rollback, runTransaction, withSession } from '../../db/session.js';
 import type { PoolClient, Queryable } from '../../db/types.js';
 import { databaseOid } from '../../roles/names.js';
 import { ident, literal } from '../../util/quote.js';
 import { schemaNameFor } from '../provision.js';
+import { clearLeftovers } from './leftovers.js';
 import { build, freeze, seconds, type MoveInput, type MoveOutput } from './move.js';
 import { pauseAt } from './pause.js';
 import { afterCommitFailure, registerOnTarget, settleTarget, sumsOnOwnSession, switchOver, type MoveState } from './switch.js';
@@ -119,11 +120,33 @@ async function dropSlot(db: Queryable, slot: string): Promise<boolean> {
   }
 }
 
+/**
+ * A logical move that fails before the target's commit (a lock_timeout on the freeze, a
+ * replication error) takes down what it set up at once, so that no slot keeps WAL on the source
+ * until the next run: the subscription, slot, publication, barrier schemas and the target's
+ * structure. Best effort: whatever stays is cleared by the next run.
+ */
 export async function logicalMove(input: MoveInput & { sourceUrl: string }): Promise<MoveOutput> {
+  const state: MoveState = { at: 'open' };
+  try {
+    return await replicate(input, state);
+  } catch (err) {
+    if (state.at === 'open') {
+      try {
+        await clearReplication(input.sctx, input.tctx, input.tenant.id);
+        await clearLeftovers(input.tctx, input.tenant.id);
+      } catch (cleanup) {
+        input.home.log.warn(`could not take down this move's replication objects (${describeError(cleanup)}); the next run clears them`);
+      }
+    }
+    throw err;
+  }
+}
+
+async function replicate(input: MoveInput & { sourceUrl: string }, state: MoveState): Promise<MoveOutput> {
   const { home, sctx, tctx, spec, tenant } = input;
   const schema = spec.schema;
   const names = await replicationNames(sctx, tenant.id);
-  const state: MoveState = { at: 'open' };
   const step = (what: string) => home.log.debug(`relocate ${tenant.id}: ${what} at ${seconds(input.started)} s`);
   // 1. The structure, committed: the subscription's workers write into it.
   await withSession(tctx.pool, (c) =>
