@@ -29,6 +29,14 @@ export {
   type RemoveResult,
 } from './tenants/remove.js';
 export { restoreTenant, type RestoreResult } from './tenants/restore.js';
+export {
+  relocateTenant,
+  validateRelocateOptions,
+  type RelocateOptions,
+  type RelocateResult,
+  type RelocatedTable,
+  type RelocateMode,
+} from './tenants/relocate/index.js';
 export { migrate, validateMigrateOptions, type MigrateOptions, type MigrateResult } from './migrate/up.js';
 export { migrateDown, validateDownOptions, type MigrateDownOptions, type MigrateDownResult } from './migrate/down.js';
 export { migrateStatus, validateStatusOptions, type MigrateStatusResult, type TenantMigrationStatus } from './migrate/status.js';

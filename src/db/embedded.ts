@@ -21,6 +21,8 @@ export interface EmbeddedOptions {
   /** How long to wait for another tenantctl using the same folder. */
   waitMs?: number;
   log?: (line: string) => void;
+  /** More server settings, as postgres flags (`['-c', 'wal_level=logical']`): for a server that must differ from the default. */
+  serverFlags?: readonly string[];
 }
 
 const PASSWORD = 'tenantctl';
@@ -111,7 +113,15 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
         persistent: true,
         createPostgresUser: userInfo().uid === 0,
         initdbFlags: ['--encoding=UTF8', '--no-sync'],
-        postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+        postgresFlags: [
+          '-c',
+          'listen_addresses=127.0.0.1',
+          '-c',
+          'unix_socket_directories=',
+          '-c',
+          'max_connections=200',
+          ...(options.serverFlags ?? []),
+        ],
         onLog: (m: string) => serverLog.push(m),
         onError: (m: unknown) => serverLog.push(String(m)),
       });
@@ -168,6 +178,14 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
  * the server on Ctrl-C, stay). Loaded only when the embedded server is used.
  */
 async function loadEmbeddedPostgres(user: ServerUser | undefined, log: (line: string) => void) {
+  // Once per process: a second server started by the same process (a test's own, a benchmark's) finds the hooks gone already.
+  loaded ??= unhooked(user, log);
+  return loaded;
+}
+
+let loaded: ReturnType<typeof unhooked> | undefined;
+
+async function unhooked(user: ServerUser | undefined, log: (line: string) => void) {
   const { EmbeddedPostgres, exitHook } = await loadEmbeddedPackage(user, log);
   const hooks = exitHook as { unhookEvent(event: string): void };
   hooks.unhookEvent('beforeExit');

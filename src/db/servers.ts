@@ -41,6 +41,13 @@ export class ServerPools {
     return pool;
   }
 
+  /** A server's connection string (the home server's is the one its pool opened with), for a server that must reach another (a subscription). */
+  url(name: string): string | undefined {
+    if (name === 'default')
+      return (this.#pools.get('default') as unknown as { options?: { connectionString?: string } }).options?.connectionString;
+    return this.urls[name];
+  }
+
   /** Ends the pools this set made (the home pool belongs to whoever opened it). */
   async end(): Promise<void> {
     await Promise.all(

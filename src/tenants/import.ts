@@ -249,7 +249,7 @@ async function loadRows(
 }
 
 /** Sequences that feed a column are moved past its largest value (smallest, descending), as a copy does. */
-async function advancePastRows(client: PoolClient, catalog: SchemaCatalog): Promise<void> {
+export async function advancePastRows(client: PoolClient, catalog: SchemaCatalog): Promise<void> {
   const parts: string[] = [];
   for (const t of catalog.tables.values()) {
     for (const c of t.columns) {

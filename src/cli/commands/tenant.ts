@@ -22,6 +22,7 @@ import { fleetExitCode, type Outcome } from '../outcome.js';
 import { collectPairs, listOf, positiveInt } from '../parse.js';
 import type { CommandEnv, RunFn as Run } from '../run.js';
 import { table } from '../table.js';
+import { registerRelocateCommand } from './relocate.js';
 
 export function fleetLines(env: CommandEnv, tenants: readonly TenantRunResult[], verb: string): string[] {
   const { c } = env;
@@ -45,7 +46,7 @@ async function confirm(io: Io, question: string): Promise<boolean> {
 }
 
 export function registerTenantCommands(program: Command, run: Run, io: Io, flagsOf: (cmd: Command) => GlobalFlags): void {
-  const tenant = program.command('tenant').description('create, list, show, update, remove and restore tenants');
+  const tenant = program.command('tenant').description('create, list, show, update, remove, restore and relocate tenants');
 
   tenant
     .command('create')
@@ -315,6 +316,8 @@ export function registerTenantCommands(program: Command, run: Run, io: Io, flags
         { validate: () => assertTenantId(id) },
       ),
     );
+
+  registerRelocateCommand(tenant, run);
 }
 
 export type { Outcome };
