@@ -69,7 +69,7 @@ export async function relocatedCopies(db: Queryable, ctx: Pick<Context, 'config'
   const r = await db.query<RelocatedCopy>(
     `SELECT DISTINCT tenant_id AS id, detail ->> 'from' AS server, detail ->> 'archivedSchema' AS "archivedSchema"
      FROM ${controlTable(ctx.config, 'operations')}
-     WHERE operation = $2 AND tenant_id = ANY($1) AND detail ? 'from' AND detail ? 'archivedSchema'
+     WHERE operation = $2 AND tenant_id = ANY($1) AND detail ? 'from' AND detail ->> 'archivedSchema' IS NOT NULL
      ORDER BY 1, 2`,
     [[...ids], 'relocate'],
   );
