@@ -81,6 +81,18 @@ describe('relocateOnCitus', () => {
     expect(log).toMatchObject({ operation: 'relocate', detail: { mode: 'block_writes', from: { port: before }, to: { port: r.to.port } } });
   });
 
+  it('the CLI: `tenant relocate ID --to HOST:PORT --block-writes` moves it there, and says so in JSON', async () => {
+    const before = await portOf('tenant_globex');
+    const target = otherWorker(before);
+    const r = await cli(['tenant', 'relocate', 'globex', '--to', target, '--block-writes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ id: 'globex', status: 'relocated', mode: 'block_writes', from: { port: before } });
+    expect(`127.0.0.1:${await portOf('tenant_globex')}`).toBe(target);
+    const bad = await cli(['tenant', 'relocate', 'globex', '--to', target, '--mode', 'logical']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--mode is for a move between servers of the fleet/);
+  });
+
   it('moves online under a writer: every write succeeds, progress is reported, the tenant stays usable', async () => {
     // Give audit_log a replica identity, and the tenant some size.
     await db.pool.query(`ALTER TABLE tenant_acme.audit_log REPLICA IDENTITY FULL`);
