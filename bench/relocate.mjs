@@ -235,7 +235,7 @@ async function main() {
           `| ${x.rows.toLocaleString('en-US')} | ${fmt(x.relocate.wall)} | ${fmt(x.hand.wall)} | ${ratio(x.relocate.wall, x.hand.wall)} | ${(x.bytes / 2 ** 20).toFixed(1)} MiB | ${mb(x.relocate.rssKb)} | ${mb(x.hand.rssKb)} |`,
       ),
       '',
-      `Target: within 1.2x of the hand-made way at ${c2.rows.toLocaleString('en-US')} rows: ${c2.relocate.wall / c2.hand.wall <= 1.2 ? 'met' : 'not met'} (${ratio(c2.relocate.wall, c2.hand.wall)}). Peak RSS at ${c2.rows.toLocaleString('en-US')} rows over ${c1.rows.toLocaleString('en-US')} rows (10x the rows): ${c1.relocate.rssKb && c2.relocate.rssKb ? ratio(c2.relocate.rssKb, c1.relocate.rssKb) : 'n/a'}. The relocation's wall time includes its Node start-up, rebuilding the structure from the migrations, the checksums of every table on both sides and the archive of the source; writes to the tenant wait for the whole copy in this mode.`,
+      `Ratio at ${c2.rows.toLocaleString('en-US')} rows: ${ratio(c2.relocate.wall, c2.hand.wall)} (the target is 1.2x). Peak RSS at ${c2.rows.toLocaleString('en-US')} rows over ${c1.rows.toLocaleString('en-US')} rows (10x the rows): ${c1.relocate.rssKb && c2.relocate.rssKb ? ratio(c2.relocate.rssKb, c1.relocate.rssKb) : 'n/a'}. The relocation's wall time includes its Node start-up, rebuilding the structure from the migrations, the checksums of every table on both sides and the archive of the source; writes to the tenant wait for the whole copy in this mode.`,
       '',
       '## Logical mode with a writer',
       '',
@@ -243,7 +243,7 @@ async function main() {
       '| ---: | ---: | ---: | ---: | ---: | --- |',
       `| ${lg.rows.toLocaleString('en-US')} | ${fmt(lg.relocate.wall)} | ${lg.acked} | ${lg.failures} | ${lg.gapMs.toFixed(0)} ms | yes |`,
       '',
-      `Target: the longest gap under 1 s: ${lg.gapMs < 1000 ? 'met' : 'not met'}. The writer inserts one row at a time through a pool on the server the placements map names, and reads the map again after an error.`,
+      `Longest gap: ${lg.gapMs} ms (the target is under 1 s). The writer inserts one row at a time through a pool on the server the placements map names, and reads the map again after an error.`,
       '',
       `Load average (5 min) ${loadBefore.toFixed(2)} at the start, ${loadavg()[1].toFixed(2)} at the end.`,
     ];
