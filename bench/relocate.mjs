@@ -243,7 +243,7 @@ async function main() {
       '| ---: | ---: | ---: | ---: | ---: | --- |',
       `| ${lg.rows.toLocaleString('en-US')} | ${fmt(lg.relocate.wall)} | ${lg.acked} | ${lg.failures} | ${lg.gapMs.toFixed(0)} ms | yes |`,
       '',
-      `Longest gap: ${lg.gapMs} ms (the target is under 1 s). The writer inserts one row at a time through a pool on the server the placements map names, and reads the map again after an error.`,
+      `Longest gap: ${lg.gapMs.toFixed(0)} ms (the target is under 1 s). The writer inserts one row at a time through a pool on the server the placements map names, and reads the map again after an error.`,
       '',
       `Load average (5 min) ${loadBefore.toFixed(2)} at the start, ${loadavg()[1].toFixed(2)} at the end.`,
     ];
