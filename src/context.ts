@@ -1,11 +1,15 @@
 import { userInfo } from 'node:os';
 import type { Config } from './config/types.js';
-import type { CitusMeta } from './control/citus.js';
 import type { PoolStats } from './db/connect.js';
 import { ServerPools } from './db/servers.js';
 import type { Pool } from './db/types.js';
 import type { LoadedMigrations } from './migrations/types.js';
 import { silentLogger, type Logger, type ProgressEvent } from './logger.js';
+
+/** What init recorded about Citus on a server: the extension's version on the coordinator. */
+export interface CitusMeta {
+  version: string;
+}
 
 export interface Context {
   /** The pool of the server this context works on: the home server, unless it came from serverContext(). */

@@ -1,11 +1,8 @@
-import type { Context } from '../context.js';
+import type { CitusMeta, Context } from '../context.js';
 import type { Queryable } from '../db/types.js';
 import { controlTable } from './table.js';
 
-/** What init recorded about Citus on this server: the extension's version on the coordinator. */
-export interface CitusMeta {
-  version: string;
-}
+export type { CitusMeta };
 
 /** The meta row init writes when the connected database is a Citus coordinator (key "citus"), or removes when it is not. */
 export async function recordCitus(db: Queryable, ctx: Pick<Context, 'config'>, meta: CitusMeta | null): Promise<void> {

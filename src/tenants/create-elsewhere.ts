@@ -6,7 +6,7 @@ import { runTransaction, withSession } from '../db/session.js';
 import type { Context } from '../context.js';
 import { serverContext } from '../runtime/servers.js';
 import { schemaNameFor } from './provision.js';
-import type { CreateTenantsOptions, CreateTenantsResult } from './create.js';
+import type { CreateTenantsOptions, CreateTenantsResult } from './create-types.js';
 
 /**
  * The one way a tenant comes into being on another server of the fleet

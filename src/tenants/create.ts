@@ -8,11 +8,11 @@ import type { PoolClient } from '../db/types.js';
 import { blame, MigrationFailure, type Batch } from '../migrations/builder.js';
 import { planUp } from '../migrations/plan.js';
 import type { Context } from '../context.js';
-import { runFleet, type FailurePolicy } from '../runtime/fleet.js';
+import { runFleet } from '../runtime/fleet.js';
 import { validateIds } from '../runtime/lookup.js';
 import { tenantMigrations } from '../runtime/migration-files.js';
 import { resultsWithStopped, tenantFleetOptions } from '../runtime/tenant-fleet.js';
-import { summarize, type FleetSummary, type TenantRunResult } from '../runtime/results.js';
+import { summarize, type TenantRunResult } from '../runtime/results.js';
 import { migrateShared } from '../migrate/shared.js';
 import { describeMigrationFailure } from '../migrate/failure-message.js';
 import {
@@ -34,38 +34,10 @@ import { instantBuildSql } from './provision.js';
 import { ensureTemplate } from './instant/capture.js';
 import { headOf } from './instant/head.js';
 import { createElsewhere, defaultServer } from './create-elsewhere.js';
+import type { CreateTenantsOptions, CreateMethod, CreatedTenant, CreateTenantsResult } from './create-types.js';
 import { assertServerName, unknownServer } from '../db/servers.js';
 
-export interface CreateTenantsOptions extends FailurePolicy {
-  ids: string[];
-  name?: string;
-  /** The tenant key (ownership column value); defaults to the id. One tenant only. */
-  key?: string;
-  /** Tenant config values. */
-  set?: Record<string, string>;
-  concurrency?: number;
-  /** Replay every migration instead of making tenants from the captured structure or taking spares from the pool. */
-  replay?: boolean;
-  /** The server to put them on: a name from the config's `servers`; default the home server ("default"). */
-  server?: string;
-}
-
-/** How a tenant was made: a spare of the pool renamed, the captured structure, or every migration replayed. */
-export type CreateMethod = 'pool' | 'template' | 'replay';
-
-export interface CreatedTenant extends TenantRunResult {
-  method?: CreateMethod;
-  /** The server it lives on, when not the home server. */
-  server?: string;
-}
-
-export interface CreateTenantsResult {
-  tenants: CreatedTenant[];
-  summary: FleetSummary;
-  stoppedBecause?: string;
-  /** Why tenants were built by replay although --replay was not asked for (the template could not be captured). */
-  replayBecause?: string;
-}
+export type { CreateTenantsOptions, CreateMethod, CreatedTenant, CreateTenantsResult } from './create-types.js';
 
 /** What the run makes tenants from: the template (if captured) and the pool (if its spares can be renamed). */
 export interface CreatePlan {
