@@ -1,17 +1,12 @@
 import { writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cliOn } from './support/cli.js';
-import { createSecondDatabase, createTestDatabase, type TestDatabase } from './support/db.js';
+import { twoServers, type TestDatabase } from './support/db.js';
 import { scratchProject } from './support/migrations.js';
 
 let home: TestDatabase;
 let eu: TestDatabase;
-beforeAll(async () => {
-  [home, eu] = await Promise.all([createTestDatabase(), createSecondDatabase()]);
-});
-afterAll(async () => {
-  await Promise.all([home.drop(), eu.drop()]);
-});
+twoServers((h, e) => ([home, eu] = [h, e]));
 
 interface RelocateJson {
   tenant: string;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 
 export interface TestDatabase {
   name: string;
@@ -69,4 +69,19 @@ export async function serverForPgDump(): Promise<string> {
 /** A fresh database on the second test server (another PostgreSQL), for fleets over several servers. */
 export function createSecondDatabase(): Promise<TestDatabase> {
   return createTestDatabase(inject('secondAdminUrl'));
+}
+
+/**
+ * A fresh database on each of the two test servers for the calling test file, made before its
+ * tests and dropped after them; `set` receives them (home first).
+ */
+export function twoServers(set: (home: TestDatabase, eu: TestDatabase) => void): void {
+  let made: TestDatabase[] = [];
+  beforeAll(async () => {
+    made = await Promise.all([createTestDatabase(), createSecondDatabase()]);
+    set(made[0]!, made[1]!);
+  });
+  afterAll(async () => {
+    await Promise.all(made.map((d) => d.drop()));
+  });
 }
