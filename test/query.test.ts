@@ -243,4 +243,31 @@ describe('query across the fleet', () => {
     expect(await closed).toBe(0);
     expect(stdout).toContain('q4,q4-3');
   });
+
+  it('a reader that goes away (`| head`) ends nothing early and reports no error: the run finishes, exit 0', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        '--database-url',
+        db.url,
+        'query',
+        '--format',
+        'csv',
+        '--concurrency',
+        '1',
+        '-c',
+        'SELECT g, repeat($$x$$, 100) AS pad FROM generate_series(1, 5000) g',
+      ],
+      { cwd: REPO, env: { ...process.env, NO_COLOR: '1' } },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    // Read the first chunk, then close the pipe, as `head -1` does.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    expect(await closed, stderr).toBe(0);
+    expect(stderr).not.toMatch(/EPIPE|error/);
+  });
 });

@@ -27,8 +27,23 @@ function asObject(columns: readonly string[], tenant: string, row: readonly unkn
   return o;
 }
 
+/** Outputs whose reader went away (`| head`): what is left of the output is dropped, as psql and other filters do. */
+const gone = new WeakSet<NodeJS.WritableStream>();
+
+function isClosedPipe(err: unknown): boolean {
+  return (err as { code?: string } | undefined)?.code === 'EPIPE';
+}
+
+/** Writes a chunk, waiting for the reader; after the reader has gone, nothing (every tenant still runs to its end). */
 async function write(out: NodeJS.WritableStream, chunk: string): Promise<void> {
-  if (!out.write(chunk)) await once(out, 'drain');
+  if (gone.has(out)) return;
+  if (out.listenerCount('error') === 0) out.on('error', (err) => (isClosedPipe(err) ? gone.add(out) : undefined));
+  try {
+    if (!out.write(chunk)) await once(out, 'drain');
+  } catch (err) {
+    if (!isClosedPipe(err)) throw err;
+    gone.add(out);
+  }
 }
 
 export function registerQueryCommand(program: Command, run: Run): void {
