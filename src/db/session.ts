@@ -102,9 +102,7 @@ export function beginSql(
 ): { sessionLocks: string; text: string; lockChecks: string[]; before: number } {
   const statementTimeout = options.statementTimeout ?? settings.statementTimeout;
   const lockTimeout = options.lockTimeout ?? settings.lockTimeout;
-  const mode = [options.isolation ? ` ISOLATION LEVEL ${options.isolation.toUpperCase()}` : '', options.readOnly ? ' READ ONLY' : ''].join(
-    '',
-  );
+  const mode = modeSql(options);
   const ids = [...new Set(options.lock?.ids ?? [])].sort();
   const lockChecks: string[] = [];
   const locks: string[] = [];
@@ -130,6 +128,23 @@ export function beginSql(
   if (lockTimeout) parts.push(`SET LOCAL lock_timeout = ${literal(lockTimeout)}`);
   else if (waiting) parts.push('SET LOCAL lock_timeout = DEFAULT');
   return { sessionLocks, text: parts.join('; '), lockChecks, before: parts.length };
+}
+
+/** The transaction mode after BEGIN: isolation level and READ ONLY. */
+function modeSql(options: Pick<BeginOptions, 'readOnly' | 'isolation'>): string {
+  return `${options.isolation ? ` ISOLATION LEVEL ${options.isolation.toUpperCase()}` : ''}${options.readOnly ? ' READ ONLY' : ''}`;
+}
+
+/** BEGIN with the timeouts in one statement, for a transaction that takes no lock: the text, and how many results it yields. */
+function compactBeginSql(
+  settings: SessionSettings,
+  options: Pick<BeginOptions, 'readOnly' | 'isolation'>,
+): { text: string; before: number } {
+  const mode = modeSql(options);
+  const set: string[] = [];
+  if (settings.statementTimeout) set.push(`set_config('statement_timeout', ${literal(settings.statementTimeout)}, true)`);
+  if (settings.lockTimeout) set.push(`set_config('lock_timeout', ${literal(settings.lockTimeout)}, true)`);
+  return set.length > 0 ? { text: `BEGIN${mode}; SELECT ${set.join(', ')}`, before: 2 } : { text: `BEGIN${mode}`, before: 1 };
 }
 
 /**
@@ -209,7 +224,8 @@ export async function rolledBackBlocks(
   /** pg query settings for the whole message (rowMode, types). */
   config: Record<string, unknown> = {},
 ): Promise<pg.QueryResult[][]> {
-  const { text: beginText, before } = beginSql(settings, options);
+  // No locks here: the timeouts go in one statement (set_config(..., true) is SET LOCAL), one fewer per block.
+  const { text: beginText, before } = compactBeginSql(settings, options);
   const text = [...blocks.map((b) => `${beginText}; ${b.join('; ')}; ROLLBACK`), SESSION_RESET, SESSION_CHECK].join('; ');
   let results: pg.QueryResult[];
   try {
