@@ -27,7 +27,8 @@ const BUILD = '1700000011000_slow_key_index';
 /**
  * Three tenants; the middle one has 200,000 customers and an index whose key is
  * slow to compute, so its CONCURRENTLY build takes seconds: long enough to be
- * caught mid-build.
+ * caught mid-build, and to outlast the second the server takes to notice a
+ * killed client (client_connection_check_interval) on a loaded machine.
  */
 async function fleet(name: string) {
   const proj = scratchProject();
@@ -41,7 +42,7 @@ async function fleet(name: string) {
   expect((await cli(['tenant', 'create', ...ids])).code).toBe(0);
   proj.add(
     '1700000010000_slow_key',
-    '-- Up Migration\nCREATE FUNCTION slow_key(t text) RETURNS text IMMUTABLE LANGUAGE sql AS $$ SELECT md5(repeat(t, 300)) $$;\n',
+    '-- Up Migration\nCREATE FUNCTION slow_key(t text) RETURNS text IMMUTABLE LANGUAGE sql AS $$ SELECT md5(repeat(t, 600)) $$;\n',
   );
   expect((await cli(['migrate'])).code).toBe(0);
   await db.pool.query(
