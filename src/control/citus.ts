@@ -6,13 +6,14 @@ export type { CitusMeta };
 
 /** The meta row init writes when the connected database is a Citus coordinator (key "citus"), or removes when it is not. */
 export async function recordCitus(db: Queryable, ctx: Pick<Context, 'config'>, meta: CitusMeta | null): Promise<void> {
-  const table = controlTable(ctx.config, 'meta');
   if (meta === null) {
-    await db.query(`DELETE FROM ${table} WHERE key = 'citus'`);
+    await db.query(`DELETE FROM ${controlTable(ctx.config, 'meta')} WHERE key = 'citus'`);
     return;
   }
+  // The conflicting row is EXCLUDED's twin: compared through the target's alias, so the table is named once.
   await db.query(
-    `INSERT INTO ${table} (key, value) VALUES ('citus', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value WHERE ${table}.value IS DISTINCT FROM EXCLUDED.value`,
+    `INSERT INTO ${controlTable(ctx.config, 'meta')} AS m (key, value) VALUES ('citus', $1)
+     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value WHERE m.value IS DISTINCT FROM EXCLUDED.value`,
     [JSON.stringify(meta)],
   );
 }

@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
 import type { Queryable } from '../db/types.js';
+import { literal, qualified } from '../util/quote.js';
 import { controlTable } from './table.js';
 
 /**
@@ -58,16 +59,21 @@ export async function removePlacement(db: Queryable, ctx: Pick<Context, 'config'
 export async function tenantsPerServer(db: Queryable, ctx: Pick<Context, 'config'>): Promise<Map<string, number>> {
   const r = await db.query<{ server: string; n: number }>(
     `SELECT 'default' AS server, count(*)::int AS n FROM ${controlTable(ctx.config, 'tenants')} t
-      WHERE NOT t.pooled AND t.status <> 'archived' AND NOT ${placedElsewhereSql(ctx, 't.id')}
+      WHERE NOT t.pooled AND t.status <> 'archived' AND NOT ${placedElsewhereSql(ctx, { alias: 't', column: 'id' })}
      UNION ALL
      SELECT server, count(*)::int FROM ${controlTable(ctx.config, 'placements')} GROUP BY server`,
   );
   return new Map(r.rows.map((x) => [x.server, x.n]));
 }
 
-/** The clause that keeps an id placed elsewhere out of the home registry (SQL for an id expression). */
-export function placedElsewhereSql(ctx: Pick<Context, 'config'>, idExpr: string): string {
-  return `EXISTS (SELECT 1 FROM ${controlTable(ctx.config, 'placements')} p WHERE p.tenant_id = ${idExpr})`;
+/**
+ * The clause that keeps an id placed elsewhere out of the home registry: for a
+ * column of the query (`{ alias, column }`, quoted with qualified()) or for one
+ * id (`{ id }`, a literal()).
+ */
+export function placedElsewhereSql(ctx: Pick<Context, 'config'>, of: { alias: string; column: string } | { id: string }): string {
+  const id = 'id' in of ? literal(of.id) : qualified(of.alias, of.column);
+  return `EXISTS (SELECT 1 FROM ${controlTable(ctx.config, 'placements')} p WHERE p.tenant_id = ${id})`;
 }
 
 /** The server the map puts a tenant id on: its placement's, else the home server. */

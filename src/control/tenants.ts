@@ -30,7 +30,8 @@ export interface TenantWithJournal extends TenantRow {
   journal: { name: string; checksum: string; runOn: Date }[];
 }
 
-const COLUMNS = `t.id, t.schema_name AS schema, t.role_name AS role, t.status, t.key, t.name, t.config,
+/** The registry's columns as TenantRow names them, for the alias t: fixed text, nothing from input. */
+const FIXED_COLUMNS_SQL = `t.id, t.schema_name AS schema, t.role_name AS role, t.status, t.key, t.name, t.config,
   t.created_at AS "createdAt", t.updated_at AS "updatedAt", t.archived_at AS "archivedAt",
   coalesce((to_jsonb(t) ->> 'pooled')::boolean, false) AS pooled`;
 
@@ -49,7 +50,7 @@ export async function readTenants(
   filter: TenantFilter = {},
 ): Promise<TenantWithJournal[]> {
   const r = await db.query<TenantRow & { journal: { name: string; checksum: string; runOn: string }[] }>(
-    `SELECT ${COLUMNS},
+    `SELECT ${FIXED_COLUMNS_SQL},
        ${tenantJournalSql(ctx, 't')} AS journal
      FROM ${controlTable(ctx.config, 'tenants')} t
      WHERE ($1::text[] IS NULL OR t.id = ANY($1)) AND ($2::text IS NULL OR t.status = $2)
@@ -68,7 +69,7 @@ export async function readTenantRows(
   forUpdate = false,
 ): Promise<TenantRow[]> {
   const r = await db.query<TenantRow>(
-    `SELECT ${COLUMNS} FROM ${controlTable(ctx.config, 'tenants')} t WHERE t.id = ANY($1) ORDER BY t.id${forUpdate ? ' FOR UPDATE' : ''}`,
+    `SELECT ${FIXED_COLUMNS_SQL} FROM ${controlTable(ctx.config, 'tenants')} t WHERE t.id = ANY($1) ORDER BY t.id${forUpdate ? ' FOR UPDATE' : '' /* fixed text */}`,
     [[...ids]],
   );
   const server = ctx.server ?? 'default';
@@ -94,16 +95,14 @@ export interface NewTenant {
  */
 export function insertTenantSql(ctx: Pick<Context, 'config'>, t: NewTenant): string {
   // Every value below is a literal() or NULL; the table is controlTable()'s quoted name.
-  const table = controlTable(ctx.config, 'tenants');
-  const config =
+  const configSql =
     'from' in t.config && typeof t.config.from === 'string'
-      ? `(SELECT config FROM ${table} WHERE id = ${literal(t.config.from)})`
+      ? `(SELECT config FROM ${controlTable(ctx.config, 'tenants')} WHERE id = ${literal(t.config.from)})`
       : `${literal(JSON.stringify(t.config))}::jsonb`;
-  const pooled = t.pooled ? ', pooled' : '';
   // An id the placements map gives to another server is taken here too.
-  return `INSERT INTO ${table} (id, schema_name, role_name, key, name, config${pooled})
-    SELECT ${literal(t.id)}, ${literal(t.schema)}, ${nullable(t.role)}, ${literal(t.key)}, ${nullable(t.name)}, ${config}${t.pooled ? ', true' : ''}
-    WHERE NOT ${placedElsewhereSql(ctx, literal(t.id))}
+  return `INSERT INTO ${controlTable(ctx.config, 'tenants')} (id, schema_name, role_name, key, name, config${t.pooled ? ', pooled' : ''})
+    SELECT ${literal(t.id)}, ${literal(t.schema)}, ${nullable(t.role)}, ${literal(t.key)}, ${nullable(t.name)}, ${configSql}${t.pooled ? ', true' : ''}
+    WHERE NOT ${placedElsewhereSql(ctx, { id: t.id })}
     ON CONFLICT (id) DO NOTHING RETURNING id AS tc_inserted`;
 }
 

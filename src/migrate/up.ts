@@ -114,36 +114,27 @@ export async function migrate(ctx: Context, options: MigrateOptions = {}): Promi
   const indexNames = await onlineIndexNames(files.list);
   const reachable = tenants.filter((t) => !refused.has(t.server));
   const invalid = await fleetInvalidIndexes(ctx, reachable, indexNames);
+  /** A tenant's job: its pending migrations (in one transaction unless one of them is non-transactional) and its INVALID indexes. */
+  const jobFor = (t: (typeof reachable)[number], online: boolean, repair: readonly string[]): TenantMigrateJob => ({
+    id: t.id,
+    server: t.server,
+    direction: 'up',
+    files: files.list,
+    toIndex,
+    allowed: named ? ['active', 'suspended'] : ['active'],
+    wait: options.wait ?? false,
+    online,
+    repair,
+  });
   for (const t of reachable) {
     const plan = planUp(files.list, t.journal, toIndex);
     const repair = invalid.get(t.schema) ?? [];
-    if (plan.pending.length === 0 && repair.length > 0 && !options.dryRun) {
-      jobs.push({
-        id: t.id,
-        server: t.server,
-        direction: 'up',
-        files: files.list,
-        toIndex,
-        allowed: named ? ['active', 'suspended'] : ['active'],
-        wait: options.wait ?? false,
-        online: true,
-        repair,
-      });
-    } else if (plan.pending.length === 0) results.set(t.id, { id: t.id, status: 'up-to-date', applied: [] });
+    if (plan.pending.length === 0 && repair.length > 0 && !options.dryRun) jobs.push(jobFor(t, true, repair));
+    else if (plan.pending.length === 0) results.set(t.id, { id: t.id, status: 'up-to-date', applied: [] });
     else if (options.dryRun) results.set(t.id, { id: t.id, status: 'migrated', applied: plan.pending.map((m) => m.name) });
     else {
       const online = (await Promise.all(plan.pending.map((m) => isTransactional(m, 'up')))).includes(false);
-      jobs.push({
-        id: t.id,
-        server: t.server,
-        direction: 'up',
-        files: files.list,
-        toIndex,
-        allowed: named ? ['active', 'suspended'] : ['active'],
-        wait: options.wait ?? false,
-        online: online || repair.length > 0,
-        repair,
-      } satisfies TenantMigrateJob);
+      jobs.push(jobFor(t, online || repair.length > 0, repair));
     }
   }
   let stoppedBecause: string | undefined;
