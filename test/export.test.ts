@@ -263,6 +263,27 @@ describe('tenant import of rows that break a foreign key', () => {
     expect(r.json<{ error: { message: string } }>().error.message).toMatch(/foreign key/);
     expect(await snapshot(db.pool)).toBe(before);
   });
+
+  it('fails (exit 1) when two rows share a primary key, made again after the rows, and leaves nothing behind', async () => {
+    const before = await snapshot(db.pool);
+    const edited = join(scratch, 'twice');
+    await copyFolder(native, edited);
+    const manifest = JSON.parse(readFileSync(join(edited, 'manifest.json'), 'utf8'));
+    const entry = manifest.tables.find((t: { name: string }) => t.name === 'customers');
+    const file = join(edited, entry.file);
+    // The first customer's line twice; the manifest is made to agree, as a careful forger would.
+    const original = readFileSync(file, 'utf8');
+    const text = `${original.split('\n')[0]}\n${original}`;
+    writeFileSync(file, text);
+    entry.rows += 1;
+    entry.bytes = Buffer.byteLength(text);
+    entry.sha256 = createHash('sha256').update(text).digest('hex');
+    writeFileSync(join(edited, 'manifest.json'), JSON.stringify(manifest));
+    const r = await cli(['tenant', 'import', edited, '--as', 'twice', '--json']);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.json<{ error: { message: string } }>().error.message).toMatch(/customers_pkey/);
+    expect(await snapshot(db.pool)).toBe(before);
+  });
 });
 
 async function copyFolder(from: string, to: string): Promise<void> {
