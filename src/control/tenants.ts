@@ -38,6 +38,8 @@ const FIXED_COLUMNS_SQL = `t.id, t.schema_name AS schema, t.role_name AS role, t
 export interface TenantFilter {
   ids?: readonly string[];
   status?: TenantStatus;
+  /** false: the registry rows without reading the journal (each tenant's `journal` is then empty), for a caller that never looks at it. */
+  journal?: boolean;
 }
 
 /**
@@ -51,7 +53,7 @@ export async function readTenants(
 ): Promise<TenantWithJournal[]> {
   const r = await db.query<TenantRow & { journal: { name: string; checksum: string; runOn: string }[] }>(
     `SELECT ${FIXED_COLUMNS_SQL},
-       ${tenantJournalSql(ctx, 't')} AS journal
+       ${filter.journal === false ? `'[]'::json` : tenantJournalSql(ctx, 't')} AS journal
      FROM ${controlTable(ctx.config, 'tenants')} t
      WHERE ($1::text[] IS NULL OR t.id = ANY($1)) AND ($2::text IS NULL OR t.status = $2)
      ORDER BY t.id`,
