@@ -1,5 +1,3 @@
-import { InputError } from '../errors.js';
-
 /**
  * What Citus refuses in a migration (or a move), by the text of its error: the
  * rule in plain words and the fix. The one place that knows Citus's messages;
@@ -46,15 +44,13 @@ const REFUSALS: readonly Refusal[] = [
 ];
 
 /**
- * copy and move between two existing tenants: their statements join each tenant's tables with the run's
- * temporary tables and with the other tenant's (a different colocation group), which Citus cannot plan
- * ("cannot push down this subquery"). Refused before anything runs; tenant clone works (a new tenant).
+ * A unique violation on a worker during an INSERT ... SELECT that Citus ran through the coordinator (it
+ * sends the rows on with COPY): Citus re-raises the worker's message with SQLSTATE XX000, so the code
+ * alone does not tell a key conflict (23505 elsewhere).
  */
-export function citusCopyUnsupported(operation: 'copy' | 'move'): InputError {
-  return new InputError(
-    'citus_unsupported',
-    `${operation} between two tenants is not available on a Citus coordinator yet (Citus cannot plan its statements across two distributed schemas); nothing was changed. tenant clone works there, and so does INSERT ... SELECT by hand`,
-  );
+export function isCitusUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e?.code === 'XX000' && typeof e.message === 'string' && /^duplicate key value violates unique constraint /.test(e.message);
 }
 
 /** "Citus rule: ...; fix: ..." for an error Citus raised for one of its rules; undefined for any other error. */
