@@ -1,3 +1,5 @@
+import { InputError } from '../errors.js';
+
 /**
  * What Citus refuses in a migration (or a move), by the text of its error: the
  * rule in plain words and the fix. The one place that knows Citus's messages;
@@ -51,6 +53,21 @@ const REFUSALS: readonly Refusal[] = [
 export function isCitusUniqueViolation(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown };
   return e?.code === 'XX000' && typeof e.message === 'string' && /^duplicate key value violates unique constraint /.test(e.message);
+}
+
+/**
+ * copy and move on Citus, tables that reference each other in a cycle (two tables or more; a table that
+ * references itself is fine): tenantctl writes such a group in one statement (a WITH of one INSERT per table)
+ * so that the foreign-key checks see the whole group, but Citus runs each part of a WITH that writes a
+ * distributed table as a statement of its own, so the checks would fail halfway. Refused before anything runs.
+ */
+export function citusCycleUnsupported(operation: 'copy' | 'move', cycles: readonly (readonly string[])[]): InputError {
+  const named = cycles.map((c) => c.join(' <-> ')).join('; ');
+  return new InputError(
+    'citus_unsupported',
+    `${operation} on a Citus coordinator cannot write tables that reference each other in a cycle (${named}): Citus runs each part of the statement that writes them on its own, so their foreign-key checks fail halfway; nothing was changed. Leave them out (--table names the tables to take)`,
+    { cycles },
+  );
 }
 
 /** "Citus rule: ...; fix: ..." for an error Citus raised for one of its rules; undefined for any other error. */

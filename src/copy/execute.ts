@@ -46,7 +46,7 @@ export interface Execution {
  */
 export async function executePlan(client: PoolClient, ctx: Context, plan: TransferPlan, o: ExecuteOptions): Promise<Execution> {
   const key = o.target.key;
-  await createMirrors(client, plan);
+  await createMirrors(client, plan, o.move ? 'move' : 'copy');
   if (plan.staged) {
     await createStaging(client, plan);
     await seed(client, ctx, plan, o);

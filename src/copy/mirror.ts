@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/types.js';
 import { ident, qualified } from '../util/quote.js';
+import { citusCycleUnsupported } from '../citus/refusals.js';
 import { readSource, readTarget, type TransferPlan } from './plan.js';
 
 /**
@@ -15,8 +16,10 @@ import { readSource, readTarget, type TransferPlan } from './plan.js';
  * a local SELECT to the coordinator and sends the rows on) and the move's
  * DELETEs touch the tenants' tables, each one table of one tenant.
  */
-export async function createMirrors(db: Queryable, plan: TransferPlan): Promise<void> {
+export async function createMirrors(db: Queryable, plan: TransferPlan, operation: 'copy' | 'move'): Promise<void> {
   if (!plan.mirrored || plan.scope.length === 0) return;
+  const cycles = plan.groups.filter((g) => g.tables.length > 1).map((g) => g.tables);
+  if (cycles.length > 0) throw citusCycleUnsupported(operation, cycles);
   const statements = plan.scope.flatMap((table) => [
     `CREATE TEMP TABLE ${bare(readSource(plan, table))} ON COMMIT DROP AS SELECT ctid AS tc_ctid, * FROM ${qualified(plan.source.schema, table)}`,
     `CREATE TEMP TABLE ${bare(readTarget(plan, table))} ON COMMIT DROP AS SELECT ${targetColumns(plan, table).map(ident).join(', ')} FROM ${qualified(plan.target.schema, table)}`,
