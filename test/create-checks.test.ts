@@ -102,22 +102,35 @@ describe('create checks before it makes anything', () => {
     }
   });
 
-  it('an older control schema (version 2, before placements) is upgraded, then the tenant made', async () => {
+  it('an older control schema (version 2: no placements, the journal keyed by id) is upgraded, then a spare taken', async () => {
     const tc = await open('old');
     try {
-      await init(tc);
+      await createTenants(tc, { ids: ['before'] });
+      await fillPool(tc, { count: 1 });
     } finally {
       await tc.close();
     }
-    await db.pool.query(`DROP TABLE ctl_old.placements; UPDATE ctl_old.meta SET value = '2' WHERE key = 'schema_version'`);
+    await db.pool.query(
+      `ALTER TABLE ctl_old.tenant_migrations DROP CONSTRAINT tenant_migrations_journal_fkey;
+       ALTER TABLE ctl_old.tenant_migrations ADD CONSTRAINT tenant_migrations_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES ctl_old.tenants (id) ON DELETE CASCADE;
+       ALTER TABLE ctl_old.tenants DROP COLUMN journal_id; DROP TABLE ctl_old.placements;
+       UPDATE ctl_old.meta SET value = '2' WHERE key = 'schema_version'`,
+    );
     const again = await open('old');
     try {
       const r = await createTenants(again, { ids: ['o1'] });
-      expect(r.tenants.map((t) => [t.id, t.status])).toEqual([['o1', 'created']]);
+      expect(r.tenants.map((t) => [t.id, t.status, t.method])).toEqual([['o1', 'created', 'pool']]);
       expect((await db.pool.query(`SELECT value FROM ctl_old.meta WHERE key = 'schema_version'`)).rows).toEqual([
         { value: String(CONTROL_SCHEMA_VERSION) },
       ]);
-      expect(await count(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'ctl_old' AND tablename = 'placements'`)).toBe(1);
+      const journals = await db.pool.query(
+        `SELECT t.id, count(m.name)::int AS n FROM ctl_old.tenants t LEFT JOIN ctl_old.tenant_migrations m ON m.tenant_id = t.journal_id GROUP BY 1 ORDER BY 1`,
+      );
+      const files = again.cache.tenantMigrations!.list.length;
+      expect(journals.rows).toEqual([
+        { id: 'before', n: files },
+        { id: 'o1', n: files },
+      ]);
     } finally {
       await again.close();
     }

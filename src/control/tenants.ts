@@ -100,8 +100,9 @@ export function insertTenantSql(ctx: Pick<Context, 'config'>, t: NewTenant): str
       ? `(SELECT config FROM ${controlTable(ctx.config, 'tenants')} WHERE id = ${literal(t.config.from)})`
       : `${literal(JSON.stringify(t.config))}::jsonb`;
   // An id the placements map gives to another server is taken here too.
-  return `INSERT INTO ${controlTable(ctx.config, 'tenants')} (id, schema_name, role_name, key, name, config${t.pooled ? ', pooled' : ''})
-    SELECT ${literal(t.id)}, ${literal(t.schema)}, ${nullable(t.role)}, ${literal(t.key)}, ${nullable(t.name)}, ${configSql}${t.pooled ? ', true' : ''}
+  // The journal is keyed by the id the tenant is registered with (journal_id, see ddl.ts version 4).
+  return `INSERT INTO ${controlTable(ctx.config, 'tenants')} (id, journal_id, schema_name, role_name, key, name, config${t.pooled ? ', pooled' : ''})
+    SELECT ${literal(t.id)}, ${literal(t.id)}, ${literal(t.schema)}, ${nullable(t.role)}, ${literal(t.key)}, ${nullable(t.name)}, ${configSql}${t.pooled ? ', true' : ''}
     WHERE NOT ${placedElsewhereSql(ctx, { id: t.id })}
     ON CONFLICT (id) DO NOTHING RETURNING id AS tc_inserted`;
 }
