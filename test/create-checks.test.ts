@@ -56,6 +56,12 @@ describe('create checks before it makes anything', () => {
       expect(await trips('from_pool_too')).toEqual({ method: 'pool', trips: 4 });
       expect(await trips('from_template')).toEqual({ method: 'template', trips: 4 });
       expect(await count(`SELECT count(*)::int AS n FROM ctl_trips.tenants WHERE NOT pooled`)).toBe(4);
+      // A taken spare's journal keeps the spare's id: that id is taken, as a registered one is.
+      const kept = (await db.pool.query<{ j: string }>(`SELECT journal_id AS j FROM ctl_trips.tenants WHERE id = 'from_pool'`)).rows[0]!.j;
+      expect(kept).toMatch(/^pool_/);
+      const again = await rejection(createTenants(tc, { ids: [kept] }));
+      expect([again.exitCode, again.message]).toEqual([2, expect.stringContaining(`tenant "${kept}" already exists`)]);
+      expect(await count(`SELECT count(*)::int AS n FROM ctl_trips.tenants WHERE NOT pooled`)).toBe(4);
     } finally {
       await tc.close();
     }

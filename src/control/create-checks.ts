@@ -47,7 +47,7 @@ export async function readCreateChecks(
     return { version: Number(row.version ?? 0), clashes: row.clashes, sharedJournal: row.shared, sharedRole: row.shared_role };
   } catch (err) {
     const code = sqlstateOf(err);
-    if (code === SQLSTATE.UNDEFINED_TABLE || code === SQLSTATE.UNDEFINED_SCHEMA) return undefined;
+    if (code === SQLSTATE.UNDEFINED_TABLE || code === SQLSTATE.UNDEFINED_SCHEMA || code === SQLSTATE.UNDEFINED_COLUMN) return undefined;
     throw toTenantctlError(err);
   }
 }

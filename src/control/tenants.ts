@@ -124,9 +124,10 @@ export interface Clash {
 export function clashesSql(ctx: Pick<Context, 'config'>): string {
   const table = controlTable(ctx.config, 'tenants');
   const placements = controlTable(ctx.config, 'placements');
-  // On the home server, the placements map holds the ids and keys of the tenants on other servers.
+  // On the home server, the placements map holds the ids and keys of the tenants on other servers. An id is also
+  // taken while it keys a journal: a tenant made from a spare keeps the spare's id there (journal_id).
   return `SELECT i.id, i.n,
-       (EXISTS (SELECT 1 FROM ${table} t WHERE t.id = i.id) OR EXISTS (SELECT 1 FROM ${placements} p WHERE p.tenant_id = i.id)) AS registered,
+       (EXISTS (SELECT 1 FROM ${table} t WHERE t.id = i.id OR t.journal_id = i.id) OR EXISTS (SELECT 1 FROM ${placements} p WHERE p.tenant_id = i.id)) AS registered,
        EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n WHERE n.nspname = i.schema) AS "schemaTaken",
        (SELECT k.id FROM (SELECT t.id, t.key FROM ${table} t UNION ALL SELECT p.tenant_id, p.tenant_key FROM ${placements} p) k
          WHERE k.key = i.key AND k.id <> i.id ORDER BY k.id LIMIT 1) AS "keyOwner"
