@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import pg from 'pg';
+import { countMessage } from './messages.js';
 import { InputError, toTenantctlError } from '../errors.js';
 import { startEmbedded, type EmbeddedServer } from './embedded.js';
 import { EmbeddedMissing } from './embedded-package.js';
@@ -63,6 +64,7 @@ export function createPool(target: ConnectionTarget, max: number, stats: PoolSta
     const query = sendApartOnCitus(client, client.query.bind(client) as (...args: unknown[]) => unknown);
     (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
       stats.roundTrips++;
+      countMessage(client);
       return query(...args);
     };
   });

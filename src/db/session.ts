@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { ident, literal } from '../util/quote.js';
 import { isConnectionLoss } from '../sqlstate.js';
 import { controlLockKeys, tenantLockKeys } from './locks.js';
+import { messagesSent } from './messages.js';
 import type { Pool, PoolClient, Queryable } from './types.js';
 
 /**
@@ -322,7 +323,8 @@ export async function withSession<T>(pool: Pool, fn: (client: PoolClient) => Pro
 
 /** Gives a client back to its pool after a reset and check, or destroys it. */
 export async function releaseClean(client: PoolClient): Promise<void> {
-  if (!brokenClients.has(client)) await rollback(client);
+  // A client whose last message was a reset that checked clean (a COMMIT or ROLLBACK that reset the session) goes back as it is.
+  if (!brokenClients.has(client) && !stillClean(client)) await rollback(client);
   const broken = brokenClients.get(client);
   brokenClients.delete(client);
   client.release(broken ?? false);
@@ -354,6 +356,19 @@ function checkClean(client: Queryable, row: pg.QueryResult | undefined): void {
     r.tc_session_user === r.tc_current_user &&
     (expected === undefined || r.tc_session_user === expected);
   if (!clean) markBroken(client, new Error(`session not clean after reset: ${JSON.stringify(r)}`));
+  else {
+    const sent = messagesSent(client);
+    if (sent !== undefined) cleanAfter.set(client, sent);
+  }
+}
+
+/** For each counted client, how many messages it had sent when a reset last checked clean. */
+const cleanAfter = new WeakMap<Queryable, number>();
+
+/** True when the client's last message was a reset that checked clean, and nothing was sent since. */
+function stillClean(client: Queryable): boolean {
+  const sent = messagesSent(client);
+  return sent !== undefined && cleanAfter.get(client) === sent;
 }
 
 function asResults(raw: unknown): pg.QueryResult[] {
