@@ -13,7 +13,7 @@ WHERE c.relnamespace = $1 AND k.conparentid = 0 AND (k.contype = 'f' OR (k.conty
 ORDER BY k.oid`;
 
 const INDEXES = `
-SELECT pg_get_indexdef(i.indexrelid) AS sql FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+SELECT regexp_replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ') AS sql FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
 WHERE c.relnamespace = $1
   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x') AND k.conrelid = i.indrelid)
   AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)

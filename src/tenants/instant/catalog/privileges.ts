@@ -15,7 +15,7 @@ const OBJECTS = `
     NULL, relowner, relacl, acldefault(CASE relkind WHEN 'S' THEN 's' ELSE 'r' END::"char", relowner), 1, oid,
     relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i'))
     FROM pg_class c WHERE relnamespace = $1 AND relkind IN ('r', 'p', 'v', 'm', 'S')
-  UNION ALL SELECT 'TABLE ' || c.oid::regclass::text, quote_ident(a.attname), c.relowner, a.attacl, '{}'::aclitem[], 2, c.oid, false
+  UNION ALL SELECT 'TABLE ' || c.oid::regclass::text, quote_ident(a.attname), c.relowner, a.attacl, acldefault('c', c.relowner), 2, c.oid, false
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relnamespace = $1 AND a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
   UNION ALL SELECT CASE prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END || oid::regprocedure::text, NULL, proowner, proacl, acldefault('f', proowner), 3, oid, false
     FROM pg_proc WHERE pronamespace = $1 AND prokind IN ('f', 'p')
