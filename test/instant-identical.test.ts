@@ -64,7 +64,9 @@ CREATE TRIGGER readings_off BEFORE UPDATE ON readings_2026 FOR EACH ROW EXECUTE 
 ALTER TABLE readings_2026 DISABLE TRIGGER readings_off;
 GRANT SELECT (label) ON readings_2026 TO PUBLIC;
 CREATE POLICY tickets_short ON tickets AS RESTRICTIVE FOR UPDATE TO PUBLIC USING (length(note) < 100);
-ALTER TABLE tickets FORCE ROW LEVEL SECURITY;`,
+ALTER TABLE tickets FORCE ROW LEVEL SECURITY;
+DO $$ DECLARE shared text := 'tc' || (SELECT oid FROM pg_database WHERE datname = current_database()) || '__shared';
+BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = shared) THEN EXECUTE format('ALTER TABLE later OWNER TO %I; ALTER TYPE mood OWNER TO %I', shared, shared); END IF; END $$;`,
 };
 
 // An ACL as a sorted set, NULL read as the default it stands for (acldefault): the order of an ACL's entries, and
@@ -82,7 +84,7 @@ async function describeTenant(pool: pg.Pool, t: { schema: string; role: string; 
     const run = async (sql: string) => (await client.query(sql, [t.schema])).rows;
     parts.push(await run(`SELECT ${acl('coalesce(nspacl, acldefault(\'n\'::"char", nspowner))')} FROM pg_namespace WHERE nspname = $1`));
     parts.push(
-      await run(`SELECT c.relname, c.relkind, ${acl("coalesce(c.relacl, acldefault((CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::\"char\", c.relowner))")} AS acl, c.relrowsecurity, c.relforcerowsecurity, c.relispopulated, pg_get_expr(c.relpartbound, c.oid) AS bound,
+      await run(`SELECT c.relname, c.relkind, c.relowner::regrole::text AS owner, ${acl("coalesce(c.relacl, acldefault((CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::\"char\", c.relowner))")} AS acl, c.relrowsecurity, c.relforcerowsecurity, c.relispopulated, pg_get_expr(c.relpartbound, c.oid) AS bound,
         CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partkey, obj_description(c.oid, 'pg_class') AS comment,
         (SELECT json_agg(json_build_object('col', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'notnull', a.attnotnull, 'identity', a.attidentity,
            'default', pg_get_expr(d.adbin, d.adrelid), 'acl', ${acl('a.attacl')}, 'comment', col_description(c.oid, a.attnum)) ORDER BY a.attname)
@@ -126,7 +128,7 @@ async function describeTenant(pool: pg.Pool, t: { schema: string; role: string; 
     );
     // Types (enums with their labels, domains, ranges, composites), their comments, and extended statistics.
     parts.push(
-      await run(`SELECT t.typname, t.typtype, format_type(t.typbasetype, t.typtypmod) AS base, t.typnotnull, t.typdefault, obj_description(t.oid, 'pg_type') AS comment,
+      await run(`SELECT t.typname, t.typtype, t.typowner::regrole::text AS owner, format_type(t.typbasetype, t.typtypmod) AS base, t.typnotnull, t.typdefault, obj_description(t.oid, 'pg_type') AS comment,
           (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) AS labels,
           (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid) AS subtype,
           (SELECT array_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' ' || a.attcollation::regcollation::text ORDER BY a.attnum)
@@ -203,6 +205,9 @@ describe('instant creation', () => {
     const reference = await describeTenant(db.pool, await roleOf('hard', 'replayed'));
     expect(reference).toContain('support tickets');
     expect(reference).toContain('it\'s \\"quoted\\"');
+    // Objects a migration gave to another owner (the table "later" and the type "mood", to the shared role).
+    expect(reference).toMatch(/"relname": "later",\s*"relkind": "r",\s*"owner": "tc\d+__shared"/);
+    expect(reference).toMatch(/"typname": "mood",\s*"typtype": "e",\s*"owner": "tc\d+__shared"/);
     for (const id of ['instant', 'other', 'pooled']) expect(await describeTenant(db.pool, await roleOf('hard', id)), id).toEqual(reference);
 
     // verify: no drift anywhere, and every other finding (these migrations grant to PUBLIC) the same for each tenant as for the replayed one.

@@ -31,29 +31,31 @@ export async function catalogScript(db: Queryable, schema: string): Promise<Cata
   if (reasons.length > 0) return { reasons };
   const functions = await functionsSql(db, oid);
   const rows = await rowsSql(db, oid);
-  const statements = [
-    `CREATE SCHEMA ${ident(schema)}`,
-    ...(await typesSql(db, oid)),
-    ...functions.early,
-    ...(await domainChecksSql(db, oid)),
-    ...(await standaloneSequencesSql(db, oid)),
-    ...(await tablesSql(db, oid)),
-    ...functions.late,
-    ...rows.statements,
-    ...(await positionsSql(db, schema, oid)),
-    ...(await viewsSql(db, oid)),
-    ...(await ownedBySql(db, oid)),
-    ...(await constraintsSql(db, oid)),
-    ...(await indexesSql(db, oid)),
-    ...(await statisticsSql(db, oid)),
-    ...(await triggersSql(db, oid)),
-    ...(await rulesSql(db, oid)),
-    ...(await securitySql(db, oid)),
-    ...(await commentsSql(db, oid)),
-    ...(await ownersSql(db, oid)),
-    ...(await aclsSql(db, oid)),
-    ...(await defaultPrivilegesSql(db, oid)),
+  const steps: ((db: Queryable, oid: number) => Promise<string[]> | string[])[] = [
+    () => [`CREATE SCHEMA ${ident(schema)}`],
+    typesSql,
+    () => functions.early,
+    domainChecksSql,
+    standaloneSequencesSql,
+    tablesSql,
+    () => functions.late,
+    () => rows.statements,
+    (d, o) => positionsSql(d, schema, o),
+    viewsSql,
+    ownedBySql,
+    constraintsSql,
+    indexesSql,
+    statisticsSql,
+    triggersSql,
+    rulesSql,
+    securitySql,
+    commentsSql,
+    ownersSql,
+    aclsSql,
+    defaultPrivilegesSql,
   ];
+  const statements: string[] = [];
+  for (const step of steps) statements.push(...(await step(db, oid)));
   const header = [`SET LOCAL search_path = ''`, 'SET LOCAL check_function_bodies = false', 'SET LOCAL client_min_messages = warning'];
   return { script: [...header, ...statements].map((s) => `${s};`).join('\n'), rows: rows.texts };
 }

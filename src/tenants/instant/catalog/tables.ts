@@ -1,4 +1,5 @@
 import type { Queryable } from '../../../db/types.js';
+import { dependencyOrder } from './order.js';
 
 /**
  * Tables and partitions, one CREATE TABLE each with its columns inline (type,
@@ -42,18 +43,5 @@ FROM pg_class c WHERE c.relnamespace = $1 AND c.relkind IN ('r', 'p') ORDER BY c
 /** The CREATE TABLE statements, each partition after its parent. */
 export async function tablesSql(db: Queryable, schemaOid: number): Promise<string[]> {
   const rows = (await db.query<{ oid: number; parent: number | null; sql: string }>(TABLES, [schemaOid])).rows;
-  const made = new Set<number>();
-  const out: string[] = [];
-  let pending = rows;
-  while (pending.length > 0) {
-    const ready = pending.filter((r) => r.parent === null || made.has(r.parent));
-    // A parent outside the schema is refused by unsupported.ts; here it would loop.
-    if (ready.length === 0) throw new Error('a partition whose parent is not in the schema');
-    for (const r of ready) {
-      out.push(r.sql);
-      made.add(r.oid);
-    }
-    pending = pending.filter((r) => !made.has(r.oid));
-  }
-  return out;
+  return dependencyOrder(rows, (r) => (r.parent === null ? [] : [r.parent]));
 }

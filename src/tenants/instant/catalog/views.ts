@@ -1,4 +1,5 @@
 import type { Queryable } from '../../../db/types.js';
+import { dependencyOrder } from './order.js';
 
 /**
  * Views and materialized views (made WITH DATA when the template's was
@@ -17,18 +18,5 @@ FROM pg_class c WHERE c.relnamespace = $1 AND c.relkind IN ('v', 'm') ORDER BY c
 
 export async function viewsSql(db: Queryable, schemaOid: number): Promise<string[]> {
   const rows = (await db.query<{ oid: number; sql: string; reads: number[] }>(VIEWS, [schemaOid])).rows;
-  const views = new Set(rows.map((r) => r.oid));
-  const made = new Set<number>();
-  const out: string[] = [];
-  let pending = rows;
-  while (pending.length > 0) {
-    const ready = pending.filter((r) => r.reads.every((o) => !views.has(o) || made.has(o)));
-    if (ready.length === 0) throw new Error('views that read each other in a cycle');
-    for (const r of ready) {
-      out.push(r.sql);
-      made.add(r.oid);
-    }
-    pending = pending.filter((r) => !made.has(r.oid));
-  }
-  return out;
+  return dependencyOrder(rows, (r) => r.reads);
 }
