@@ -312,6 +312,21 @@ describe('a structure the capture cannot reproduce', () => {
     expect(fill.stderr).toContain('is an aggregate or window function');
     expect((await db.pool.query(`SELECT noagg_plain.total(x) AS t FROM generate_series(1, 3) x`)).rows).toEqual([{ t: 6 }]);
   });
+
+  it('a script that does not run in its trial is a reason: the tenant is replayed', async () => {
+    // A BEGIN ATOMIC body is parsed when it is made; the capture makes such functions before the views they read.
+    const cli = await project('atomic', {
+      '1700000100000_atomic': `CREATE VIEW one AS SELECT 1 AS x;
+CREATE FUNCTION read_one() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT x FROM one; END;`,
+    });
+    const r = await cli(['tenant', 'create', 'a1', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = r.json<{ tenants: { method: string }[]; replayBecause: string }>();
+    expect(doc.tenants).toEqual([expect.objectContaining({ method: 'replay' })]);
+    expect(doc.replayBecause).toMatch(/^the captured structure does not run: relation ".*\.one" does not exist \(at: .*FROM .*\.one;\)$/);
+    expect((await db.pool.query(`SELECT atomic_a1.read_one() AS n`)).rows).toEqual([{ n: 1 }]);
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM ctl_atomic.templates`)).rows).toEqual([{ n: 0 }]);
+  });
 });
 
 describe('without tenant roles', () => {

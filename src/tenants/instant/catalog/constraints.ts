@@ -16,8 +16,7 @@ const INDEXES = `
 SELECT regexp_replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ') AS sql FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
 WHERE c.relnamespace = $1
   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x') AND k.conrelid = i.indrelid)
-  AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
-ORDER BY i.indexrelid`;
+ORDER BY (SELECT count(*) FROM pg_partition_ancestors(i.indexrelid)) DESC, i.indexrelid`;
 
 const STATISTICS = `SELECT pg_get_statisticsobjdef(oid) AS sql FROM pg_statistic_ext WHERE stxnamespace = $1 ORDER BY oid`;
 

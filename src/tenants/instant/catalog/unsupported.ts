@@ -27,6 +27,11 @@ UNION ALL SELECT format('column %I of %s has its own storage, statistics or opti
   WHERE c.relnamespace = $1 AND c.relkind IN ('r', 'p', 'm') AND a.attnum > 0 AND NOT a.attisdropped
     AND (a.attstorage <> t.typstorage OR coalesce(a.attstattarget, -1) <> -1 OR a.attcompression::text <> ''
       OR EXISTS (SELECT 1 FROM unnest(a.attoptions) o WHERE o NOT LIKE 'pg\\_attver=%'))
+UNION ALL SELECT format('column %I of partition %s has its own default or NOT NULL', a.attname, c.oid::regclass) FROM pg_attribute a
+  JOIN pg_class c ON c.oid = a.attrelid JOIN pg_inherits h ON h.inhrelid = c.oid JOIN pg_attribute pa ON pa.attrelid = h.inhparent AND pa.attname = a.attname
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum LEFT JOIN pg_attrdef pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum
+  WHERE c.relnamespace = $1 AND c.relispartition AND a.attnum > 0 AND NOT a.attisdropped
+    AND (a.attnotnull <> pa.attnotnull OR pg_get_expr(d.adbin, d.adrelid) IS DISTINCT FROM pg_get_expr(pd.adbin, pd.adrelid))
 UNION ALL SELECT format('view %s has a column default', c.oid::regclass) FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid
   WHERE c.relnamespace = $1 AND c.relkind = 'v'
 UNION ALL SELECT format('type %s is a %s', oid::regtype, CASE typtype WHEN 'b' THEN 'base type' WHEN 'p' THEN 'shell type' ELSE 'type of kind ' || typtype::text END)
