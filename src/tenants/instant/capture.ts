@@ -30,6 +30,12 @@ export async function ensureTemplate(ctx: Context, files: readonly LoadedMigrati
   if (await citusOf(ctx)) return { reason: 'on a Citus coordinator each tenant is built by its migrations, as a distributed schema' };
   const known = captured.get(ctx);
   if (known?.head === head) return { template: known };
+  const refusal = refused.get(ctx);
+  if (refusal?.head === head) return { reason: refusal.reason };
+  return captureAt(ctx, files, head);
+}
+
+async function captureAt(ctx: Context, files: readonly LoadedMigration[], head: string): Promise<Capture> {
   const saved = await readTemplate(ctx.pool, ctx, head);
   if (saved) return remember(ctx, saved);
   // The upper-case T makes the names need quotes wherever the server writes them, so rewrite.ts finds them quoted.
@@ -57,7 +63,7 @@ export async function ensureTemplate(ctx: Context, files: readonly LoadedMigrati
     const captured = await withSession(ctx.pool, (client) =>
       runTransaction(client, ctx.config, { readOnly: true }, () => catalogScript(client, spec.schema)),
     );
-    if (captured.reasons) return { reason: `the head's structure cannot be captured: ${captured.reasons.join('; ')}` };
+    if (captured.reasons) return refuse(ctx, head, `the head's structure cannot be captured: ${captured.reasons.join('; ')}`);
     const { script, rows } = captured;
     const holds = await templateHoldsNames(ctx.pool, spec.schema, spec.role);
     const perTenant = script.includes(spec.id) || script.includes(spec.key);
@@ -72,7 +78,7 @@ export async function ensureTemplate(ctx: Context, files: readonly LoadedMigrati
       renameSafe: !perTenant && !holds && !rowsHold(rows, [spec.schema, ...(spec.role ? [spec.role] : [])]),
     };
     const failed = await trialRun(ctx, template, rand);
-    if (failed) return { reason: `the captured structure does not run: ${failed}` };
+    if (failed) return refuse(ctx, head, `the captured structure does not run: ${failed}`);
     await saveTemplate(ctx.pool, ctx, template);
   } catch (err) {
     return { reason: describeError(err) };
@@ -96,6 +102,14 @@ async function remember(ctx: Context, template: Template): Promise<Capture> {
 
 /** A context's capture, read once per process: a library creating one tenant at a time reads the script once. */
 const captured = new WeakMap<Context, Template>();
+/** Why a context's head could not be captured, found once per process: later creations replay without building a template again. */
+const refused = new WeakMap<Context, { head: string; reason: string }>();
+
+/** A reason that stays while the head does (the structure, not the moment): kept for the process. */
+function refuse(ctx: Context, head: string, reason: string): Capture {
+  refused.set(ctx, { head, reason });
+  return { reason };
+}
 
 /**
  * Runs the captured script once under other names, in a transaction that is
