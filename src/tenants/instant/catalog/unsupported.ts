@@ -50,6 +50,13 @@ UNION ALL SELECT 'the schema holds collations' FROM pg_collation WHERE collnames
 UNION ALL SELECT 'the schema holds conversions' FROM pg_conversion WHERE connamespace = $1 HAVING count(*) > 0
 UNION ALL SELECT 'the schema holds text search objects' FROM (SELECT cfgnamespace AS ns FROM pg_ts_config UNION ALL SELECT dictnamespace FROM pg_ts_dict
   UNION ALL SELECT prsnamespace FROM pg_ts_parser UNION ALL SELECT tmplnamespace FROM pg_ts_template) x WHERE ns = $1 HAVING count(*) > 0
+UNION ALL SELECT format('a cast from %s to %s involves the schema', castsource::regtype, casttarget::regtype) FROM pg_cast c
+  WHERE (EXISTS (SELECT 1 FROM pg_type t WHERE t.oid IN (c.castsource, c.casttarget) AND t.typnamespace = $1)
+    OR EXISTS (SELECT 1 FROM pg_proc p WHERE p.oid = c.castfunc AND p.pronamespace = $1))
+    -- Not the casts a range type makes for itself (to its multirange type), which its CREATE TYPE makes again.
+    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_cast'::regclass AND d.objid = c.oid AND d.deptype = 'i')
+UNION ALL SELECT format('the event trigger %I calls a function of the schema', e.evtname) FROM pg_event_trigger e JOIN pg_proc p ON p.oid = e.evtfoid
+  WHERE p.pronamespace = $1
 UNION ALL SELECT 'objects of the schema have security labels' FROM pg_seclabel l JOIN pg_class c ON l.classoid = 'pg_class'::regclass AND l.objoid = c.oid
   WHERE c.relnamespace = $1 HAVING count(*) > 0
 UNION ALL SELECT 'tables of the schema are in a publication' FROM pg_publication_rel r JOIN pg_class c ON c.oid = r.prrelid
