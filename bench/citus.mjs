@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // The Citus benchmark: the same example application on plain PostgreSQL and on a Citus coordinator, in one
 // run: create N tenants, apply one pending migration to all of them, `migrate status` with nothing pending
-// (wall seconds, and Citus / plain ratios); then a relocation of one large tenant between workers under a
+// (wall seconds, and Citus / plain ratios); `tenantctl copy` of a tenant of N rows (whole, and half of it by
+// --where) into an empty one on both; then a relocation of one large tenant between workers under a
 // writer (writer errors, longest gap between two writes). Reports figures; it judges nothing. See docs/citus.md.
 //
 //   npm run build && node bench/citus.mjs --citus-url postgresql://postgres@127.0.0.1:5440/postgres \
-//     --plain-url postgresql://postgres@127.0.0.1:5432/postgres [--tenants 100] [--relocate-mb 100] [--out FILE]
+//     --plain-url postgresql://postgres@127.0.0.1:5432/postgres [--tenants 100] [--copy-rows 100000] [--relocate-mb 100] [--out FILE]
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { dropDatabase, quoteIdent, serverInfo, urlFor, withClient } from './lib/pg.mjs';
+import { countSql, fillSql, split, TABLES } from './lib/copy-data.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(REPO, 'bin', 'tenantctl.js');
@@ -25,6 +27,8 @@ function options(argv) {
     citusUrl: process.env.TENANTCTL_CITUS_URL,
     plainUrl: 'postgresql://postgres@127.0.0.1:5432/postgres',
     tenants: 100,
+    copyRows: 100_000,
+    copyRounds: 3,
     relocateMb: 100,
     writeEveryMs: 5,
     moves: 3,
@@ -36,11 +40,13 @@ function options(argv) {
     else if (a === '--plain-url') o.plainUrl = argv[++i];
     else if (a === '--tenants') o.tenants = Number(argv[++i]);
     else if (a === '--relocate-mb') o.relocateMb = Number(argv[++i]);
+    else if (a === '--copy-rows') o.copyRows = Number(argv[++i]);
+    else if (a === '--copy-rounds') o.copyRounds = Number(argv[++i]);
     else if (a === '--moves') o.moves = Number(argv[++i]);
     else if (a === '--out') o.out = argv[++i];
     else if (a === '--help') {
       process.stdout.write(
-        'node bench/citus.mjs --citus-url URL [--plain-url URL] [--tenants N] [--relocate-mb MB] [--moves K] [--out FILE]\n',
+        'node bench/citus.mjs --citus-url URL [--plain-url URL] [--tenants N] [--copy-rows N] [--copy-rounds K] [--relocate-mb MB] [--moves K] [--out FILE]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
@@ -121,6 +127,56 @@ function fleetLegs(dir, url, n) {
   return { create: create.seconds, migrate: migrate.seconds, status: status.seconds };
 }
 
+/**
+ * tenantctl copy of tenant src (the copy benchmark's split of N rows) into an empty tenant dst: the whole
+ * tenant, and the customers with an even id by --where (about half of every table, with their dependents).
+ * Rounds alternate the two legs; before each run dst is emptied. Every run is checked: dst holds what the
+ * JSON says and each table's count matches the selection.
+ */
+async function copyLegs(dir, url, o, workers) {
+  cli(dir, url, ['tenant', 'create', 'src', 'dst']);
+  const workerOf = async (tenant) =>
+    (
+      await withClient(url, (c) =>
+        c.query(`SELECT DISTINCT nodeport AS port FROM citus_shards WHERE table_name::text LIKE $1`, [`tenant_${tenant}.%`]),
+      )
+    ).rows[0].port;
+  const srcOn = workers ? await workerOf('src') : undefined;
+  if (workers && srcOn === (await workerOf('dst'))) {
+    // On Citus, source and target on different workers: the rows cross nodes, as they would in a fleet.
+    const to = workers.find((w) => w.port !== srcOn);
+    cli(dir, url, ['tenant', 'relocate', 'dst', '--to', `${to.host}:${to.port}`, '--block-writes']);
+  }
+  const placement = workers ? { src: srcOn, dst: await workerOf('dst') } : undefined;
+  const n = split(o.copyRows);
+  await withClient(url, async (c) => {
+    for (const sql of fillSql(n).filter((q) => q.startsWith('INSERT'))) await c.query(sql);
+  });
+  const legs = {
+    whole: { args: [], seconds: [] },
+    where: { args: ['--table', 'customers', '--where', 'id % 2 = 0'], seconds: [] },
+  };
+  const rows = {};
+  for (let round = 0; round < o.copyRounds; round++) {
+    for (const [name, leg] of Object.entries(legs)) {
+      await withClient(url, (c) => c.query(`TRUNCATE ${TABLES.map((t) => `tenant_dst.${t}`).join(', ')} CASCADE`));
+      const r = cli(dir, url, ['copy', '--from', 'src', '--to', 'dst', ...leg.args]);
+      const counts = await withClient(url, async (c) => (await c.query(countSql('tenant_dst'))).rows[0]);
+      const written = Object.values(counts).reduce((a, b) => a + b, 0);
+      if (r.doc.status !== 'copied' || r.doc.rows !== written) throw new Error(`copy ${name}: ${r.doc.rows} reported, ${written} in dst`);
+      leg.seconds.push(r.seconds);
+      rows[name] = written;
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return {
+    placement,
+    ...Object.fromEntries(
+      Object.entries(legs).map(([name, leg]) => [name, { rows: rows[name], runs: leg.seconds, median: median(leg.seconds) }]),
+    ),
+  };
+}
+
 async function relocation(dir, db, o) {
   const { openTenantctl, relocateOnCitus } = await import(join(REPO, 'dist', 'src', 'index.js'));
   cli(dir, db.url, ['tenant', 'create', 'big']);
@@ -194,13 +250,18 @@ async function main() {
   await withClient(o.plainUrl, (c) => c.query(`CREATE DATABASE ${quoteIdent(name)}`));
   process.stderr.write(`plain: ${o.tenants} tenants\n`);
   const plain = fleetLegs(join(WORK, 'plain'), urlFor(o.plainUrl, name), o.tenants);
+  process.stderr.write(`plain: copy of ${o.copyRows} rows\n`);
+  const plainCopy = await copyLegs(join(WORK, 'plain'), urlFor(o.plainUrl, name), o);
   await dropDatabase(o.plainUrl, name);
   const db = await citusDatabase(o.citusUrl, name);
   let citus;
+  let citusCopy;
   let moves;
   try {
     process.stderr.write(`citus: ${o.tenants} tenants\n`);
     citus = fleetLegs(join(WORK, 'citus'), db.url, o.tenants);
+    process.stderr.write(`citus: copy of ${o.copyRows} rows\n`);
+    citusCopy = await copyLegs(join(WORK, 'citus'), db.url, o, db.workers);
     process.stderr.write(`citus: relocating a ${o.relocateMb} MB tenant under a writer\n`);
     moves = await relocation(join(WORK, 'citus'), db, o);
   } finally {
@@ -223,6 +284,20 @@ async function main() {
     row('migrate: one pending migration, every tenant', 'migrate'),
     row('migrate status: nothing pending', 'status'),
     '',
+    `### tenantctl copy of a ${o.copyRows.toLocaleString('en')}-row tenant into an empty one`,
+    '',
+    `The example application's tables (5% customers, 15% projects, 60% tasks, 20% invoices), on Citus the source on the worker on port ${citusCopy.placement.src}, the target on port ${citusCopy.placement.dst}; ${o.copyRounds} rounds, the legs alternating, the target emptied before each run; CLI wall time including Node start-up (about 0.35 s).`,
+    '',
+    '| leg | rows written | plain s (median) | plain runs s | Citus s (median) | Citus runs s | Citus / plain |',
+    '| --- | ---: | ---: | --- | ---: | --- | ---: |',
+    ...['whole', 'where'].map((leg) => {
+      const p = plainCopy[leg];
+      const c = citusCopy[leg];
+      const what = leg === 'whole' ? 'whole tenant' : "`--table customers --where 'id % 2 = 0'`";
+      const runs = (xs) => xs.map((x) => x.toFixed(2)).join(', ');
+      return `| ${what} | ${p.rows === c.rows ? p.rows : `${p.rows} / ${c.rows}`} | ${p.median.toFixed(2)} | ${runs(p.runs)} | ${c.median.toFixed(2)} | ${runs(c.runs)} | ${(c.median / p.median).toFixed(1)}x |`;
+    }),
+    '',
     '### Relocation under a writer',
     '',
     `A tenant of ${(moves[0].sizeBytes / 1e6).toFixed(1)} MB (citus_shards) moved online (citus_schema_move, force_logical) between the two workers, ${moves.length} times back and forth; a writer on its own connection inserts one row every ${o.writeEveryMs} ms into the moving tenant throughout; progress from get_rebalance_progress() every 500 ms.`,
@@ -235,6 +310,7 @@ async function main() {
     ),
     '',
     '- The machine (2 cores) is shared: other runs load it, and the figures move with that load (the load column).',
+    "- A copy on Citus first reads the tables it touches into temporary tables on the coordinator (all of the source's rows, the target's key columns), then sends the rows to the target's worker (docs/citus.md).",
     '- Creation on Citus sends every DDL statement in a message of its own (Citus forwards a DDL statement with the text of its message, see docs/citus.md) and Citus propagates each to the worker: most of the create and migrate ratios.',
     '',
   ].join('\n');

@@ -86,6 +86,12 @@ function cli(dir, url, args) {
   return { seconds, doc };
 }
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+/** The 1-minute load average, sampled after every leg and library creation: other processes share the cores. */
+const loads = [];
+const sampleLoad = () => void loads.push(loadavg()[0]);
+
 const ids = (prefix, n) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
@@ -95,21 +101,23 @@ async function latency(dir, url, n, prefix, fromPool, replay = false) {
   try {
     if (fromPool) await fillPool(tc, { count: n });
     const times = [];
+    const trips = [];
     const seen = new Set();
     for (const id of ids(prefix, n)) {
+      const before = tc.stats.roundTrips;
       const started = performance.now();
       const r = await createTenants(tc, { ids: [id], replay });
       times.push(performance.now() - started);
+      trips.push(tc.stats.roundTrips - before);
       seen.add(r.tenants[0].method);
+      sampleLoad();
     }
     times.sort((a, b) => a - b);
-    return { p50: pct(times, 50), p99: pct(times, 99), methods: [...seen].join(',') };
+    return { p50: pct(times, 50), p99: pct(times, 99), trips: median(trips), methods: [...seen].join(',') };
   } finally {
     await tc.close();
   }
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
 /** The legs of one history, `repeat` times, interleaved (replay, template, pool, then again), so the machine's load falls on all of them. */
 function legs(dir, url, o, length) {
@@ -124,6 +132,7 @@ function legs(dir, url, o, length) {
     const template = cli(dir, url, ['tenant', 'create', ...ids(`t${rep}_`, o.tenants)]);
     runs.fill.push(cli(dir, url, ['tenant', 'pool', 'fill', String(o.tenants)]).seconds);
     const pool = cli(dir, url, ['tenant', 'create', ...ids(`p${rep}_`, o.tenants)]);
+    sampleLoad();
     for (const [leg, r] of Object.entries({ replay, template, pool })) {
       runs[leg].push(r.seconds);
       for (const t of r.doc.tenants) seen[leg].add(t.method);
@@ -163,7 +172,8 @@ async function main() {
   const out = [
     `# tenant create: replay, template, pool (${o.full ? 'full' : 'reduced'} size)`,
     '',
-    `PostgreSQL ${server.version}; ${cpus().length} cores; load average ${load(startLoad)} at the start, ${load(loadavg())} at the end.`,
+    `PostgreSQL ${server.version}; Node ${process.version}; ${cpus().length} cores; load average ${load(startLoad)} at the start, ${load(loadavg())} at the end;`,
+    `1-minute load average sampled during the run: min ${Math.min(...loads).toFixed(2)}, median ${median(loads).toFixed(2)}, max ${Math.max(...loads).toFixed(2)} (${loads.length} samples).`,
     `${o.tenants} tenants per leg, one CLI run each (concurrency 4), ${o.repeat} rounds with the legs interleaved: median (min-max) seconds.`,
     `"CLI start" is \`tenant list\` on the same database: the fixed cost inside every leg. Ratios are of medians; "less CLI start" subtracts it from both.`,
     `Library: ${o.samples} creations of one tenant each, one after another, in one process.`,
@@ -177,11 +187,11 @@ async function main() {
       return `| ${r.length} | ${s(m('start'))} | ${spread(r.runs.replay)} | ${spread(r.runs.template)} | ${ratio('template')} | ${spread(r.runs.pool)} | ${ratio('pool')} | ${spread(r.runs.fill)} | ${s(r.capture)} | ${seen} |`;
     }),
     '',
-    '| migrations | library, replay: p50 ms | p99 ms | library, template: p50 ms | p99 ms | template / replay (p50) | library, pool: p50 ms | p99 ms | methods seen |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| migrations | library, replay: p50 ms | p99 ms | library, template: p50 ms | p99 ms | template / replay (p50) | library, pool: p50 ms | p99 ms | round trips per creation (replay / template / pool) | methods seen |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
-        `| ${r.length} | ${ms(r.libReplay.p50)} | ${ms(r.libReplay.p99)} | ${ms(r.libTemplate.p50)} | ${ms(r.libTemplate.p99)} | ${(r.libTemplate.p50 / r.libReplay.p50).toFixed(2)}x | ${ms(r.libPool.p50)} | ${ms(r.libPool.p99)} | ${r.libReplay.methods} / ${r.libTemplate.methods} / ${r.libPool.methods} |`,
+        `| ${r.length} | ${ms(r.libReplay.p50)} | ${ms(r.libReplay.p99)} | ${ms(r.libTemplate.p50)} | ${ms(r.libTemplate.p99)} | ${(r.libTemplate.p50 / r.libReplay.p50).toFixed(2)}x | ${ms(r.libPool.p50)} | ${ms(r.libPool.p99)} | ${r.libReplay.trips} / ${r.libTemplate.trips} / ${r.libPool.trips} | ${r.libReplay.methods} / ${r.libTemplate.methods} / ${r.libPool.methods} |`,
     ),
     '',
   ];

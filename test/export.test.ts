@@ -244,23 +244,34 @@ describe('tenant import', () => {
   });
 });
 
-describe('tenant import of rows that break a foreign key', () => {
-  it('fails (exit 1) when the keys are made again after the rows, and leaves nothing behind', async () => {
-    const before = await snapshot(db.pool);
-    const edited = join(scratch, 'orphan');
+describe('tenant import of rows that break a key made again after the rows', () => {
+  /** A copy of the native export with one table's file edited and the manifest made to agree, as a careful forger would. */
+  async function forged(name: string, table: string, edit: (text: string) => string, extraRows = 0): Promise<string> {
+    const edited = join(scratch, name);
     await copyFolder(native, edited);
     const manifest = JSON.parse(readFileSync(join(edited, 'manifest.json'), 'utf8'));
-    const entry = manifest.tables.find((t: { name: string }) => t.name === 'tasks');
+    const entry = manifest.tables.find((t: { name: string }) => t.name === table);
     const file = join(edited, entry.file);
-    // The first task now points at a project that does not exist; the manifest is made to agree, as a careful forger would.
-    const text = readFileSync(file, 'utf8').replace(/^(\d+\tsrc\t)\d+\t/, '$199999\t');
+    const text = edit(readFileSync(file, 'utf8'));
     writeFileSync(file, text);
+    entry.rows += extraRows;
     entry.bytes = Buffer.byteLength(text);
     entry.sha256 = createHash('sha256').update(text).digest('hex');
     writeFileSync(join(edited, 'manifest.json'), JSON.stringify(manifest));
-    const r = await cli(['tenant', 'import', edited, '--as', 'orphan', '--json']);
+    return edited;
+  }
+
+  it.each([
+    // The first task points at a project that does not exist.
+    ['orphan', 'a foreign key', 'tasks', (text: string) => text.replace(/^(\d+\tsrc\t)\d+\t/, '$199999\t'), 0, /foreign key/],
+    // The first customer's line twice.
+    ['twice', 'a primary key', 'customers', (text: string) => `${text.split('\n')[0]}\n${text}`, 1, /customers_pkey/],
+  ])('%s: rows that break %s fail the import (exit 1) and leave nothing behind', async (id, _what, table, edit, extraRows, message) => {
+    const before = await snapshot(db.pool);
+    const edited = await forged(id, table, edit, extraRows);
+    const r = await cli(['tenant', 'import', edited, '--as', id, '--json']);
     expect(r.code, r.stdout).toBe(1);
-    expect(r.json<{ error: { message: string } }>().error.message).toMatch(/foreign key/);
+    expect(r.json<{ error: { message: string } }>().error.message).toMatch(message);
     expect(await snapshot(db.pool)).toBe(before);
   });
 });

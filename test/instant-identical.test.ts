@@ -1,3 +1,4 @@
+import { CONTROL_SCHEMA_VERSION } from '../src/control/ddl.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { cliOn } from './support/cli.js';
@@ -281,9 +282,13 @@ describe('control schema upgrades', () => {
   it('upgrades a version 1 control schema in place: its tenants stay, new ones are made instantly', async () => {
     const { cli } = { cli: await project('upg', {}) };
     expect((await cli(['tenant', 'create', 'old'])).code).toBe(0);
-    // Back to what version 1 had: no templates table, no pooled column (and no placements map, version 3's).
+    // Back to what version 1 had: no templates table, no pooled column (and no placements map, version 3's;
+    // the journal keyed by the tenant's id, before version 4's journal_id).
     await db.pool.query(
-      `DROP TABLE ctl_upg.placements; DROP TABLE ctl_upg.templates; ALTER TABLE ctl_upg.tenants DROP COLUMN pooled; UPDATE ctl_upg.meta SET value = '1' WHERE key = 'schema_version'`,
+      `ALTER TABLE ctl_upg.tenant_migrations DROP CONSTRAINT tenant_migrations_journal_fkey;
+       ALTER TABLE ctl_upg.tenant_migrations ADD CONSTRAINT tenant_migrations_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES ctl_upg.tenants (id) ON DELETE CASCADE;
+       ALTER TABLE ctl_upg.tenants DROP COLUMN journal_id;
+       DROP TABLE ctl_upg.placements; DROP TABLE ctl_upg.templates; ALTER TABLE ctl_upg.tenants DROP COLUMN pooled; UPDATE ctl_upg.meta SET value = '1' WHERE key = 'schema_version'`,
     );
     const listed = await cli(['tenant', 'list', '--json']);
     expect(listed.code, listed.stderr).toBe(0);
@@ -291,7 +296,17 @@ describe('control schema upgrades', () => {
     expect((await cli(['tenant', 'pool', 'status', '--json'])).json<{ pool: { spares: number } }>().pool.spares).toBe(0);
     const r = await cli(['tenant', 'create', 'new', '--json']);
     expect(r.json<{ tenants: { method: string }[] }>().tenants[0]!.method).toBe('template');
-    expect((await db.pool.query(`SELECT value FROM ctl_upg.meta WHERE key = 'schema_version'`)).rows).toEqual([{ value: '3' }]);
+    expect((await db.pool.query(`SELECT value FROM ctl_upg.meta WHERE key = 'schema_version'`)).rows).toEqual([
+      { value: String(CONTROL_SCHEMA_VERSION) },
+    ]);
+    // The old tenant's journal is read through the upgraded key: both at the head, with the same journal.
+    const after = (await cli(['tenant', 'list', '--json'])).json<{ tenants: { id: string; applied: number; pending: number }[] }>().tenants;
+    expect(after.map((t) => [t.id, t.pending])).toEqual([
+      ['new', 0],
+      ['old', 0],
+    ]);
+    expect(after[0]!.applied).toBeGreaterThan(0);
+    expect(after[1]!.applied).toBe(after[0]!.applied);
   });
 });
 

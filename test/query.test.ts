@@ -105,6 +105,15 @@ describe('query across the fleet', () => {
     expect(errors.every((e) => /changed the role/.test(e.message))).toBe(true);
   });
 
+  it('one worker keeps its connection from batch to batch: every tenant answers from the same backend', async () => {
+    // --concurrency 1 over four tenants is two batches on one worker; a session the reset left clean is kept.
+    const r = await cli(['query', '--concurrency', '1', '--json', '-c', 'SELECT pg_backend_pid() AS pid']);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = r.json<{ rows: { tenant: string; pid: number }[] }>().rows;
+    expect(rows.map((row) => row.tenant)).toEqual(ids);
+    expect(new Set(rows.map((row) => row.pid)).size).toBe(1);
+  });
+
   it('gives one JSON document with --json and one object per line with --format json', async () => {
     const doc = await cli([
       'query',

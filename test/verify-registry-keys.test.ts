@@ -13,14 +13,17 @@ beforeAll(async () => {
   await createTenants(tc, { ids: ['acme', 'globex', 'initech', 'hooli', 'clean'] });
   await createTenants(tc, { ids: ['keyed'], key: 'acme-inc' });
   await removeTenants(tc, { ids: ['hooli'] });
-  // Two tenants given the same key by hand (whatever uniqueness tenantctl keeps is bypassed first),
-  // and an archived tenant sharing a key with an active one: its rows are still there.
+  // Two tenants given the same key by hand (whatever uniqueness tenantctl keeps is bypassed first; the
+  // journal's key, which the journal's foreign key needs, stays), and an archived tenant sharing a key
+  // with an active one: its rows are still there.
   await db.pool.query(`
     DO $$ DECLARE c record; BEGIN
-      FOR c IN SELECT conname FROM pg_constraint WHERE conrelid = 'tenantctl.tenants'::regclass AND contype = 'u' LOOP
+      FOR c IN SELECT conname FROM pg_constraint WHERE conrelid = 'tenantctl.tenants'::regclass AND contype = 'u'
+          AND conindid NOT IN (SELECT f.conindid FROM pg_constraint f WHERE f.contype = 'f' AND f.confrelid = 'tenantctl.tenants'::regclass) LOOP
         EXECUTE format('ALTER TABLE tenantctl.tenants DROP CONSTRAINT %I', c.conname);
       END LOOP;
-      FOR c IN SELECT i.indexrelid::regclass::text AS name FROM pg_index i WHERE i.indrelid = 'tenantctl.tenants'::regclass AND i.indisunique AND NOT i.indisprimary LOOP
+      FOR c IN SELECT i.indexrelid::regclass::text AS name FROM pg_index i WHERE i.indrelid = 'tenantctl.tenants'::regclass AND i.indisunique AND NOT i.indisprimary
+          AND i.indexrelid NOT IN (SELECT f.conindid FROM pg_constraint f WHERE f.contype = 'f' AND f.confrelid = 'tenantctl.tenants'::regclass) LOOP
         EXECUTE 'DROP INDEX ' || c.name;
       END LOOP;
     END $$;

@@ -46,14 +46,27 @@ const REFUSALS: readonly Refusal[] = [
 ];
 
 /**
- * copy and move between two existing tenants: their statements join each tenant's tables with the run's
- * temporary tables and with the other tenant's (a different colocation group), which Citus cannot plan
- * ("cannot push down this subquery"). Refused before anything runs; tenant clone works (a new tenant).
+ * A unique violation on a worker during an INSERT ... SELECT that Citus ran through the coordinator (it
+ * sends the rows on with COPY): Citus re-raises the worker's message with SQLSTATE XX000, so the code
+ * alone does not tell a key conflict (23505 elsewhere).
  */
-export function citusCopyUnsupported(operation: 'copy' | 'move'): InputError {
+export function isCitusUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e?.code === 'XX000' && typeof e.message === 'string' && /^duplicate key value violates unique constraint /.test(e.message);
+}
+
+/**
+ * copy and move on Citus, tables that reference each other in a cycle (two tables or more; a table that
+ * references itself is fine): tenantctl writes such a group in one statement (a WITH of one INSERT per table)
+ * so that the foreign-key checks see the whole group, but Citus runs each part of a WITH that writes a
+ * distributed table as a statement of its own, so the checks would fail halfway. Refused before anything runs.
+ */
+export function citusCycleUnsupported(operation: 'copy' | 'move', cycles: readonly (readonly string[])[]): InputError {
+  const named = cycles.map((c) => c.join(' <-> ')).join('; ');
   return new InputError(
     'citus_unsupported',
-    `${operation} between two tenants is not available on a Citus coordinator yet (Citus cannot plan its statements across two distributed schemas); nothing was changed. tenant clone works there, and so does INSERT ... SELECT by hand`,
+    `${operation} on a Citus coordinator cannot write tables that reference each other in a cycle (${named}): Citus runs each part of the statement that writes them on its own, so their foreign-key checks fail halfway; nothing was changed. Leave them out (--table names the tables to take)`,
+    { cycles },
   );
 }
 

@@ -1,17 +1,49 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { InputError } from '../index.js';
-import { registerCopyCommands } from './commands/copy.js';
-import { registerExportImportCommands } from './commands/export-import.js';
-import { registerMigrateCommands } from './commands/migrate.js';
-import { registerMigrateLintCommand } from './commands/migrate-lint.js';
-import { registerOtherCommands } from './commands/init-exec.js';
-import { registerQueryCommand } from './commands/query.js';
-import { registerTenantCommands } from './commands/tenant.js';
-import { registerPoolCommands } from './commands/pool.js';
-import { registerVerifyCommands } from './commands/verify.js';
+import { InputError } from '../errors.js';
 import type { GlobalFlags, Io } from './io.js';
-import { reportError, runCommand, runOffline, type RunFn, type RunOfflineFn } from './run.js';
+import { reportError, runCommand, runOffline, type Registrars, type RunFn, type RunOfflineFn } from './run.js';
+
+/**
+ * The command modules, in the order their commands are listed, each with the top-level words it
+ * serves. A run loads only the modules of its command word (a command module loads the core it
+ * calls, so `tenantctl query` does not load verify, lint or relocation); a word none serves (none,
+ * `help`, a typo that commander then names a suggestion for) loads them all.
+ */
+const COMMAND_MODULES: readonly { words: readonly string[]; load: () => Promise<(program: Command, r: Registrars) => void> }[] = [
+  { words: ['tenant'], load: async () => (await import('./commands/tenant.js')).registerTenantCommands },
+  { words: ['tenant'], load: async () => (await import('./commands/export-import.js')).registerExportImportCommands },
+  { words: ['tenant'], load: async () => (await import('./commands/pool.js')).registerPoolCommands },
+  { words: ['migrate'], load: async () => (await import('./commands/migrate.js')).registerMigrateCommands },
+  { words: ['migrate'], load: async () => (await import('./commands/migrate-lint.js')).registerMigrateLintCommand },
+  { words: ['init', 'exec'], load: async () => (await import('./commands/init-exec.js')).registerOtherCommands },
+  { words: ['query'], load: async () => (await import('./commands/query.js')).registerQueryCommand },
+  { words: ['copy', 'move'], load: async () => (await import('./commands/copy.js')).registerCopyCommands },
+  { words: ['tenant'], load: async () => (await import('./commands/copy.js')).registerCloneCommand },
+  { words: ['verify'], load: async () => (await import('./commands/verify.js')).registerVerifyCommands },
+];
+
+/** Global options that take a value: the word after them is not the command. */
+const VALUE_OPTIONS = new Set(['--config', '--database-url']);
+
+/** The command word of argv (its first argument that is neither a global option nor such an option's value). */
+export function commandWord(argv: readonly string[]): string | undefined {
+  const args = argv.slice(2);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (VALUE_OPTIONS.has(a)) i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+async function registerCommands(program: Command, argv: readonly string[], r: Registrars): Promise<void> {
+  const word = commandWord(argv);
+  const served = COMMAND_MODULES.some((m) => word !== undefined && m.words.includes(word));
+  const modules = COMMAND_MODULES.filter((m) => !served || m.words.includes(word!));
+  const registers = await Promise.all(modules.map((m) => m.load()));
+  for (const register of registers) register(program, r);
+}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -49,15 +81,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   const runOff: RunOfflineFn = async (cmd, body, options) => {
     exitCode = await runOffline(io, flagsOf(cmd), body, options);
   };
-  registerTenantCommands(program, run, io, flagsOf);
-  registerExportImportCommands(program, run);
-  registerPoolCommands(program, run);
-  registerMigrateCommands(program, run, runOff);
-  registerMigrateLintCommand(program, run, runOff, io);
-  registerOtherCommands(program, run);
-  registerQueryCommand(program, run);
-  registerCopyCommands(program, run);
-  registerVerifyCommands(program, run);
+  await registerCommands(program, argv, { run, runOff, io, flagsOf });
   for (const cmd of allCommands(program)) {
     cmd
       .exitOverride()

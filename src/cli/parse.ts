@@ -1,4 +1,4 @@
-import { InputError } from '../index.js';
+import { InputError } from '../errors.js';
 
 /** Collects repeated --set k=v flags. */
 export function collectPairs(value: string, previous: Record<string, string> = {}): Record<string, string> {

@@ -1,4 +1,4 @@
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import type { ProgressEvent } from '../index.js';
 import { colours, type GlobalFlags, type Io } from './io.js';
 
@@ -8,6 +8,8 @@ import { colours, type GlobalFlags, type Io } from './io.js';
  * Nothing with --quiet.
  */
 export class Progress {
+  /** ora, loaded only for a terminal (most runs, in pipelines and scripts, never draw a spinner). */
+  private static ora: typeof import('ora').default | undefined;
   private spinner: Ora | undefined;
   private started = Date.now();
   private c = colours({ stdout: {}, env: {} } as Io);
@@ -17,10 +19,22 @@ export class Progress {
     private flags: GlobalFlags,
   ) {}
 
-  start(text: string): void {
-    // A terminal that reports no width (some ptys say 0 columns) would make ora redraw without end.
+  /** The progress of a run on io: ora is loaded first when the run draws a spinner. */
+  static async for(io: Io, flags: GlobalFlags): Promise<Progress> {
+    const progress = new Progress(io, flags);
+    if (progress.spins() && !Progress.ora) Progress.ora = (await import('ora')).default;
+    return progress;
+  }
+
+  /** A spinner is drawn on a terminal that reports its width (some ptys say 0 columns: ora would redraw without end), unless --quiet. */
+  private spins(): boolean {
     const columns = (this.io.stderr as { columns?: number }).columns ?? 0;
-    if (this.flags.quiet || !this.io.stderr.isTTY || columns <= 0) return;
+    return !this.flags.quiet && this.io.stderr.isTTY === true && columns > 0;
+  }
+
+  start(text: string): void {
+    const ora = Progress.ora;
+    if (!ora || !this.spins()) return;
     this.started = Date.now();
     // ora colours with its own chalk, which reads the process's terminal, not this command's NO_COLOR /
     // FORCE_COLOR: it gets no colour, and the text is coloured here by the command's own rules.

@@ -1,16 +1,19 @@
-import {
-  loadConfig,
-  oneLine,
-  openTenantctl,
-  toTenantctlError,
-  type Config,
-  type Logger,
-  type RawConfig,
-  type Tenantctl,
-} from '../index.js';
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { oneLine, toTenantctlError } from '../errors.js';
+import { openTenantctl } from '../runtime/open.js';
+import type { Config, Logger, RawConfig, Tenantctl } from '../index.js';
 import { colours, line, type GlobalFlags, type Io } from './io.js';
 import type { Outcome } from './outcome.js';
 import { Progress } from './progress.js';
+
+/** What a command module's registration needs from main. */
+export interface Registrars {
+  run: RunFn;
+  runOff: RunOfflineFn;
+  io: Io;
+  flagsOf: (cmd: Command) => GlobalFlags;
+}
 
 export interface CommandEnv {
   io: Io;
@@ -46,7 +49,7 @@ export async function runCommand(
   options: RunOptions = {},
 ): Promise<number> {
   const c = colours(io);
-  const progress = new Progress(io, flags);
+  const progress = await Progress.for(io, flags);
   let tc: Tenantctl | undefined;
   try {
     options.validate?.();
@@ -77,7 +80,7 @@ export async function runOffline(
   body: (config: Config, env: CommandEnv) => Promise<Outcome>,
   options: RunOptions = {},
 ): Promise<number> {
-  const progress = new Progress(io, flags);
+  const progress = await Progress.for(io, flags);
   try {
     options.validate?.();
     const config = loadConfig({ cwd: io.cwd, file: flags.config, overrides: options.overrides });

@@ -74,7 +74,16 @@ export function controlSchemaVersions(controlSchema: string): string[][] {
       )`,
       `CREATE INDEX placements_server_idx ON ${s}.placements (server)`,
     ],
+    [
+      // The journal is keyed by the tenant's journal id: its id when it was registered, kept when a spare of the
+      // pool becomes a tenant (a new id), so taking a spare rewrites one registry row, not one journal row per migration.
+      `ALTER TABLE ${s}.tenants ADD COLUMN journal_id text UNIQUE`,
+      `UPDATE ${s}.tenants SET journal_id = id`,
+      `ALTER TABLE ${s}.tenant_migrations DROP CONSTRAINT tenant_migrations_tenant_id_fkey`,
+      `ALTER TABLE ${s}.tenant_migrations ADD CONSTRAINT tenant_migrations_journal_fkey
+        FOREIGN KEY (tenant_id) REFERENCES ${s}.tenants (journal_id) ON DELETE CASCADE`,
+    ],
   ];
 }
 
-export const CONTROL_SCHEMA_VERSION = 3;
+export const CONTROL_SCHEMA_VERSION = 4;

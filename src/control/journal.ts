@@ -19,14 +19,34 @@ export async function recordApplied(db: Queryable, ctx: Context, tenantId: strin
 
 export function recordAppliedSql(ctx: Pick<Context, 'config'>, tenantId: string, migrations: readonly LoadedMigration[]): string {
   if (migrations.length === 0) return '';
-  const values = migrations.map((m) => `(${literal(tenantId)}, ${literal(m.name)}, ${literal(m.checksum)})`).join(', ');
-  return `INSERT INTO ${controlTable(ctx.config, 'tenant_migrations')} (tenant_id, name, checksum) VALUES ${values}`;
+  const values = migrations.map((m) => `(${literal(m.name)}, ${literal(m.checksum)})`).join(', ');
+  // A tenant without a registry row has no journal id: NULL, refused by the NOT NULL column.
+  return `INSERT INTO ${controlTable(ctx.config, 'tenant_migrations')} (tenant_id, name, checksum)
+    SELECT (${journalIdSql(ctx, tenantId)}), v.name, v.checksum FROM (VALUES ${values}) v (name, checksum)`;
 }
 
 /** Removes rolled-back migrations from a tenant's journal, in the caller's transaction. */
 export function recordRevertedSql(ctx: Pick<Context, 'config'>, tenantId: string, names: readonly string[]): string {
   if (names.length === 0) return '';
-  return `DELETE FROM ${controlTable(ctx.config, 'tenant_migrations')} WHERE tenant_id = ${literal(tenantId)} AND name IN (${names.map(literal).join(', ')})`;
+  return `DELETE FROM ${controlTable(ctx.config, 'tenant_migrations')} WHERE tenant_id = (${journalIdSql(ctx, tenantId)}) AND name IN (${names.map(literal).join(', ')})`;
+}
+
+/**
+ * The key of a tenant's journal rows (tenant_migrations.tenant_id): the tenant's
+ * journal_id, which is its id unless it was a spare of the pool (then the
+ * spare's id, kept when it took the new id). For writes: the registry row's.
+ */
+function journalIdSql(ctx: Pick<Context, 'config'>, tenantId: string): string {
+  return `SELECT t.journal_id FROM ${controlTable(ctx.config, 'tenants')} t WHERE t.id = ${literal(tenantId)}`;
+}
+
+/**
+ * For reads: the journal key of the tenant row aliased `alias` (fixed text, a
+ * column alias of the caller's). A control schema before version 4 has no
+ * journal_id and keys the journal by the id itself.
+ */
+export function journalKeySql(alias: string): string {
+  return `coalesce(to_jsonb(${alias}) ->> 'journal_id', ${alias}.id)`;
 }
 
 /**
@@ -35,7 +55,7 @@ export function recordRevertedSql(ctx: Pick<Context, 'config'>, tenantId: string
  */
 export function tenantJournalSql(ctx: Pick<Context, 'config'>, alias: string): string {
   return `coalesce((SELECT json_agg(json_build_object('name', m.name, 'checksum', m.checksum, 'runOn', m.run_on) ORDER BY m.run_on, m.name)
-    FROM ${controlTable(ctx.config, 'tenant_migrations')} m WHERE m.tenant_id = ${alias}.id), '[]'::json)`;
+    FROM ${controlTable(ctx.config, 'tenant_migrations')} m WHERE m.tenant_id = ${journalKeySql(alias)}), '[]'::json)`;
 }
 
 /**

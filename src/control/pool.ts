@@ -3,6 +3,7 @@ import type { Queryable } from '../db/types.js';
 import { tenantLockKeysOf } from '../db/locks.js';
 import { ident, literal } from '../util/quote.js';
 import { controlTable } from './table.js';
+import { journalKeySql } from './journal.js';
 
 /**
  * The pool's statements on the control tables: which spare tenants are at the
@@ -11,10 +12,13 @@ import { controlTable } from './table.js';
  * of the migration files (see journalDigestSql).
  */
 
-/** md5 of a tenant's journal as "name checksum" lines sorted by name; the same digest the migration files give (headOf). */
-function journalDigestSql(ctx: Pick<Context, 'config'>, tenantIdExpr: string): string {
+/**
+ * md5 of the journal of the tenant row aliased `alias` as "name checksum" lines sorted by name; the same
+ * digest the migration files give (headOf).
+ */
+function journalDigestSql(ctx: Pick<Context, 'config'>, alias: string): string {
   return `(SELECT md5(coalesce(string_agg(m.name || ' ' || m.checksum, E'\\n' ORDER BY m.name COLLATE "C"), ''))
-     FROM ${controlTable(ctx.config, 'tenant_migrations')} m WHERE m.tenant_id = ${tenantIdExpr})`;
+     FROM ${controlTable(ctx.config, 'tenant_migrations')} m WHERE m.tenant_id = ${journalKeySql(alias)})`;
 }
 
 /**
@@ -30,25 +34,32 @@ export function claimSpareSql(ctx: Pick<Context, 'config'>, head: string): strin
   return `SELECT c.id AS tc_pool_id, c.schema_name AS tc_pool_schema, c.role_name AS tc_pool_role,
       pg_try_advisory_xact_lock(${tenantLockKeysOf(ctx.config.controlSchema, 'c.id')}) AS tc_pool_locked
     FROM (SELECT o.id, o.schema_name, o.role_name
-            FROM (SELECT t.id, t.schema_name, t.role_name FROM ${table} t
+            FROM (SELECT t.id, t.journal_id, t.schema_name, t.role_name FROM ${table} t
                    WHERE t.pooled AND t.status = 'active' ORDER BY t.created_at, t.id OFFSET 0) o
-           WHERE ${journalDigestSql(ctx, 'o.id')} = ${literal(head)}
+           WHERE ${journalDigestSql(ctx, 'o')} = ${literal(head)}
            LIMIT 1 FOR UPDATE SKIP LOCKED) c`;
 }
 
 /**
  * Turns a claimed spare into the tenant `newId`, whose registry row the same
- * transaction inserted: the journal moves to it, the spare's row goes, and the
- * schema and role take the new names. SQL text for the COMMIT message.
+ * transaction inserted (taking the id under its lock): that row goes, and the
+ * spare's row takes its id, key, name, config and names, keeping its journal
+ * id, so its journal stays as it is, however long the history. The schema and
+ * role take the new names. SQL text for the COMMIT message.
  */
 export function adoptSpareSql(
   ctx: Pick<Context, 'config'>,
   spare: { id: string; schema: string; role: string | null },
   tenant: { id: string; schema: string; role: string | null },
 ): string {
+  const table = controlTable(ctx.config, 'tenants');
+  // The new row is deleted by the same statement that gives its id to the spare's row: the id's unique index
+  // does not count a row this statement deleted. The new row has no journal yet (its cascade deletes nothing).
   const parts = [
-    `UPDATE ${controlTable(ctx.config, 'tenant_migrations')} SET tenant_id = ${literal(tenant.id)} WHERE tenant_id = ${literal(spare.id)}`,
-    `DELETE FROM ${controlTable(ctx.config, 'tenants')} WHERE id = ${literal(spare.id)} AND pooled`,
+    `WITH n AS (DELETE FROM ${table} WHERE id = ${literal(tenant.id)} AND NOT pooled RETURNING *)
+     UPDATE ${table} s SET id = n.id, schema_name = n.schema_name, role_name = n.role_name, status = n.status, key = n.key,
+       name = n.name, config = n.config, pooled = false, created_at = n.created_at, updated_at = n.updated_at
+     FROM n WHERE s.id = ${literal(spare.id)} AND s.pooled`,
     `ALTER SCHEMA ${ident(spare.schema)} RENAME TO ${ident(tenant.schema)}`,
   ];
   if (spare.role && tenant.role) parts.push(`ALTER ROLE ${ident(spare.role)} RENAME TO ${ident(tenant.role)}`);
@@ -63,7 +74,7 @@ export interface PoolCounts {
 /** How many spares there are, and how many of them are at the head. */
 export async function countSpares(db: Queryable, ctx: Pick<Context, 'config'>, head: string): Promise<PoolCounts> {
   const r = await db.query<PoolCounts>(
-    `SELECT count(*)::int AS spares, count(*) FILTER (WHERE ${journalDigestSql(ctx, 't.id')} = $1)::int AS "atHead"
+    `SELECT count(*)::int AS spares, count(*) FILTER (WHERE ${journalDigestSql(ctx, 't')} = $1)::int AS "atHead"
        FROM ${controlTable(ctx.config, 'tenants')} t WHERE t.pooled AND t.status = 'active'`,
     [head],
   );

@@ -38,6 +38,8 @@ const FIXED_COLUMNS_SQL = `t.id, t.schema_name AS schema, t.role_name AS role, t
 export interface TenantFilter {
   ids?: readonly string[];
   status?: TenantStatus;
+  /** false: the registry rows without reading the journal (each tenant's `journal` is then empty), for a caller that never looks at it. */
+  journal?: boolean;
 }
 
 /**
@@ -51,7 +53,7 @@ export async function readTenants(
 ): Promise<TenantWithJournal[]> {
   const r = await db.query<TenantRow & { journal: { name: string; checksum: string; runOn: string }[] }>(
     `SELECT ${FIXED_COLUMNS_SQL},
-       ${tenantJournalSql(ctx, 't')} AS journal
+       ${filter.journal === false ? `'[]'::json` : tenantJournalSql(ctx, 't')} AS journal
      FROM ${controlTable(ctx.config, 'tenants')} t
      WHERE ($1::text[] IS NULL OR t.id = ANY($1)) AND ($2::text IS NULL OR t.status = $2)
      ORDER BY t.id`,
@@ -100,31 +102,49 @@ export function insertTenantSql(ctx: Pick<Context, 'config'>, t: NewTenant): str
       ? `(SELECT config FROM ${controlTable(ctx.config, 'tenants')} WHERE id = ${literal(t.config.from)})`
       : `${literal(JSON.stringify(t.config))}::jsonb`;
   // An id the placements map gives to another server is taken here too.
-  return `INSERT INTO ${controlTable(ctx.config, 'tenants')} (id, schema_name, role_name, key, name, config${t.pooled ? ', pooled' : ''})
-    SELECT ${literal(t.id)}, ${literal(t.schema)}, ${nullable(t.role)}, ${literal(t.key)}, ${nullable(t.name)}, ${configSql}${t.pooled ? ', true' : ''}
+  // The journal is keyed by the id the tenant is registered with (journal_id, see ddl.ts version 4).
+  return `INSERT INTO ${controlTable(ctx.config, 'tenants')} (id, journal_id, schema_name, role_name, key, name, config${t.pooled ? ', pooled' : ''})
+    SELECT ${literal(t.id)}, ${literal(t.id)}, ${literal(t.schema)}, ${nullable(t.role)}, ${literal(t.key)}, ${nullable(t.name)}, ${configSql}${t.pooled ? ', true' : ''}
     WHERE NOT ${placedElsewhereSql(ctx, { id: t.id })}
     ON CONFLICT (id) DO NOTHING RETURNING id AS tc_inserted`;
 }
 
-/** Which of these ids are registered, which schemas exist, which keys other tenants hold: one query. */
-export async function findClashes(
-  db: Queryable,
-  ctx: Pick<Context, 'config'>,
-  wanted: readonly { id: string; schema: string; key: string }[],
-): Promise<{ id: string; registered: boolean; schemaTaken: boolean; keyOwner: string | null }[]> {
+export interface Clash {
+  id: string;
+  registered: boolean;
+  schemaTaken: boolean;
+  keyOwner: string | null;
+}
+
+/**
+ * Which of these ids are registered, which schemas exist, which keys other
+ * tenants hold: one row per wanted id, in order (column n), for the ids,
+ * schemas and keys bound as $1, $2 and $3 (clashParams).
+ */
+export function clashesSql(ctx: Pick<Context, 'config'>): string {
   const table = controlTable(ctx.config, 'tenants');
   const placements = controlTable(ctx.config, 'placements');
   // On the home server, the placements map holds the ids and keys of the tenants on other servers.
-  const r = await db.query<{ id: string; registered: boolean; schemaTaken: boolean; keyOwner: string | null }>(
-    `SELECT i.id,
+  return `SELECT i.id, i.n,
        (EXISTS (SELECT 1 FROM ${table} t WHERE t.id = i.id) OR EXISTS (SELECT 1 FROM ${placements} p WHERE p.tenant_id = i.id)) AS registered,
        EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n WHERE n.nspname = i.schema) AS "schemaTaken",
        (SELECT k.id FROM (SELECT t.id, t.key FROM ${table} t UNION ALL SELECT p.tenant_id, p.tenant_key FROM ${placements} p) k
          WHERE k.key = i.key AND k.id <> i.id ORDER BY k.id LIMIT 1) AS "keyOwner"
-     FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS i(id, schema, key, n)
-     ORDER BY i.n`,
-    [wanted.map((w) => w.id), wanted.map((w) => w.schema), wanted.map((w) => w.key)],
-  );
+     FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS i(id, schema, key, n)`;
+}
+
+/** clashesSql's parameters. */
+export function clashParams(wanted: readonly { id: string; schema: string; key: string }[]): string[][] {
+  return [wanted.map((w) => w.id), wanted.map((w) => w.schema), wanted.map((w) => w.key)];
+}
+
+/** The clash check (clashesSql) on its own: one query. */
+export async function findClashes(
+  db: Queryable,
+  ctx: Pick<Context, 'config'>,
+  wanted: readonly { id: string; schema: string; key: string }[],
+): Promise<Clash[]> {
+  const r = await db.query<Clash>(`${clashesSql(ctx)} ORDER BY i.n`, clashParams(wanted));
   return r.rows;
 }
 

@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/types.js';
-import { ident, qualified } from '../util/quote.js';
+import { ident } from '../util/quote.js';
 import type { CatalogKey } from './catalog.js';
-import type { TransferPlan } from './plan.js';
+import { readTarget, type TransferPlan } from './plan.js';
 import { bindKey, sourceRows, type Selection } from './source-rows.js';
 import type { KeyConflict } from './types.js';
 
@@ -25,7 +25,7 @@ export function collisionSql(
   const same = key.columns.map((c) => `b.${ident(c)} = ${rows.value(c)}`).join(' AND ');
   return `SELECT s.tableoid AS rel, s.ctid AS rid, json_build_array(${key.columns.map((c) => rows.value(c)).join(', ')}) AS key
     ${rows.from}
-    WHERE EXISTS (SELECT 1 FROM ${qualified(plan.target.schema, table)} b WHERE ${same})`;
+    WHERE EXISTS (SELECT 1 FROM ${readTarget(plan, table)} b WHERE ${same})`;
 }
 
 function targetKeys(plan: TransferPlan, table: string): CatalogKey[] {

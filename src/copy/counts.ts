@@ -1,6 +1,5 @@
 import type { Queryable } from '../db/types.js';
-import { qualified } from '../util/quote.js';
-import { selTable, type TransferPlan } from './plan.js';
+import { readSource, selTable, type TransferPlan } from './plan.js';
 
 export interface StagedCount {
   /** Selected or carried along as dependents. */
@@ -32,9 +31,7 @@ export async function stagedCounts(db: Queryable, plan: TransferPlan): Promise<M
 /** Per table: every row of the source (a whole-tenant plan). One query. */
 export async function sourceCounts(db: Queryable, plan: TransferPlan): Promise<Map<string, number>> {
   if (plan.scope.length === 0) return new Map();
-  const sql = plan.scope
-    .map((t, i) => `SELECT ${i} AS i, count(*)::int AS n FROM ${qualified(plan.source.schema, t)}`)
-    .join('\nUNION ALL\n');
+  const sql = plan.scope.map((t, i) => `SELECT ${i} AS i, count(*)::int AS n FROM ${readSource(plan, t)}`).join('\nUNION ALL\n');
   const r = await db.query<{ i: number; n: number }>(sql);
   return new Map(r.rows.map((row) => [plan.scope[row.i]!, row.n]));
 }

@@ -2,11 +2,13 @@ import type { Context } from '../context.js';
 import type { PoolClient } from '../db/types.js';
 import { InputError } from '../errors.js';
 import { SQLSTATE } from '../sqlstate.js';
+import { isCitusUniqueViolation } from '../citus/refusals.js';
 import { countConflicts, findConflicts } from './conflicts.js';
 import { sourceCounts, stagedCounts } from './counts.js';
 import { TransferFailure } from './failure.js';
 import { markDeletable, markKept } from './mark-rows.js';
 import type { TransferPlan } from './plan.js';
+import { createMirrors } from './mirror.js';
 import { fillMaps } from './remap.js';
 import { advanceSequences } from './sequences.js';
 import { actAs, catalogPath } from './snapshot.js';
@@ -44,6 +46,7 @@ export interface Execution {
  */
 export async function executePlan(client: PoolClient, ctx: Context, plan: TransferPlan, o: ExecuteOptions): Promise<Execution> {
   const key = o.target.key;
+  await createMirrors(client, plan, o.move ? 'move' : 'copy');
   if (plan.staged) {
     await createStaging(client, plan);
     await seed(client, ctx, plan, o);
@@ -64,7 +67,7 @@ export async function executePlan(client: PoolClient, ctx: Context, plan: Transf
     await actAs(client, ctx, o.target);
     written = await writeRows(client, plan, o.onConflict, key);
   } catch (err) {
-    if ((err as { code?: string }).code !== '23505') throw err;
+    if ((err as { code?: string }).code !== SQLSTATE.UNIQUE_VIOLATION && !(plan.mirrored && isCitusUniqueViolation(err))) throw err;
     await client.query('ROLLBACK TO SAVEPOINT tc_write');
     await catalogPath(client);
     const all = await findConflicts(client, plan, key, { selection: plan.staged ? 'written' : 'none', maps: true });

@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/types.js';
-import { ident, qualified } from '../util/quote.js';
+import { ident } from '../util/quote.js';
 import { collisionSql } from './conflicts.js';
-import { selTable, type TransferPlan } from './plan.js';
+import { readSource, readTarget, selTable, type TransferPlan } from './plan.js';
 import { bindKey, sourceRows } from './source-rows.js';
 import { columnsMatch, isStaged } from './sql-fragments.js';
 import { untilStable } from './stage.js';
@@ -32,9 +32,9 @@ export async function markKept(db: Queryable, plan: TransferPlan, targetKey: str
         return bindKey(
           `UPDATE ${selTable(plan, e.child)} kc SET keep = true FROM (
              SELECT s.tableoid AS rel, s.ctid AS rid ${child.from}
-             JOIN ${qualified(plan.source.schema, e.parent)} p ON ${columnsMatch('s', e.columns, 'p', e.refColumns)}
+             JOIN ${readSource(plan, e.parent)} p ON ${columnsMatch('s', e.columns, 'p', e.refColumns)}
              JOIN ${selTable(plan, e.parent)} kp ON ${isStaged('kp', 'p')} AND kp.keep
-             WHERE NOT EXISTS (SELECT 1 FROM ${qualified(plan.target.schema, e.parent)} b WHERE ${satisfied})) x
+             WHERE NOT EXISTS (SELECT 1 FROM ${readTarget(plan, e.parent)} b WHERE ${satisfied})) x
            WHERE kc.rel = x.rel AND kc.rid = x.rid AND NOT kc.keep`,
           targetKey,
         );
@@ -57,8 +57,8 @@ export async function markDeletable(db: Queryable, plan: TransferPlan, skipMode:
       .filter((e) => group.tables.includes(e.parent) && plan.carried.has(e.parent))
       .map((e) => ({
         sql: `UPDATE ${selTable(plan, e.parent)} kp SET del = false
-          FROM ${qualified(plan.source.schema, e.parent)} p
-          JOIN ${qualified(plan.source.schema, e.child)} c ON ${columnsMatch('c', e.columns, 'p', e.refColumns)}
+          FROM ${readSource(plan, e.parent)} p
+          JOIN ${readSource(plan, e.child)} c ON ${columnsMatch('c', e.columns, 'p', e.refColumns)}
           WHERE kp.del AND ${isStaged('kp', 'p')}
             AND NOT EXISTS (SELECT 1 FROM ${selTable(plan, e.child)} kc WHERE ${isStaged('kc', 'c')} AND kc.del)`,
       }));

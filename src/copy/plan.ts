@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { qualified } from '../util/quote.js';
 import type { CatalogTable, ColumnSequence, SchemaCatalog } from './catalog.js';
 import { assertSameStructure } from './compare.js';
 import { insertOrder, withAncestors, withDescendants, type Edge, type TableGroup } from './graph.js';
@@ -35,12 +36,23 @@ export interface TransferPlan {
   edges: (Edge & { columns: string[]; refColumns: string[]; name: string })[];
   remap: RemapColumn[];
   ownershipColumn: string;
+  /**
+   * On a Citus coordinator: every statement that reads the tenants reads
+   * coordinator-local copies of them (pg_temp.tc_src_<i>, pg_temp.tc_tgt_<i>,
+   * see mirror.ts), so that no statement joins two colocation groups; only
+   * the writes into the target and the move's deletes touch the tenants' tables.
+   */
+  mirrored: boolean;
 }
 
 export function planTransfer(
   source: SchemaCatalog,
   target: SchemaCatalog,
-  options: Pick<ValidOptions, 'tables' | 'onConflict' | 'remapKeys' | 'from' | 'to'> & { move: boolean; ownershipColumn: string },
+  options: Pick<ValidOptions, 'tables' | 'onConflict' | 'remapKeys' | 'from' | 'to'> & {
+    move: boolean;
+    ownershipColumn: string;
+    mirrored?: boolean;
+  },
 ): TransferPlan {
   const all = [...source.tables.keys()];
   for (const t of options.tables ?? []) {
@@ -89,6 +101,7 @@ export function planTransfer(
     edges: edges.filter((e) => scopeSet.has(e.child) && scopeSet.has(e.parent)),
     remap,
     ownershipColumn: options.ownershipColumn,
+    mirrored: options.mirrored ?? false,
   };
 }
 
@@ -105,6 +118,16 @@ function remappable(source: CatalogTable, target: CatalogTable, ownership: strin
 
 export function selTable(plan: TransferPlan, table: string): string {
   return `pg_temp.tc_sel_${plan.scope.indexOf(table)}`;
+}
+
+/** The relation statements read a source table's rows from: the tenant's table, or its coordinator-local copy (Citus). */
+export function readSource(plan: TransferPlan, table: string): string {
+  return plan.mirrored ? `pg_temp.tc_src_${plan.scope.indexOf(table)}` : qualified(plan.source.schema, table);
+}
+
+/** The relation statements check the target's existing keys in: the tenant's table, or its coordinator-local copy (Citus). */
+export function readTarget(plan: TransferPlan, table: string): string {
+  return plan.mirrored ? `pg_temp.tc_tgt_${plan.scope.indexOf(table)}` : qualified(plan.target.schema, table);
 }
 
 export function mapTable(column: RemapColumn): string {

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/types.js';
-import { ident, qualified } from '../util/quote.js';
-import { mapTable, selTable, type TransferPlan } from './plan.js';
+import { ident } from '../util/quote.js';
+import { mapTable, readSource, selTable, type TransferPlan } from './plan.js';
 import { isStaged } from './sql-fragments.js';
 
 /**
@@ -24,7 +24,7 @@ export async function fillMaps(db: Queryable, plan: TransferPlan): Promise<void>
     const stage = plan.staged ? `JOIN ${selTable(plan, m.table)} k ON ${isStaged('k', 's')}` : '';
     await db.query(
       `INSERT INTO ${mapTable(m)} (old, new)
-       SELECT x.v, nextval($1::regclass) FROM (SELECT DISTINCT s.${col} AS v FROM ${qualified(plan.source.schema, m.table)} s ${stage}
+       SELECT x.v, nextval($1::regclass) FROM (SELECT DISTINCT s.${col} AS v FROM ${readSource(plan, m.table)} s ${stage}
          WHERE s.${col} IS NOT NULL ORDER BY 1) x`,
       [String(m.sequence.oid)],
     );

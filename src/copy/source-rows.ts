@@ -1,5 +1,5 @@
-import { ident, qualified } from '../util/quote.js';
-import { mapTable, selTable, type RemapColumn, type TransferPlan } from './plan.js';
+import { ident } from '../util/quote.js';
+import { mapTable, readSource, selTable, type RemapColumn, type TransferPlan } from './plan.js';
 
 /** Which staged rows a statement reads: all selected, only those to write, or no staging join. */
 export type Selection = 'selected' | 'written' | 'none';
@@ -89,7 +89,7 @@ export function sourceRows(
     values.set(c.name, targetType === c.type ? `${a}.${ident(c.name)}` : `CAST(CAST(${a}.${ident(c.name)} AS text) AS ${targetType})`);
   }
   return {
-    from: `FROM ${qualified(plan.source.schema, table)} ${a} ${joins.join(' ')}`.trimEnd(),
+    from: `FROM ${readSource(plan, table)} ${a} ${joins.join(' ')}`.trimEnd(),
     value: (name) => {
       const v = values.get(name);
       if (v === undefined) throw new Error(`no value for ${table}.${name}`);

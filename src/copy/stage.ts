@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/types.js';
 import { ident, qualified } from '../util/quote.js';
 import type { TableGroup } from './graph.js';
-import { selTable, type TransferPlan } from './plan.js';
+import { readSource, readTarget, selTable, type TransferPlan } from './plan.js';
 import { bindKey, sourceRows } from './source-rows.js';
 import { columnsMatch, isStaged } from './sql-fragments.js';
 
@@ -33,7 +33,9 @@ export async function createStaging(db: Queryable, plan: TransferPlan): Promise<
  */
 export function seedSql(plan: TransferPlan, table: string, where: string | undefined): string {
   const filter = where === undefined ? '' : ` WHERE (${where})`;
-  return `INSERT INTO ${selTable(plan, table)} (rel, rid, moved) SELECT tableoid, ctid, true FROM ${qualified(plan.source.schema, table)}${filter}`;
+  // A local copy (Citus) goes by the table's name, so that the condition may name the table.
+  const from = plan.mirrored ? `${readSource(plan, table)} AS ${ident(table)}` : qualified(plan.source.schema, table);
+  return `INSERT INTO ${selTable(plan, table)} (rel, rid, moved) SELECT tableoid, ctid, true FROM ${from}${filter}`;
 }
 
 /** Rows that reference selected rows come along: parents' groups first, each cyclic group to a fixpoint. */
@@ -42,8 +44,8 @@ export async function carryDependents(db: Queryable, plan: TransferPlan): Promis
     const edges = plan.edges.filter((e) => group.tables.includes(e.child) && plan.carried.has(e.child) && plan.carried.has(e.parent));
     const statements = edges.map(
       (e) => `INSERT INTO ${selTable(plan, e.child)} (rel, rid, moved)
-        SELECT DISTINCT c.tableoid, c.ctid, true FROM ${qualified(plan.source.schema, e.child)} c
-        JOIN ${qualified(plan.source.schema, e.parent)} p ON ${columnsMatch('c', e.columns, 'p', e.refColumns)}
+        SELECT DISTINCT c.tableoid, c.ctid, true FROM ${readSource(plan, e.child)} c
+        JOIN ${readSource(plan, e.parent)} p ON ${columnsMatch('c', e.columns, 'p', e.refColumns)}
         JOIN ${selTable(plan, e.parent)} k ON ${isStaged('k', 'p')} AND k.moved
         ON CONFLICT (rel, rid) DO NOTHING`,
     );
@@ -69,12 +71,12 @@ export async function bringParents(db: Queryable, plan: TransferPlan, targetKey:
       const remapped = e.refColumns.some((c) => parent.mapped(c));
       const inTarget = remapped
         ? ''
-        : `WHERE NOT EXISTS (SELECT 1 FROM ${qualified(plan.target.schema, e.parent)} b
+        : `WHERE NOT EXISTS (SELECT 1 FROM ${readTarget(plan, e.parent)} b
              WHERE ${e.refColumns.map((c) => `b.${ident(c)} = ${parent.value(c)}`).join(' AND ')})`;
       return bindKey(
         `INSERT INTO ${selTable(plan, e.parent)} (rel, rid, moved)
-          SELECT DISTINCT p.tableoid, p.ctid, false FROM ${qualified(plan.source.schema, e.parent)} p
-          JOIN ${qualified(plan.source.schema, e.child)} c ON ${columnsMatch('c', e.columns, 'p', e.refColumns)}
+          SELECT DISTINCT p.tableoid, p.ctid, false FROM ${readSource(plan, e.parent)} p
+          JOIN ${readSource(plan, e.child)} c ON ${columnsMatch('c', e.columns, 'p', e.refColumns)}
           JOIN ${selTable(plan, e.child)} k ON ${isStaged('k', 'c')}
           ${inTarget}
           ON CONFLICT (rel, rid) DO NOTHING`,

@@ -15,7 +15,6 @@ import { holdSourceSql } from './hold.js';
 import { withRetries } from './retry.js';
 import type { TransferOptions, TransferResult } from './types.js';
 import { citusOf } from '../citus/detect.js';
-import { citusCopyUnsupported } from '../citus/refusals.js';
 
 /**
  * Copies rows from one tenant into another, in one transaction: the
@@ -50,7 +49,8 @@ async function transfer(home: Context, operation: 'copy' | 'move', options: Tran
     found.find((t) => t.id === o.to)!,
   );
   const ctx = serverContext(home, server);
-  if (await citusOf(ctx)) throw citusCopyUnsupported(operation);
+  // On Citus the run reads coordinator-local copies of the tenants' tables (mirror.ts).
+  const mirrored = (await citusOf(ctx)) !== null;
   if (!o.dryRun) await ensureControlSchema(ctx);
   // A move holds the source's tables still for its short transaction, so that live writes wait instead of failing it.
   const sourceSchema = found.find((t) => t.id === o.from)!.schema;
@@ -78,6 +78,7 @@ async function transfer(home: Context, operation: 'copy' | 'move', options: Tran
               ...o,
               move: operation === 'move',
               ownershipColumn: ctx.config.ownershipColumn,
+              mirrored,
             });
             const run = await executePlan(client, ctx, plan, {
               move: operation === 'move',

@@ -2,9 +2,9 @@ import type { Queryable } from '../db/types.js';
 import { ident, qualified } from '../util/quote.js';
 import { primaryKey } from './catalog.js';
 import type { TableGroup } from './graph.js';
-import { selTable, type TransferPlan } from './plan.js';
+import { readSource, selTable, type TransferPlan } from './plan.js';
 import { bindKey, sourceRows } from './source-rows.js';
-import { isStaged } from './sql-fragments.js';
+import { columnsMatch, isStaged } from './sql-fragments.js';
 import type { OnConflict } from './types.js';
 
 /**
@@ -45,7 +45,24 @@ function conflictClause(plan: TransferPlan, table: string, columns: string[], on
 export function deleteSql(plan: TransferPlan, table: string): string {
   const t = qualified(plan.source.schema, table);
   if (!plan.staged) return `DELETE FROM ${t}`;
-  return `DELETE FROM ${t} s USING ${selTable(plan, table)} k WHERE ${isStaged('k', 's')} AND k.del`;
+  if (!plan.mirrored) return `DELETE FROM ${t} s USING ${selTable(plan, table)} k WHERE ${isStaged('k', 's')} AND k.del`;
+  // Citus: the rows to delete are named by the local copy. By primary key (Citus plans the local
+  // subquery first, then the DELETE on the tenant's worker); a table without one by its rows'
+  // positions, bound as $1 (Citus refuses ctid in a DELETE that joins a local table).
+  const pk = primaryKey(plan.source.tables.get(table)!);
+  if (!pk) return `DELETE FROM ${t} WHERE ctid = ANY($1::tid[])`;
+  return `DELETE FROM ${t} s USING (SELECT ${pk.columns.map((c) => `m.${ident(c)}`).join(', ')} FROM ${readSource(plan, table)} m
+      JOIN ${selTable(plan, table)} k ON ${isStaged('k', 'm')} AND k.del) d
+    WHERE ${columnsMatch('s', pk.columns, 'd', pk.columns)}`;
+}
+
+/** Citus, a table without a primary key: the positions (on its worker) of the rows a move deletes from it. */
+async function positionsToDelete(db: Queryable, plan: TransferPlan, table: string): Promise<unknown[] | undefined> {
+  if (!plan.mirrored || !plan.staged || primaryKey(plan.source.tables.get(table)!)) return undefined;
+  const r = await db.query<{ tids: unknown }>(
+    `SELECT coalesce(array_agg(m.tc_ctid), '{}') AS tids FROM ${readSource(plan, table)} m JOIN ${selTable(plan, table)} k ON ${isStaged('k', 'm')} AND k.del`,
+  );
+  return [r.rows[0]!.tids];
 }
 
 /**
@@ -59,12 +76,15 @@ async function perGroup(
   build: (table: string) => string,
   targetKey: string,
   returning: string,
+  /** A one-table group's own parameters, when its statement takes them instead of the target key. */
+  values: (table: string) => Promise<unknown[] | undefined> = () => Promise.resolve(undefined),
 ): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (const group of groups) {
     if (group.tables.length === 1) {
       const table = group.tables[0]!;
-      const q = bindKey(build(table), targetKey);
+      const own = await values(table);
+      const q = own ? { sql: build(table), values: own } : bindKey(build(table), targetKey);
       counts.set(table, (await db.query(q.sql, q.values)).rowCount ?? 0);
       continue;
     }
@@ -91,5 +111,6 @@ export function deleteRows(db: Queryable, plan: TransferPlan, targetKey: string)
     (t) => deleteSql(plan, t),
     targetKey,
     '1',
+    (t) => positionsToDelete(db, plan, t),
   );
 }

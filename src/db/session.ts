@@ -343,7 +343,10 @@ function checkClean(client: Queryable, row: pg.QueryResult | undefined): void {
   // node-pg caches the names of prepared statements; DEALLOCATE ALL removed them on the server.
   const connection = (client as unknown as { connection?: { parsedStatements?: Record<string, string> } }).connection;
   if (connection?.parsedStatements) connection.parsedStatements = {};
-  const r = row?.rows[0] as { tc_session_user?: string; tc_current_user?: string; tc_held?: number } | undefined;
+  // A message sent with rowMode 'array' (rolledBackBlocks for query) gives the check's row as an array: read it by its fields.
+  const first: unknown = row?.rows[0];
+  const named = Array.isArray(first) ? Object.fromEntries(row!.fields.map((f, i) => [f.name, first[i] as unknown])) : first;
+  const r = named as { tc_session_user?: string; tc_current_user?: string; tc_held?: number } | undefined;
   const expected = (client as unknown as { user?: string }).user;
   const clean =
     r !== undefined &&

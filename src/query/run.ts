@@ -10,7 +10,8 @@ import { queryTenant, queryTenantBatch, type TenantRows } from './tenant-query.j
 import type { TenantWithJournal } from '../control/tenants.js';
 import type { PoolClient } from '../db/types.js';
 
-type Tenant = TenantWithJournal;
+/** What query reads of a tenant (its journal is not read). */
+type Tenant = Pick<TenantWithJournal, 'id' | 'server' | 'role' | 'status'>;
 
 /** Tenants of one server whose queries travel in one message. */
 interface Batch {
@@ -28,7 +29,11 @@ const MAX_BATCH = 32;
  */
 function batchesOf(tenants: readonly Tenant[], concurrency: number): Batch[] {
   const byServer = new Map<string, Tenant[]>();
-  for (const t of tenants) byServer.set(t.server, [...(byServer.get(t.server) ?? []), t]);
+  for (const t of tenants) {
+    const list = byServer.get(t.server);
+    if (list) list.push(t);
+    else byServer.set(t.server, [t]);
+  }
   const out: Batch[] = [];
   for (const [server, list] of byServer) {
     const size = Math.max(1, Math.min(MAX_BATCH, Math.ceil(list.length / (concurrency * 2))));
@@ -86,7 +91,8 @@ export async function queryTenants(
 ): Promise<QueryResult> {
   const valid = validateQueryOptions(options);
   // Each tenant on its own server (the placements map); one on a server that cannot be read is a failed tenant, not a failed run.
-  const fleet = await findFleetTenants(ctx, valid.tenants, valid.tenants ? undefined : 'active');
+  // The registry rows only: reading every tenant's journal cost more than the rest of the lookup over a large fleet.
+  const fleet = await findFleetTenants(ctx, valid.tenants, valid.tenants ? undefined : 'active', undefined, { journal: false });
   const tenants = fleet.tenants;
   tenants.forEach(assertNotArchived);
   let columns: string[] | undefined;

@@ -41,6 +41,8 @@ export async function findFleetTenants(
   status?: TenantFilter['status'],
   /** Only the tenants of this server: the others are not read. */
   onlyServer?: string,
+  /** journal: false reads no journal (each tenant's is empty): for a command that never looks at it (query). */
+  read: Pick<TenantFilter, 'journal'> = {},
 ): Promise<FleetTenants> {
   const wanted = validateIds(ids);
   const version = await readyVersion(ctx);
@@ -50,7 +52,9 @@ export async function findFleetTenants(
   }
   // A control schema older than the placements map (read-only commands do not upgrade it) has every tenant at home.
   const [home, placements] = await Promise.all([
-    onlyServer === undefined || onlyServer === 'default' ? readTenants(ctx.pool, ctx, wanted ? { ids: wanted } : { status }) : [],
+    onlyServer === undefined || onlyServer === 'default'
+      ? readTenants(ctx.pool, ctx, wanted ? { ids: wanted, ...read } : { status, ...read })
+      : [],
     version >= PLACEMENTS_SINCE ? readPlacements(ctx.pool, ctx, wanted) : new Map<string, Placement>(),
   ]);
   const byServer = new Map<string, string[]>();
@@ -61,7 +65,7 @@ export async function findFleetTenants(
     [...byServer].map(async ([server, placed]) => {
       try {
         const sctx = serverContext(ctx, server);
-        const rows = await readTenants(sctx.pool, sctx, wanted ? { ids: placed } : { ids: placed, status });
+        const rows = await readTenants(sctx.pool, sctx, wanted ? { ids: placed, ...read } : { ids: placed, status, ...read });
         // A placement whose server has no such tenant (dropped there by hand) is reported, not skipped.
         const found = new Set(rows.map((r) => r.id));
         const lost = wanted ? placed.filter((id) => !found.has(id)) : [];

@@ -1,4 +1,4 @@
-import { describeError, InputError, usage } from '../errors.js';
+import { describeError, InputError, RunFailure, usage } from '../errors.js';
 import { ensureControlSchema } from '../control/ensure.js';
 import { readTenants } from '../control/tenants.js';
 import { parseTenantState, tenantStateSql } from '../control/journal.js';
@@ -10,17 +10,17 @@ import { planUp } from '../migrations/plan.js';
 import type { Context } from '../context.js';
 import { runFleet } from '../runtime/fleet.js';
 import { validateIds } from '../runtime/lookup.js';
-import { tenantMigrations } from '../runtime/migration-files.js';
+import { sharedMigrations, tenantMigrations } from '../runtime/migration-files.js';
 import { resultsWithStopped, tenantFleetOptions } from '../runtime/tenant-fleet.js';
 import { summarize, type TenantRunResult } from '../runtime/results.js';
 import { migrateShared } from '../migrate/shared.js';
 import { describeMigrationFailure } from '../migrate/failure-message.js';
 import {
   buildTenant,
-  checkAbsent,
   ensureSharedRoleOnce,
   provisioningMessage,
   provisionPrologue,
+  refuseClashes,
   registerSql,
   tenantExists,
   tenantSpecs,
@@ -36,6 +36,10 @@ import { headOf } from './instant/head.js';
 import { createElsewhere, defaultServer } from './create-elsewhere.js';
 import type { CreateTenantsOptions, CreateMethod, CreatedTenant, CreateTenantsResult } from './create-types.js';
 import { assertServerName, unknownServer } from '../db/servers.js';
+import { readCreateChecks, type CreateChecks } from '../control/create-checks.js';
+import { CONTROL_SCHEMA_VERSION } from '../control/ddl.js';
+import { databaseOid, sharedRoleName } from '../roles/names.js';
+import { citusOf } from '../citus/detect.js';
 
 export type { CreateTenantsOptions, CreateMethod, CreatedTenant, CreateTenantsResult } from './create-types.js';
 
@@ -77,26 +81,54 @@ export async function createTenants(ctx: Context, options: CreateTenantsOptions)
   const server = options.server ?? (ctx.home ? ctx.server : await defaultServer(ctx));
   if (server !== ctx.server) return createElsewhere(ctx, ids, server, options, createTenants);
   const files = await tenantMigrations(ctx);
-  await ensureControlSchema(ctx);
   const specs = await tenantSpecs(
     ctx,
     ids.map((id) => ({ id, key: options.key, name: options.name ?? null, config: options.set ?? {} })),
     files.list,
   );
-  const registered = await checkAbsent(ctx.pool, ctx, specs);
+  const checks = await createChecks(ctx, specs);
+  const registered = refuseClashes(specs, checks.clashes);
   if (registered.size > 0)
     await assertAsAsked(
       ctx,
       specs.filter((s) => registered.has(s.id)),
       options,
     );
-  await migrateShared(ctx);
-  await ensureSharedRoleOnce(ctx.pool, ctx);
+  await sharedFirst(ctx, checks);
   // On Citus every tenant is built by its migrations (a distributed schema), so there is no template to capture.
   const capture = options.replay || specs.some((s) => s.distributed) ? undefined : await ensureTemplate(ctx, files.list);
   const plan: CreatePlan = { template: capture?.template, head: headOf(files.list), pool: capture?.template?.renameSafe === true };
   const result = await createSpecs(ctx, specs, options, plan);
   return capture?.reason ? { ...result, replayBecause: capture.reason } : result;
+}
+
+/**
+ * Everything create checks before it makes anything, in one round trip
+ * (readCreateChecks); the control schema is made or upgraded first when they
+ * find it missing or older, and read again.
+ */
+async function createChecks(ctx: Context, specs: readonly TenantSpec[]): Promise<CreateChecks> {
+  const sharedRole = ctx.config.roles ? sharedRoleName(await databaseOid(ctx.pool, ctx)) : null;
+  const first = await readCreateChecks(ctx.pool, ctx, specs, sharedRole);
+  if (first?.version === CONTROL_SCHEMA_VERSION) return first;
+  await ensureControlSchema(ctx);
+  const again = await readCreateChecks(ctx.pool, ctx, specs, sharedRole);
+  if (!again) throw new RunFailure('internal_error', `control schema "${ctx.config.controlSchema}" is missing right after it was made`);
+  return again;
+}
+
+/**
+ * Pending shared migrations are applied before any tenant is made (under the
+ * control lock, which migrateShared takes and re-reads under); so is a missing
+ * shared role made, and, on Citus, the shared tables made reference tables.
+ * With none of these, nothing more is sent.
+ */
+async function sharedFirst(ctx: Context, checks: CreateChecks): Promise<void> {
+  const shared = await sharedMigrations(ctx);
+  const pending = planUp(shared.list, checks.sharedJournal).pending.length > 0;
+  if (!pending && checks.sharedRole && (await citusOf(ctx)) === null) return;
+  await migrateShared(ctx);
+  await ensureSharedRoleOnce(ctx.pool, ctx);
 }
 
 /** Runs the creation of these tenants through the work queue (create, and the pool's fill). */

@@ -76,35 +76,50 @@ export function copyText(value: string): string {
 /**
  * Rewrites field `index` (0-based) of every COPY text line to `value` (already
  * COPY-escaped); NULL (\N) stays NULL. In COPY text a tab or newline inside a
- * value is always escaped, so raw tabs and newlines are the separators.
+ * value is always escaped, so raw tabs and newlines are the separators. Each
+ * chunk is written into one output buffer: the bytes between one line's field
+ * and the next line's are copied as one span, so there is no allocation per row.
  */
 export function rewriteField(index: number, value: string): Transform {
   const replacement = Buffer.from(value);
   let rest: Buffer = Buffer.alloc(0);
-  const rewriteLine = (buf: Buffer, start: number, end: number, out: Buffer[]) => {
-    let from = start;
-    for (let k = 0; k < index; k++) {
-      const tab = buf.indexOf(9, from);
-      if (tab < 0 || tab >= end) throw new Error(`a row has fewer than ${index + 1} fields`);
-      from = tab + 1;
-    }
-    let to = buf.indexOf(9, from);
-    if (to < 0 || to > end) to = end;
-    const isNull = to - from === 2 && buf[from] === 0x5c && buf[from + 1] === 0x4e;
-    out.push(buf.subarray(start, from), isNull ? buf.subarray(from, to) : replacement, buf.subarray(to, end + 1));
-  };
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       try {
         const buf = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
-        const out: Buffer[] = [];
+        let out = Buffer.allocUnsafe(buf.length + 4096);
+        let at = 0;
+        const put = (src: Buffer, from: number, to: number) => {
+          if (at + to - from > out.length) {
+            const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, at + to - from));
+            out.copy(bigger, 0, 0, at);
+            out = bigger;
+          }
+          at += src.copy(out, at, from, to);
+        };
+        // Bytes from `copied` on are not yet in out.
+        let copied = 0;
         let start = 0;
         for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
-          rewriteLine(buf, start, nl, out);
+          let from = start;
+          for (let k = 0; k < index; k++) {
+            const tab = buf.indexOf(9, from);
+            if (tab < 0 || tab >= nl) throw new Error(`a row has fewer than ${index + 1} fields`);
+            from = tab + 1;
+          }
+          let to = buf.indexOf(9, from);
+          if (to < 0 || to > nl) to = nl;
+          const isNull = to - from === 2 && buf[from] === 0x5c && buf[from + 1] === 0x4e;
+          if (!isNull) {
+            put(buf, copied, from);
+            put(replacement, 0, replacement.length);
+            copied = to;
+          }
           start = nl + 1;
         }
+        put(buf, copied, start);
         rest = Buffer.from(buf.subarray(start));
-        done(null, Buffer.concat(out));
+        done(null, out.subarray(0, at));
       } catch (err) {
         done(err as Error);
       }

@@ -39,8 +39,8 @@ import {
  * provisioned as create makes tenants, at the export's version (its migrations
  * must be on disk, unchanged); its rows are COPY-streamed in, parents first,
  * with the ownership column rewritten to the new key and every data file's
- * sha256 and row count checked (foreign keys and plain indexes are made
- * again after the rows, as pg_restore does); its sequences are set to the exported values
+ * sha256 and row count checked (primary keys, unique constraints, plain
+ * indexes and foreign keys are made again after the rows, as pg_restore does); its sequences are set to the exported values
  * (and past the largest imported value); then the migrations after that
  * version bring it to the head. Any failure leaves nothing behind.
  */
@@ -127,7 +127,7 @@ export async function importTenant(ctx: Context, options: ImportOptions): Promis
       await asCatalog(client);
       const catalog = await readCatalog(client, spec!.schema);
       assertSameStructure(manifest, catalog);
-      const deferred = await deferrable(client, spec!.schema);
+      const deferred = await deferrable(client, spec!.schema, { keys: true });
       const drop = dropSql(spec!.schema, deferred);
       if (drop) await client.query(drop);
       await client.query(asTenantSql(ctx.config, { schema: spec!.schema, id: spec!.id, key: spec!.key }));

@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import { roleExists, schemaExists, tenantExists, keyTaken } from '../errors.js';
-import { findClashes, insertTenantSql, type NewTenant } from '../control/tenants.js';
+import { findClashes, insertTenantSql, type Clash, type NewTenant } from '../control/tenants.js';
 import { recordAppliedSql } from '../control/journal.js';
 import { asTenantSql } from '../db/session.js';
 import { SQLSTATE, sqlstateOf } from '../sqlstate.js';
@@ -65,8 +65,13 @@ export async function tenantSpecs(
  * decide (create converges on a tenant that is already what was asked).
  */
 export async function checkAbsent(db: Queryable, ctx: Context, specs: readonly TenantSpec[]): Promise<Set<string>> {
+  return refuseClashes(specs, await findClashes(db, ctx, specs));
+}
+
+/** checkAbsent's refusals, on clash rows already read (create reads them with its other checks). */
+export function refuseClashes(specs: readonly TenantSpec[], clashes: readonly Clash[]): Set<string> {
   const registered = new Set<string>();
-  for (const clash of await findClashes(db, ctx, specs)) {
+  for (const clash of clashes) {
     if (clash.registered) registered.add(clash.id);
     else if (clash.schemaTaken) throw schemaExists(specs.find((s) => s.id === clash.id)!.schema);
     if (clash.keyOwner !== null) throw keyTaken(specs.find((s) => s.id === clash.id)!.key, clash.keyOwner);

@@ -24,9 +24,9 @@ function terminal(env: NodeJS.ProcessEnv): { io: Io; written: () => string } {
 const COLOUR = /\u001b\[[0-9;]+m/;
 
 describe('progress on a terminal', () => {
-  it('the spinner has no colour under NO_COLOR', () => {
+  it('the spinner has no colour under NO_COLOR', async () => {
     const t = terminal({ NO_COLOR: '1' });
-    const p = new Progress(t.io, {});
+    const p = await Progress.for(t.io, {});
     p.start('migrating');
     p.tenant({ id: 'a', status: 'migrated', done: 1, failed: 0, total: 2 });
     p.stop();
@@ -34,9 +34,9 @@ describe('progress on a terminal', () => {
     expect(t.written()).not.toMatch(COLOUR);
   });
 
-  it('and has it when colour is forced', () => {
+  it('and has it when colour is forced', async () => {
     const t = terminal({ FORCE_COLOR: '1' });
-    const p = new Progress(t.io, {});
+    const p = await Progress.for(t.io, {});
     p.start('migrating');
     p.stop();
     expect(t.written()).toMatch(COLOUR);

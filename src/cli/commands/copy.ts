@@ -1,17 +1,10 @@
 import type { Command } from 'commander';
-import {
-  cloneTenant,
-  copyRows,
-  moveRows,
-  validateCloneOptions,
-  validateTransferOptions,
-  type CloneOptions,
-  type TransferOptions,
-  type TransferResult,
-} from '../../index.js';
+import { cloneTenant, validateCloneOptions } from '../../tenants/clone.js';
+import { copyRows, moveRows, validateTransferOptions } from '../../copy/index.js';
+import type { CloneOptions, TransferOptions, TransferResult } from '../../index.js';
 import type { Outcome } from '../outcome.js';
 import { listOf } from '../parse.js';
-import type { CommandEnv, RunFn as Run } from '../run.js';
+import type { CommandEnv, Registrars, RunFn as Run } from '../run.js';
 import { table } from '../table.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -102,7 +95,7 @@ function transferCommand(program: Command, run: Run, name: 'copy' | 'move', desc
 }
 
 /** copy, move and tenant clone. */
-export function registerCopyCommands(program: Command, run: Run): void {
+export function registerCopyCommands(program: Command, { run }: Registrars): void {
   transferCommand(
     program,
     run,
@@ -110,9 +103,11 @@ export function registerCopyCommands(program: Command, run: Run): void {
     'copy rows into another tenant, ownership column rewritten to its key, in foreign-key order; one transaction',
   );
   transferCommand(program, run, 'move', 'copy rows into another tenant, then delete them from the source; one transaction');
+}
 
+export function registerCloneCommand(program: Command, { run }: Registrars): void {
   const tenant = program.commands.find((c) => c.name() === 'tenant');
-  if (!tenant) throw new Error('the tenant command must be registered before copy');
+  if (!tenant) throw new Error('the tenant command must be registered before clone');
   tenant
     .command('clone')
     .description("new tenant with SRC's migrations and, unless --schema-only, a copy of all its rows; one transaction")

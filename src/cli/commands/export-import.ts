@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import { exportTenant, importTenant, validateExportOptions, validateImportOptions, type DataFormat } from '../../index.js';
-import type { RunFn as Run } from '../run.js';
+import { exportTenant, validateExportOptions } from '../../tenants/export.js';
+import { importTenant, validateImportOptions } from '../../tenants/import.js';
+import type { DataFormat } from '../../index.js';
+import type { Registrars } from '../run.js';
 
 /** `tenant export` and `tenant import`: one tenant out to a folder, and back in as a new tenant. */
 
@@ -10,7 +12,7 @@ function size(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-export function registerExportImportCommands(program: Command, run: Run): void {
+export function registerExportImportCommands(program: Command, { run }: Registrars): void {
   const tenant = program.commands.find((c) => c.name() === 'tenant');
   if (!tenant) throw new Error('the tenant command must be registered first');
 

@@ -1,16 +1,12 @@
 import type { Command } from 'commander';
-import {
-  execAsTenant,
-  execFleet,
-  init,
-  InputError,
-  validateExecFleetOptions,
-  validateExecOptions,
-  type ExecFleetOptions,
-} from '../../index.js';
+import { execAsTenant, validateExecOptions } from '../../tenants/exec.js';
+import { execFleet, validateExecFleetOptions } from '../../tenants/exec-fleet.js';
+import { init } from '../../migrate/init.js';
+import { InputError } from '../../errors.js';
+import type { ExecFleetOptions } from '../../index.js';
 import { fleetExitCode } from '../outcome.js';
 import { listOf, positiveInt } from '../parse.js';
-import type { RunFn as Run } from '../run.js';
+import type { Registrars } from '../run.js';
 import { table } from '../table.js';
 
 function cell(v: unknown): string {
@@ -20,7 +16,7 @@ function cell(v: unknown): string {
   return String(v);
 }
 
-export function registerOtherCommands(program: Command, run: Run): void {
+export function registerOtherCommands(program: Command, { run }: Registrars): void {
   program
     .command('init')
     .description('create or upgrade the control schema and apply pending shared migrations (idempotent)')

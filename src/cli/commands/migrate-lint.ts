@@ -1,26 +1,19 @@
 // migrate lint [FILE...]: the lint's CLI adapter (files need no database), and the gate `migrate --lint` runs first.
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import {
-  fails,
-  InputError,
-  lintFiles,
-  lintPending,
-  parseFailOn,
-  validateIds,
-  validateLintFiles,
-  type LintFinding,
-  type LintResult,
-  type Tenantctl,
-} from '../../index.js';
+import { fails, parseFailOn } from '../../verify/index.js';
+import { InputError } from '../../errors.js';
+import { lintFiles, lintPending, validateLintFiles } from '../../lint/index.js';
+import { validateIds } from '../../runtime/lookup.js';
+import type { LintFinding, LintResult, Tenantctl } from '../../index.js';
 import { line, type Io } from '../io.js';
 import type { Outcome } from '../outcome.js';
 import { listOf } from '../parse.js';
-import type { CommandEnv, RunFn as Run, RunOfflineFn } from '../run.js';
+import type { CommandEnv, Registrars } from '../run.js';
 
 type Colours = CommandEnv['c'];
 
-export function registerMigrateLintCommand(program: Command, run: Run, runOffline: RunOfflineFn, io: Io): void {
+export function registerMigrateLintCommand(program: Command, { run, runOff: runOffline, io }: Registrars): void {
   const migrate = program.commands.find((c) => c.name() === 'migrate');
   if (!migrate) throw new Error('the migrate command must be registered before migrate lint');
   migrate

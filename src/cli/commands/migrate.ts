@@ -1,21 +1,15 @@
 import type { Command } from 'commander';
-import {
-  InputError,
-  migrate,
-  migrateDown,
-  migrateStatus,
-  newMigration,
-  validateDownOptions,
-  validateMigrateOptions,
-  validateNewMigrationOptions,
-  validateStatusOptions,
-  parseFailOn,
-  type MigrateOptions,
-} from '../../index.js';
+import { InputError } from '../../errors.js';
+import { migrate, validateMigrateOptions } from '../../migrate/up.js';
+import { migrateDown, validateDownOptions } from '../../migrate/down.js';
+import { migrateStatus, validateStatusOptions } from '../../migrate/status.js';
+import { newMigration, validateNewMigrationOptions } from '../../migrate/new.js';
+import { parseFailOn } from '../../verify/index.js';
+import type { MigrateOptions } from '../../index.js';
 import { lintBeforeMigrate } from './migrate-lint.js';
 import { fleetExitCode } from '../outcome.js';
 import { listOf, positiveInt } from '../parse.js';
-import type { RunFn as Run, RunOfflineFn } from '../run.js';
+import type { Registrars } from '../run.js';
 import { table } from '../table.js';
 import { fleetLines } from './tenant.js';
 
@@ -27,7 +21,7 @@ function wholeNumber(flag: string) {
   };
 }
 
-export function registerMigrateCommands(program: Command, run: Run, runOffline: RunOfflineFn): void {
+export function registerMigrateCommands(program: Command, { run, runOff: runOffline }: Registrars): void {
   const m = program.command('migrate').description('apply, inspect and roll back migrations');
 
   m.command('up', { isDefault: true })

@@ -1,9 +1,11 @@
 // `tenant pool fill N` and `tenant pool status`: spare tenants kept at the head, taken by `tenant create`.
 import type { Command } from 'commander';
-import { fillPool, InputError, poolStatus, validateFillPoolOptions, type PoolStatus } from '../../index.js';
+import { fillPool, poolStatus, validateFillPoolOptions } from '../../tenants/instant/pool.js';
+import { InputError } from '../../errors.js';
+import type { PoolStatus } from '../../index.js';
 import { fleetExitCode } from '../outcome.js';
 import { positiveInt } from '../parse.js';
-import type { RunFn as Run } from '../run.js';
+import type { Registrars } from '../run.js';
 import { fleetLines } from './tenant.js';
 
 function statusLine(s: PoolStatus): string {
@@ -21,7 +23,7 @@ function countOf(value: string): number {
   return Number(value);
 }
 
-export function registerPoolCommands(program: Command, run: Run): void {
+export function registerPoolCommands(program: Command, { run }: Registrars): void {
   const tenant = program.commands.find((c) => c.name() === 'tenant')!;
   const pool = tenant.command('pool').description('spare tenants kept at the head, so that tenant create only renames one');
 

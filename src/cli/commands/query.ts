@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import { queryTenants, validateQueryFormat, validateQueryOptions, type QueryOptions } from '../../index.js';
+import { queryTenants, validateQueryFormat, validateQueryOptions } from '../../query/index.js';
+import type { QueryOptions } from '../../index.js';
 import { listOf, positiveInt } from '../parse.js';
-import type { RunFn as Run } from '../run.js';
+import type { Registrars } from '../run.js';
 import { table } from '../table.js';
 import { fleetExitCode } from '../outcome.js';
 
@@ -46,7 +47,7 @@ async function write(out: NodeJS.WritableStream, chunk: string): Promise<void> {
   }
 }
 
-export function registerQueryCommand(program: Command, run: Run): void {
+export function registerQueryCommand(program: Command, { run }: Registrars): void {
   program
     .command('query')
     .description('run one read-only statement as each tenant (default: every active tenant); one result set whose first column is tenant')

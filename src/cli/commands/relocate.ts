@@ -1,13 +1,8 @@
 import type { Command } from 'commander';
-import {
-  InputError,
-  relocateOnCitus,
-  relocateTenant,
-  validateRelocateOnCitusOptions,
-  validateRelocateOptions,
-  type RelocateMode,
-  type RelocateOptions,
-} from '../../index.js';
+import { InputError } from '../../errors.js';
+import { relocateOnCitus, validateRelocateOnCitusOptions } from '../../citus/relocate.js';
+import { relocateTenant, validateRelocateOptions } from '../../tenants/relocate/index.js';
+import type { RelocateMode, RelocateOptions } from '../../index.js';
 import type { RunFn as Run } from '../run.js';
 import { table } from '../table.js';
 

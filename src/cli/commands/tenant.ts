@@ -1,26 +1,18 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import {
-  assertTenantId,
-  createTenants,
-  InputError,
-  validateCreateOptions,
-  validateRemoveOptions,
-  validateUpdateOptions,
-  listTenants,
-  validateListOptions,
-  removeTenants,
-  restoreTenant,
-  showTenant,
-  updateTenant,
-  type TenantRunResult,
-  type Placement,
-  rebalanceOnCitus,
-} from '../../index.js';
-import type { GlobalFlags, Io } from '../io.js';
+import { assertTenantId } from '../../runtime/ids.js';
+import { createTenants, validateCreateOptions } from '../../tenants/create.js';
+import { InputError } from '../../errors.js';
+import { validateRemoveOptions, removeTenants } from '../../tenants/remove.js';
+import { validateUpdateOptions, updateTenant } from '../../tenants/update.js';
+import { listTenants, validateListOptions, showTenant } from '../../tenants/list.js';
+import { restoreTenant } from '../../tenants/restore.js';
+import { rebalanceOnCitus } from '../../citus/rebalance.js';
+import type { TenantRunResult, Placement } from '../../index.js';
+import type { Io } from '../io.js';
 import { fleetExitCode, type Outcome } from '../outcome.js';
 import { collectPairs, listOf, positiveInt } from '../parse.js';
-import type { CommandEnv, RunFn as Run } from '../run.js';
+import type { CommandEnv, Registrars } from '../run.js';
 import { table } from '../table.js';
 import { registerRelocateCommand } from './relocate.js';
 
@@ -45,7 +37,7 @@ async function confirm(io: Io, question: string): Promise<boolean> {
   }
 }
 
-export function registerTenantCommands(program: Command, run: Run, io: Io, flagsOf: (cmd: Command) => GlobalFlags): void {
+export function registerTenantCommands(program: Command, { run, io, flagsOf }: Registrars): void {
   const tenant = program.command('tenant').description('create, list, show, update, remove, restore and relocate tenants');
 
   tenant

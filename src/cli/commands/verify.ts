@@ -1,24 +1,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import {
-  CHECK_IDS,
-  fails,
-  type ExitCode,
-  InputError,
-  junitXml,
-  validateVerifyOptions,
-  verify,
-  type VerifyOptions,
-  type VerifyResult,
-  type Violation,
-} from '../../index.js';
+import { CHECK_IDS, fails, junitXml, validateVerifyOptions, verify } from '../../verify/index.js';
+import { InputError } from '../../errors.js';
+import type { ExitCode, VerifyOptions, VerifyResult, Violation } from '../../index.js';
 import { listOf, positiveInt } from '../parse.js';
-import type { CommandEnv, RunFn as Run } from '../run.js';
+import type { CommandEnv, Registrars } from '../run.js';
 import { table } from '../table.js';
 
 /** verify: isolation checks a pipeline can gate on. */
-export function registerVerifyCommands(program: Command, run: Run): void {
+export function registerVerifyCommands(program: Command, { run }: Registrars): void {
   program
     .command('verify')
     .description(`isolation checks (${CHECK_IDS.join(', ')}); exit 1 when any finds a violation at or above --fail-on`)
