@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTROL_SCHEMA_VERSION } from '../src/control/ddl.js';
 import { createTenants, fillPool, init, TenantctlError, type Tenantctl } from '../src/index.js';
-import { createTestDatabase, serverForPgDump, type TestDatabase } from './support/db.js';
+import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { openOn } from './support/lib.js';
 import { scratchProject } from './support/migrations.js';
 
@@ -12,8 +12,7 @@ import { scratchProject } from './support/migrations.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
-  // Instant creation captures the head structure with pg_dump: a server this machine's pg_dump can dump.
-  db = await createTestDatabase(await serverForPgDump());
+  db = await createTestDatabase();
 });
 afterAll(async () => {
   await db?.drop();

@@ -1,15 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliOn } from './support/cli.js';
-import { createTestDatabase, serverForPgDump, type TestDatabase } from './support/db.js';
+import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { scratchProject } from './support/migrations.js';
 
 // The pool as a user sees it: fill, status, hidden spares, create taking one (or building), migrate, verify.
 
 let db: TestDatabase;
 beforeAll(async () => {
-  // Instant creation captures the head structure with pg_dump: a server this machine's pg_dump can dump.
-  db = await createTestDatabase(await serverForPgDump());
+  db = await createTestDatabase();
 });
 afterAll(async () => {
   await db?.drop();

@@ -1,29 +1,24 @@
 import { writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { cliOn } from './support/cli.js';
-import { createSecondDatabase, createTestDatabase, serverForPgDump, type TestDatabase } from './support/db.js';
+import { twoServers, type TestDatabase } from './support/db.js';
 import { scratchProject } from './support/migrations.js';
 
-// The other server ("eu") is one this machine's pg_dump can dump, so its head can be captured and its pool filled;
-// the home server is the other one of the two test servers.
+// The home server is the test server; "eu" is the second test server, with its own template and pool.
 let home: TestDatabase;
 let eu: TestDatabase;
 let cli: ReturnType<typeof cliOn>;
+twoServers((h, e) => {
+  home = h;
+  eu = e;
+});
 beforeAll(async () => {
-  const dumpable = await serverForPgDump();
-  [eu, home] = await Promise.all([
-    createTestDatabase(dumpable),
-    dumpable === inject('adminUrl') ? createSecondDatabase() : createTestDatabase(),
-  ]);
   const proj = scratchProject();
   writeFileSync(`${proj.dir}/tenantctl.config.json`, JSON.stringify({ servers: { eu: eu.url } }));
   cli = cliOn(home.url, { cwd: proj.dir });
   const init = await cli(['init']);
   expect(init.code, init.stderr).toBe(0);
 }, 120_000);
-afterAll(async () => {
-  await Promise.all([home.drop(), eu.drop()]);
-});
 
 const count = async (db: TestDatabase, sql: string) => (await db.pool.query<{ n: number }>(sql)).rows[0]!.n;
 

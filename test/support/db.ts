@@ -47,25 +47,6 @@ export async function createTestDatabase(adminUrl: string = inject('adminUrl')):
   };
 }
 
-/** The machine's PostgreSQL 15, which every machine and CI run here has beside the embedded server. */
-export const MACHINE_POSTGRES = 'postgresql://postgres@127.0.0.1:5432/postgres';
-
-/**
- * A server whose major version this machine's pg_dump can dump: the test server when it can,
- * else the machine's PostgreSQL (the embedded PostgreSQL 17 is newer than Debian's pg_dump 15).
- * For tests of what needs pg_dump; without it tenantctl replays instead (tested elsewhere).
- */
-export async function serverForPgDump(): Promise<string> {
-  const adminUrl = inject('adminUrl');
-  const c = new pg.Client({ connectionString: adminUrl });
-  await c.connect();
-  const server = Number((await c.query<{ v: string }>('SHOW server_version_num')).rows[0]!.v) / 10000;
-  await c.end();
-  const { execFileSync } = await import('node:child_process');
-  const dump = Number(/(\d+)/.exec(execFileSync('pg_dump', ['--version'], { encoding: 'utf8' }))?.[1] ?? 0);
-  return dump >= Math.floor(server) ? adminUrl : MACHINE_POSTGRES;
-}
-
 /** A fresh database on the second test server (another PostgreSQL), for fleets over several servers. */
 export function createSecondDatabase(): Promise<TestDatabase> {
   return createTestDatabase(inject('secondAdminUrl'));

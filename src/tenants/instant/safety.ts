@@ -3,7 +3,7 @@ import type { Queryable } from '../../db/types.js';
 /**
  * Whether a built template holds its own names as text, which renaming a
  * schema does not change: function bodies and settings, trigger arguments,
- * comments, and (in the dump) rows. Names in expressions (defaults, views,
+ * comments, and (in the capture) rows. Names in expressions (defaults, views,
  * policies, constraints, indexes) are stored by oid and follow a rename.
  * Spare tenants of the pool are renamed, so they need a template that holds
  * none; rows holding the id or key make every tenant's rows its own.
@@ -25,13 +25,7 @@ export async function templateHoldsNames(db: Queryable, schema: string, role: st
   return r.rows[0]!.holds;
 }
 
-/** Whether the dump's rows (INSERT statements, past the table's name) hold any of these words. */
-export function rowsHold(script: string, words: readonly string[]): boolean {
-  return script
-    .split('\n')
-    .filter((l) => l.startsWith('INSERT INTO '))
-    .some((l) => {
-      const values = l.slice(l.indexOf(' VALUES ') >= 0 ? l.indexOf(' VALUES ') : l.indexOf(' OVERRIDING '));
-      return words.some((w) => values.includes(w));
-    });
+/** Whether the rows the capture copies (their JSON, one text per table) hold any of these words. */
+export function rowsHold(rows: readonly string[], words: readonly string[]): boolean {
+  return rows.some((text) => words.some((w) => text.includes(w)));
 }
