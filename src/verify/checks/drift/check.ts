@@ -5,11 +5,9 @@ import type { LoadedMigration } from '../../../migrations/types.js';
 import { diffStructure } from './diff.js';
 import { buildReference, type Reference } from './reference.js';
 import type { Digest, Entry } from './snapshot.js';
-import { digestsSql, entriesSql } from './structure-sql.js';
-import { fleetSql } from '../../fleet-sql.js';
+import { digestsSql, entriesSql, schemaOidsSql } from './structure-sql.js';
+import { SqlParams } from '../../fleet-sql.js';
 import type { CheckDefinition, Finding, VerifyScope } from '../../types.js';
-
-const TENANT_SCHEMAS = 'SELECT oid, nspname FROM tn WHERE selected AND registered';
 
 interface Version {
   files: LoadedMigration[];
@@ -79,7 +77,7 @@ export const driftCheck: CheckDefinition = {
     if (mismatched.length === 0) return findings;
     const actual = await tenantEntries(
       scope,
-      mismatched.map((m) => m.tenant.schema),
+      mismatched.map((m) => digests.get(m.tenant.schema)!),
     );
     for (const m of mismatched) {
       findings.push(...diffStructure(m.tenant.id, m.version.label, m.reference.entries, actual.get(m.tenant.schema) ?? []));
@@ -88,20 +86,49 @@ export const driftCheck: CheckDefinition = {
   },
 };
 
-/** One digest per existing schema of the selected tenants: one query for the fleet. */
+/**
+ * One digest per existing schema of the selected tenants: the schemas' oids (one query), then
+ * their digests (one query for the fleet, over the oids as a bound array).
+ */
 async function tenantDigests(scope: VerifyScope): Promise<Map<string, Digest>> {
-  const f = fleetSql(scope);
-  const r = await scope.db.query<Digest>(digestsSql(TENANT_SCHEMAS, f.cte), f.params.values);
-  return new Map(r.rows.map((d) => [d.schema, d]));
+  const names = new SqlParams();
+  const found = await scope.db.query<{ oid: string; schema: string }>(
+    schemaOidsSql(
+      names.add(
+        scope.tenants.map((t) => t.schema),
+        'text[]',
+      ),
+    ),
+    names.values,
+  );
+  const p = new SqlParams();
+  const r = await scope.db.query<{ oid: string; digest: string }>(
+    digestsSql(
+      p.add(
+        found.rows.map((s) => s.oid),
+        'oid[]',
+      ),
+    ),
+    p.values,
+  );
+  const digests = new Map(r.rows.map((d) => [d.oid, d.digest]));
+  return new Map(found.rows.map((s) => [s.schema, { ...s, digest: digests.get(s.oid) ?? null }]));
 }
 
 /** The entries of the schemas whose digest differs from their reference: one query. */
-async function tenantEntries(scope: VerifyScope, schemas: string[]): Promise<Map<string, Entry[]>> {
-  const f = fleetSql(scope);
-  const sql = entriesSql(TENANT_SCHEMAS, f.params.add(schemas, 'text[]'), f.cte);
-  const r = await scope.db.query<Entry & { schema: string }>(sql, f.params.values);
+async function tenantEntries(scope: VerifyScope, schemas: readonly Digest[]): Promise<Map<string, Entry[]>> {
+  const p = new SqlParams();
+  const sql = entriesSql(
+    p.add(
+      schemas.map((s) => s.oid),
+      'oid[]',
+    ),
+  );
+  const r = await scope.db.query<Entry & { oid: string }>(sql, p.values);
+  const names = new Map(schemas.map((s) => [s.oid, s.schema]));
   const out = new Map<string, Entry[]>();
-  for (const { schema, kind, name, def } of r.rows) {
+  for (const { oid, kind, name, def } of r.rows) {
+    const schema = names.get(oid)!;
     const list = out.get(schema) ?? [];
     list.push({ kind, name, def });
     out.set(schema, list);

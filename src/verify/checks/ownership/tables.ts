@@ -26,17 +26,20 @@ export interface OwnedTable {
   tuples: number;
 }
 
-/** `column`: the placeholder of the ownership column's name. */
+/**
+ * `column`: the placeholder of the ownership column's name. Each table's column is looked up by
+ * the (attrelid, attname) index, in a LATERAL subquery kept apart (OFFSET 0): one index probe per
+ * table, whatever the statistics estimate for attname (template1's know no tenant_id).
+ */
 export const ownedTablesSql = (f: Fleet, column: string): string => `WITH ${f.cte},
-     tbl AS (
+     tbl AS MATERIALIZED (
        SELECT tn.tenant, tn.nspname AS schema, c.oid, c.relname, c.relkind, c.relnamespace, c.relpages, c.reltuples
        FROM pg_class c JOIN tn ON tn.oid = c.relnamespace
        WHERE tn.selected AND c.relkind IN ('r', 'p') AND NOT c.relispartition
      )
      SELECT t.tenant, t.schema, t.relname AS "table", ${column} AS "column", t.relkind::text AS kind,
             a.attnum IS NOT NULL AS "hasColumn",
-            tyn.nspname AS "typeSchema", ty.typname AS "typeName",
-            format_type(a.atttypid, a.atttypmod) AS "typeLabel",
+            a.type_schema AS "typeSchema", a.type_name AS "typeName", a.type_label AS "typeLabel",
             coalesce(EXISTS (
               SELECT 1 FROM pg_index i
               JOIN pg_class ic ON ic.oid = i.indexrelid
@@ -54,9 +57,13 @@ export const ownedTablesSql = (f: Fleet, column: string): string => `WITH ${f.ct
             ) AS "othersHave",
             t.relpages AS pages, t.reltuples::float8 AS tuples
      FROM tbl t
-     LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = ${column} AND a.attnum > 0 AND NOT a.attisdropped
-     LEFT JOIN pg_type ty ON ty.oid = a.atttypid
-     LEFT JOIN pg_namespace tyn ON tyn.oid = ty.typnamespace
+     LEFT JOIN LATERAL (
+       SELECT a.attnum, a.attcollation, (SELECT tyn.nspname FROM pg_namespace tyn WHERE tyn.oid = ty.typnamespace) AS type_schema,
+              ty.typname AS type_name, format_type(a.atttypid, a.atttypmod) AS type_label
+         FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid
+        WHERE a.attrelid = t.oid AND a.attname = ${column} AND a.attnum > 0 AND NOT a.attisdropped
+       OFFSET 0
+     ) a ON true
      ORDER BY t.tenant, t.relname`;
 
 /**
