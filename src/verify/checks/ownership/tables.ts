@@ -29,7 +29,8 @@ export interface OwnedTable {
 /**
  * `column`: the placeholder of the ownership column's name. Each table's column is looked up by
  * the (attrelid, attname) index, in a LATERAL subquery kept apart (OFFSET 0): one index probe per
- * table, whatever the statistics estimate for attname (template1's know no tenant_id).
+ * table, whatever the statistics estimate for attname (template1's know no tenant_id); the type's
+ * schema name from the regnamespace cast (a cache lookup, unquoted by parse_ident), not a scan.
  */
 export const ownedTablesSql = (f: Fleet, column: string): string => `WITH ${f.cte},
      tbl AS MATERIALIZED (
@@ -58,7 +59,7 @@ export const ownedTablesSql = (f: Fleet, column: string): string => `WITH ${f.ct
             t.relpages AS pages, t.reltuples::float8 AS tuples
      FROM tbl t
      LEFT JOIN LATERAL (
-       SELECT a.attnum, a.attcollation, (SELECT tyn.nspname FROM pg_namespace tyn WHERE tyn.oid = ty.typnamespace) AS type_schema,
+       SELECT a.attnum, a.attcollation, (parse_ident(ty.typnamespace::regnamespace::text))[1] AS type_schema,
               ty.typname AS type_name, format_type(a.atttypid, a.atttypmod) AS type_label
          FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid
         WHERE a.attrelid = t.oid AND a.attname = ${column} AND a.attnum > 0 AND NOT a.attisdropped
