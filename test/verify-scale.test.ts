@@ -73,7 +73,10 @@ function explaining(db: Queryable, check: string, plans: Explained[]): Queryable
     query: (async (text: string, values?: unknown[]) => {
       if (/^\s*WITH\b/i.test(text)) {
         const r = await db.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, values);
-        plans.push({ query: `${check} query ${plans.filter((p) => p.query.startsWith(`${check} `)).length + 1}`, plan: r.rows[0]!['QUERY PLAN'][0]!.Plan });
+        plans.push({
+          query: `${check} query ${plans.filter((p) => p.query.startsWith(`${check} `)).length + 1}`,
+          plan: r.rows[0]!['QUERY PLAN'][0]!.Plan,
+        });
       }
       return db.query(text, values);
     }) as Queryable['query'],

@@ -31,6 +31,8 @@ export class SqlParams {
  *   fm(by_oid, sel, by_name)
  *       tn as one row of jsonb maps: schema oid -> {tenant, nspname}, the
  *       selected schemas' oid -> tenant, schema name -> {oid, tenant}
+ *   fr(by_oid)
+ *       tr as a jsonb map: role oid -> {tenant, rolname}
  *
  * All are MATERIALIZED: each is computed once. A catalog row is kept or named
  * by its schema through fm (see inTenantSchema, tenantSchema): a lookup in a
@@ -103,6 +105,9 @@ fm AS MATERIALIZED (
          coalesce(jsonb_object_agg(oid::text, tenant) FILTER (WHERE selected), '{}') AS sel,
          jsonb_object_agg(nspname, jsonb_build_object('oid', oid::text, 'tenant', tenant)) AS by_name
     FROM tn
+),
+fr AS MATERIALIZED (
+  SELECT jsonb_object_agg(oid::text, jsonb_build_object('tenant', tenant, 'rolname', rolname)) AS by_oid FROM tr
 )`;
   let shared: string | undefined;
   return {
@@ -140,4 +145,9 @@ export function tenantSchema(nsp: string): string {
 /** SQL: the fleet map's entry for the schema named `name` (jsonb {oid, tenant}; NULL when no tenant's schema has that name). */
 export function tenantSchemaNamed(name: string): string {
   return `((SELECT by_name FROM fm) -> (${name}))`;
+}
+
+/** SQL: the role map's entry for role `role` (an oid expression): jsonb {tenant, rolname}, NULL for a role that is no tenant's. */
+export function tenantRole(role: string): string {
+  return `((SELECT by_oid FROM fr) -> (${role})::text)`;
 }
