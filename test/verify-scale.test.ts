@@ -41,6 +41,8 @@ interface PlanNode {
 
 /** Functions a plan runs once per row of its outer side, over that row's own values (an ACL, a body): linear. */
 const PER_ROW_FUNCTIONS = new Set(['aclexplode', 'regexp_matches', 'unnest']);
+/** Catalogs whose size does not grow with the fleet (access methods, operator classes): reading one per row stays linear. */
+const FIXED_CATALOGS = new Set(['pg_am', 'pg_opclass']);
 /** Node types that read a whole relation, set or hash when they run: run once per row of something, they make a plan quadratic. */
 const WHOLE_READS = new Set(['Seq Scan', 'CTE Scan', 'Materialize', 'Function Scan', 'Hash', 'Sort']);
 
@@ -53,7 +55,8 @@ const WHOLE_READS = new Set(['Seq Scan', 'CTE Scan', 'Materialize', 'Function Sc
 function rescans(node: PlanNode, out: string[] = []): string[] {
   const rows = node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0);
   const fn = node['Function Name'];
-  if (WHOLE_READS.has(node['Node Type']) && node['Actual Loops'] > 16 && rows > 1 && !(fn && PER_ROW_FUNCTIONS.has(fn))) {
+  const fixed = (fn && PER_ROW_FUNCTIONS.has(fn)) || FIXED_CATALOGS.has(node['Relation Name'] ?? '');
+  if (WHOLE_READS.has(node['Node Type']) && node['Actual Loops'] > 16 && rows > 1 && !fixed) {
     const what = node['Relation Name'] ?? node['CTE Name'] ?? fn ?? '';
     out.push(`${node['Node Type']} ${what}: ${node['Actual Loops']} loops of ${rows} rows`);
   }

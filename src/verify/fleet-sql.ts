@@ -25,7 +25,7 @@ export class SqlParams {
  *   tn(oid, nspname, tenant, registered, selected)
  *       every existing tenant schema: registered, or named like one
  *       (prefix + a tenant id, optionally archived) without a registry row
- *   tr(oid, rolname, tenant)
+ *   tr(oid, rolname, tenant, registered)
  *       every existing tenant role: registered, or named tc<oid>_<id>
  *
  *   fm(by_oid, sel, by_name)
@@ -95,7 +95,7 @@ tn AS MATERIALIZED (
          AND n.nspname NOT IN (${sharedSchema}, ${controlSchema}, 'public', 'information_schema') AND n.nspname !~ '^pg_')
 ),
 tr AS MATERIALIZED (
-  SELECT ro.oid, ro.rolname, coalesce(r.tenant, substr(ro.rolname, length(${rolePrefixP}) + 1)) AS tenant
+  SELECT ro.oid, ro.rolname, coalesce(r.tenant, substr(ro.rolname, length(${rolePrefixP}) + 1)) AS tenant, r.role IS NOT NULL AS registered
   FROM pg_roles ro LEFT JOIN reg r ON r.role = ro.rolname
   WHERE r.role IS NOT NULL
      OR (left(ro.rolname, length(${rolePrefixP})) = ${rolePrefixP} AND substr(ro.rolname, length(${rolePrefixP}) + 1) ~ '^[a-z][a-z0-9_]{0,39}$')
@@ -150,4 +150,9 @@ export function tenantSchemaNamed(name: string): string {
 /** SQL: the role map's entry for role `role` (an oid expression): jsonb {tenant, rolname}, NULL for a role that is no tenant's. */
 export function tenantRole(role: string): string {
   return `((SELECT by_oid FROM fr) -> (${role})::text)`;
+}
+
+/** SQL: is role `role` (an oid expression) a tenant's? A lookup in the role map, per row. */
+export function isTenantRole(role: string): string {
+  return `(SELECT by_oid FROM fr) ? (${role})::text`;
 }

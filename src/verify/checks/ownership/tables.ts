@@ -1,5 +1,5 @@
 // The tables of the selected tenants, with their ownership column, type and index: one catalog query.
-import { fleetSql, type Fleet } from '../../fleet-sql.js';
+import { fleetSql, inTenantSchema, tenantSchema, type Fleet } from '../../fleet-sql.js';
 import type { VerifyScope } from '../../types.js';
 
 /** One table of one tenant, as the ownership check sees it. */
@@ -34,9 +34,10 @@ export interface OwnedTable {
  */
 export const ownedTablesSql = (f: Fleet, column: string): string => `WITH ${f.cte},
      tbl AS MATERIALIZED (
-       SELECT tn.tenant, tn.nspname AS schema, c.oid, c.relname, c.relkind, c.relnamespace, c.relpages, c.reltuples
-       FROM pg_class c JOIN tn ON tn.oid = c.relnamespace
-       WHERE tn.selected AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+       SELECT ${tenantSchema('c.relnamespace')} ->> 'tenant' AS tenant, ${tenantSchema('c.relnamespace')} ->> 'nspname' AS schema,
+              c.oid, c.relname, c.relkind, c.relnamespace, c.relpages, c.reltuples
+       FROM pg_class c
+       WHERE ${inTenantSchema('c.relnamespace', 'selected')} AND c.relkind IN ('r', 'p') AND NOT c.relispartition
      )
      SELECT t.tenant, t.schema, t.relname AS "table", ${column} AS "column", t.relkind::text AS kind,
             a.attnum IS NOT NULL AS "hasColumn",
@@ -52,9 +53,9 @@ export const ownedTablesSql = (f: Fleet, column: string): string => `WITH ${f.ct
             ), false) AS indexed,
             a.attnum IS NULL AND EXISTS (
               SELECT 1 FROM pg_class c2
-              JOIN tn t2 ON t2.oid = c2.relnamespace
               JOIN pg_attribute a2 ON a2.attrelid = c2.oid AND a2.attname = ${column} AND a2.attnum > 0 AND NOT a2.attisdropped
-              WHERE c2.relname = t.relname AND c2.relkind IN ('r', 'p') AND t2.oid <> t.relnamespace
+              WHERE c2.relname = t.relname AND c2.relkind IN ('r', 'p') AND c2.relnamespace <> t.relnamespace
+                AND ${inTenantSchema('c2.relnamespace', 'all')}
             ) AS "othersHave",
             t.relpages AS pages, t.reltuples::float8 AS tuples
      FROM tbl t

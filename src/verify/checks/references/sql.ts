@@ -83,7 +83,7 @@ function selectedObjects(): string {
 }
 
 /** SQL: the schema of the object (classid, objid) when it is a relation, a function or a type (by oid, an index probe each); else NULL. */
-const schemaOf = (classid: string, objid: string) => `CASE ${classid}
+export const schemaOf = (classid: string, objid: string) => `CASE ${classid}
     WHEN 'pg_class'::regclass THEN (SELECT c.relnamespace FROM pg_class c WHERE c.oid = ${objid})
     WHEN 'pg_proc'::regclass THEN (SELECT p.pronamespace FROM pg_proc p WHERE p.oid = ${objid})
     WHEN 'pg_type'::regclass THEN (SELECT t.typnamespace FROM pg_type t WHERE t.oid = ${objid}) END`;
