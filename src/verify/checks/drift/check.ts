@@ -86,48 +86,46 @@ export const driftCheck: CheckDefinition = {
   },
 };
 
+/** Runs the query `build` makes over one bound array (`build` gets its placeholder, cast to `cast`). */
+async function overArray<R extends object>(
+  scope: VerifyScope,
+  build: (array: string) => string,
+  values: unknown[],
+  cast: string,
+): Promise<R[]> {
+  const p = new SqlParams();
+  const sql = build(p.add(values, cast));
+  return (await scope.db.query<R>(sql, p.values)).rows;
+}
+
 /**
  * One digest per existing schema of the selected tenants: the schemas' oids (one query), then
  * their digests (one query for the fleet, over the oids as a bound array).
  */
 async function tenantDigests(scope: VerifyScope): Promise<Map<string, Digest>> {
-  const names = new SqlParams();
-  const found = await scope.db.query<{ oid: string; schema: string }>(
-    schemaOidsSql(
-      names.add(
-        scope.tenants.map((t) => t.schema),
-        'text[]',
-      ),
-    ),
-    names.values,
+  const schemas = scope.tenants.map((t) => t.schema);
+  const found = await overArray<{ oid: string; schema: string }>(scope, schemaOidsSql, schemas, 'text[]');
+  const rows = await overArray<{ oid: string; digest: string }>(
+    scope,
+    digestsSql,
+    found.map((s) => s.oid),
+    'oid[]',
   );
-  const p = new SqlParams();
-  const r = await scope.db.query<{ oid: string; digest: string }>(
-    digestsSql(
-      p.add(
-        found.rows.map((s) => s.oid),
-        'oid[]',
-      ),
-    ),
-    p.values,
-  );
-  const digests = new Map(r.rows.map((d) => [d.oid, d.digest]));
-  return new Map(found.rows.map((s) => [s.schema, { ...s, digest: digests.get(s.oid) ?? null }]));
+  const digests = new Map(rows.map((d) => [d.oid, d.digest]));
+  return new Map(found.map((s) => [s.schema, { ...s, digest: digests.get(s.oid) ?? null }]));
 }
 
 /** The entries of the schemas whose digest differs from their reference: one query. */
 async function tenantEntries(scope: VerifyScope, schemas: readonly Digest[]): Promise<Map<string, Entry[]>> {
-  const p = new SqlParams();
-  const sql = entriesSql(
-    p.add(
-      schemas.map((s) => s.oid),
-      'oid[]',
-    ),
+  const rows = await overArray<Entry & { oid: string }>(
+    scope,
+    entriesSql,
+    schemas.map((s) => s.oid),
+    'oid[]',
   );
-  const r = await scope.db.query<Entry & { oid: string }>(sql, p.values);
   const names = new Map(schemas.map((s) => [s.oid, s.schema]));
   const out = new Map<string, Entry[]>();
-  for (const { oid, kind, name, def } of r.rows) {
+  for (const { oid, kind, name, def } of rows) {
     const schema = names.get(oid)!;
     const list = out.get(schema) ?? [];
     list.push({ kind, name, def });
