@@ -69,6 +69,15 @@ export async function scalePhase(ctx, n, to, log) {
     runs.push(await verifyRun(ctx, `scale-${i}`));
     log(`[scale ${to} r${i + 1}] verify: ${runs.at(-1).wall.toFixed(3)} s, peak RSS ${runs.at(-1).rssKb} KB`);
   }
+  // A run that failed (its JSON holds an error, no checks) is a result too: reported, not a crash that loses the report.
+  const failed = runs.find((r) => !Array.isArray(r.doc.checks));
+  if (failed)
+    return {
+      tenants: to,
+      error: `exit ${failed.code}: ${failed.doc.error?.message ?? 'no checks in the JSON'}`,
+      wall: failed.wall,
+      rssKb: failed.rssKb,
+    };
   return { tenants: to, ...summarize(runs) };
 }
 
@@ -101,7 +110,11 @@ export function targetSection({ opts, fresh, legs, perCheckBefore, scale }) {
     `3. All checks against the plain scan, ${opts.n} tenants: \`verify\` ${f3(full.wall)} s wall (${f3(full.checks)} s in the checks, summed over lanes that run side by side), the scan ${f3(scan.wall)} s: ratio ${ratio(full.wall, scan.wall)} (in the checks ${ratio(full.checks, scan.wall)}). Target: 1.0 or less at 1,000 tenants.`,
     '',
   );
-  if (scale) {
+  if (scale?.error) {
+    lines.push(
+      `4. Fleet grown from ${opts.n} to ${scale.tenants} tenants: \`verify\` failed (${scale.error}) after ${f3(scale.wall)} s; peak RSS ${scale.rssKb ? `${(scale.rssKb / 1024).toFixed(0)} MB` : 'not measured'}.`,
+    );
+  } else if (scale) {
     const names = Object.keys(scale.roundTrips);
     lines.push(
       `4. Fleet grown from ${opts.n} to ${scale.tenants} tenants (the planted violations still there): statements per check, dirty round at ${opts.n} -> grown fleet, ${names.map((c) => `${c} ${perCheckBefore[c] ?? '?'} -> ${scale.roundTrips[c]}`).join(', ')} (ownership is not a catalog check: one catalog query, then a probe statement per 50 tables); peak RSS of the verify process ${scale.rssKb ? `${(scale.rssKb / 1024).toFixed(0)} MB` : 'not measured (no GNU time)'}; wall ${f3(scale.wall)} s, ${f3(scale.inChecks)} s in the checks, ${scale.violations} violations. Target: at 10,000 tenants the same number of catalog queries, peak memory under 300 MB.`,

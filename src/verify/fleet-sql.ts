@@ -25,12 +25,20 @@ export class SqlParams {
  *   tn(oid, nspname, tenant, registered, selected)
  *       every existing tenant schema: registered, or named like one
  *       (prefix + a tenant id, optionally archived) without a registry row
- *   tr(oid, rolname, tenant)
+ *   tr(oid, rolname, tenant, registered)
  *       every existing tenant role: registered, or named tc<oid>_<id>
  *
- * All three are MATERIALIZED: they are small, and a check joins the large
- * catalogs (pg_depend, pg_class, pg_proc) to them on indexed oids, so the
- * plan does not hinge on the catalog statistics.
+ *   fm(by_oid, sel, by_name)
+ *       tn as one row of jsonb maps: schema oid -> {tenant, nspname}, the
+ *       selected schemas' oid -> tenant, schema name -> {oid, tenant}
+ *   fr(by_oid)
+ *       tr as a jsonb map: role oid -> {tenant, rolname}
+ *
+ * All are MATERIALIZED: each is computed once. A catalog row is kept or named
+ * by its schema through fm (see inTenantSchema, tenantSchema): a lookup in a
+ * map read once (an InitPlan), not a join, so no plan can rescan the fleet or
+ * a catalog for every row of the other, whatever the catalog statistics say
+ * (a database's are often template1's, which know no tenant).
  */
 export interface Fleet {
   params: SqlParams;
@@ -87,10 +95,19 @@ tn AS MATERIALIZED (
          AND n.nspname NOT IN (${sharedSchema}, ${controlSchema}, 'public', 'information_schema') AND n.nspname !~ '^pg_')
 ),
 tr AS MATERIALIZED (
-  SELECT ro.oid, ro.rolname, coalesce(r.tenant, substr(ro.rolname, length(${rolePrefixP}) + 1)) AS tenant
+  SELECT ro.oid, ro.rolname, coalesce(r.tenant, substr(ro.rolname, length(${rolePrefixP}) + 1)) AS tenant, r.role IS NOT NULL AS registered
   FROM pg_roles ro LEFT JOIN reg r ON r.role = ro.rolname
   WHERE r.role IS NOT NULL
      OR (left(ro.rolname, length(${rolePrefixP})) = ${rolePrefixP} AND substr(ro.rolname, length(${rolePrefixP}) + 1) ~ '^[a-z][a-z0-9_]{0,39}$')
+),
+fm AS MATERIALIZED (
+  SELECT jsonb_object_agg(oid::text, jsonb_build_object('tenant', tenant, 'nspname', nspname)) AS by_oid,
+         coalesce(jsonb_object_agg(oid::text, tenant) FILTER (WHERE selected), '{}') AS sel,
+         jsonb_object_agg(nspname, jsonb_build_object('oid', oid::text, 'tenant', tenant)) AS by_name
+    FROM tn
+),
+fr AS MATERIALIZED (
+  SELECT jsonb_object_agg(oid::text, jsonb_build_object('tenant', tenant, 'rolname', rolname)) AS by_oid FROM tr
 )`;
   let shared: string | undefined;
   return {
@@ -113,4 +130,29 @@ export function rolePrefix(scope: VerifyScope): string {
 
 export function sharedRole(scope: VerifyScope): string {
   return sharedRoleName(scope.databaseOid);
+}
+
+/** SQL: is schema `nsp` (an oid expression) a tenant's (`all`), or a selected tenant's? A lookup in the fleet map, per row. */
+export function inTenantSchema(nsp: string, which: 'all' | 'selected'): string {
+  return `(SELECT ${which === 'all' ? 'by_oid' : 'sel'} FROM fm) ? (${nsp})::text`;
+}
+
+/** SQL: the fleet map's entry for schema `nsp` (jsonb {tenant, nspname}; NULL for a schema that is no tenant's). */
+export function tenantSchema(nsp: string): string {
+  return `((SELECT by_oid FROM fm) -> (${nsp})::text)`;
+}
+
+/** SQL: the fleet map's entry for the schema named `name` (jsonb {oid, tenant}; NULL when no tenant's schema has that name). */
+export function tenantSchemaNamed(name: string): string {
+  return `((SELECT by_name FROM fm) -> (${name}))`;
+}
+
+/** SQL: the role map's entry for role `role` (an oid expression): jsonb {tenant, rolname}, NULL for a role that is no tenant's. */
+export function tenantRole(role: string): string {
+  return `((SELECT by_oid FROM fr) -> (${role})::text)`;
+}
+
+/** SQL: is role `role` (an oid expression) a tenant's? A lookup in the role map, per row. */
+export function isTenantRole(role: string): string {
+  return `(SELECT by_oid FROM fr) ? (${role})::text`;
 }

@@ -32,19 +32,14 @@ export async function buildReference(ctx: Context, client: Queryable, files: rea
       await asTenant(client, ctx.config, { schema: scratch });
       await runMigrationActions(client, files, 'up', ctx.log, { inlineNonTransactional: true });
       await client.query('SET LOCAL search_path = pg_catalog');
-      const d = await client.query<{ digest: string | null }>(...scratchQuery(scratch, (s) => digestsSql(s)));
-      const e = await client.query<Entry>(...scratchQuery(scratch, (s, p) => entriesSql(s, p.add([scratch], 'text[]'))));
+      const p = new SqlParams();
+      const oids = `ARRAY[${p.add(ident(scratch), 'regnamespace')}::oid]`;
+      const d = await client.query<{ digest: string | null }>(digestsSql(oids), p.values);
+      const e = await client.query<Entry>(entriesSql(oids), p.values);
       return { digest: d.rows[0]?.digest ?? null, entries: e.rows.map(({ kind, name, def }) => ({ kind, name, def })) };
     });
   } finally {
     // The transaction's end reset the session (whatever the migrations set is gone): the catalog session's settings come back.
     await client.query(CATALOG_SESSION_SETTINGS);
   }
-}
-
-/** A query over the scratch schema alone: its text and values. */
-function scratchQuery(scratch: string, build: (targets: string, p: SqlParams) => string): [string, unknown[]] {
-  const p = new SqlParams();
-  const targets = `SELECT oid, nspname FROM pg_namespace WHERE nspname = ${p.add(scratch, 'name')}`;
-  return [build(targets, p), p.values];
 }

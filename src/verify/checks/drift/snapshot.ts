@@ -5,9 +5,9 @@ export interface Entry {
   def: string;
 }
 
+/** A schema that exists, and the digest of its structure (null: it holds nothing the check compares). */
 export interface Digest {
+  oid: string;
   schema: string;
-  /** null: the schema holds nothing the check compares. */
   digest: string | null;
-  n: number;
 }

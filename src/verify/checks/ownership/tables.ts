@@ -1,5 +1,5 @@
 // The tables of the selected tenants, with their ownership column, type and index: one catalog query.
-import { fleetSql, type Fleet } from '../../fleet-sql.js';
+import { fleetSql, inTenantSchema, tenantSchema, type Fleet } from '../../fleet-sql.js';
 import type { VerifyScope } from '../../types.js';
 
 /** One table of one tenant, as the ownership check sees it. */
@@ -26,17 +26,22 @@ export interface OwnedTable {
   tuples: number;
 }
 
-/** `column`: the placeholder of the ownership column's name. */
+/**
+ * `column`: the placeholder of the ownership column's name. Each table's column is looked up by
+ * the (attrelid, attname) index, in a LATERAL subquery kept apart (OFFSET 0): one index probe per
+ * table, whatever the statistics estimate for attname (template1's know no tenant_id); the type's
+ * schema name from the regnamespace cast (a cache lookup, unquoted by parse_ident), not a scan.
+ */
 export const ownedTablesSql = (f: Fleet, column: string): string => `WITH ${f.cte},
-     tbl AS (
-       SELECT tn.tenant, tn.nspname AS schema, c.oid, c.relname, c.relkind, c.relnamespace, c.relpages, c.reltuples
-       FROM pg_class c JOIN tn ON tn.oid = c.relnamespace
-       WHERE tn.selected AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+     tbl AS MATERIALIZED (
+       SELECT ${tenantSchema('c.relnamespace')} ->> 'tenant' AS tenant, ${tenantSchema('c.relnamespace')} ->> 'nspname' AS schema,
+              c.oid, c.relname, c.relkind, c.relnamespace, c.relpages, c.reltuples
+       FROM pg_class c
+       WHERE ${inTenantSchema('c.relnamespace', 'selected')} AND c.relkind IN ('r', 'p') AND NOT c.relispartition
      )
      SELECT t.tenant, t.schema, t.relname AS "table", ${column} AS "column", t.relkind::text AS kind,
             a.attnum IS NOT NULL AS "hasColumn",
-            tyn.nspname AS "typeSchema", ty.typname AS "typeName",
-            format_type(a.atttypid, a.atttypmod) AS "typeLabel",
+            a.type_schema AS "typeSchema", a.type_name AS "typeName", a.type_label AS "typeLabel",
             coalesce(EXISTS (
               SELECT 1 FROM pg_index i
               JOIN pg_class ic ON ic.oid = i.indexrelid
@@ -48,15 +53,19 @@ export const ownedTablesSql = (f: Fleet, column: string): string => `WITH ${f.ct
             ), false) AS indexed,
             a.attnum IS NULL AND EXISTS (
               SELECT 1 FROM pg_class c2
-              JOIN tn t2 ON t2.oid = c2.relnamespace
               JOIN pg_attribute a2 ON a2.attrelid = c2.oid AND a2.attname = ${column} AND a2.attnum > 0 AND NOT a2.attisdropped
-              WHERE c2.relname = t.relname AND c2.relkind IN ('r', 'p') AND t2.oid <> t.relnamespace
+              WHERE c2.relname = t.relname AND c2.relkind IN ('r', 'p') AND c2.relnamespace <> t.relnamespace
+                AND ${inTenantSchema('c2.relnamespace', 'all')}
             ) AS "othersHave",
             t.relpages AS pages, t.reltuples::float8 AS tuples
      FROM tbl t
-     LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = ${column} AND a.attnum > 0 AND NOT a.attisdropped
-     LEFT JOIN pg_type ty ON ty.oid = a.atttypid
-     LEFT JOIN pg_namespace tyn ON tyn.oid = ty.typnamespace
+     LEFT JOIN LATERAL (
+       SELECT a.attnum, a.attcollation, (parse_ident(ty.typnamespace::regnamespace::text))[1] AS type_schema,
+              ty.typname AS type_name, format_type(a.atttypid, a.atttypmod) AS type_label
+         FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid
+        WHERE a.attrelid = t.oid AND a.attname = ${column} AND a.attnum > 0 AND NOT a.attisdropped
+       OFFSET 0
+     ) a ON true
      ORDER BY t.tenant, t.relname`;
 
 /**

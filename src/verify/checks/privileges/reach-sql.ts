@@ -1,5 +1,5 @@
 // The privileges check's query for privileges reached indirectly: role chains, role attributes, the control schema, ownership outside.
-import type { Fleet } from '../../fleet-sql.js';
+import { inTenantSchema, isTenantRole, tenantRole, tenantSchema, type Fleet } from '../../fleet-sql.js';
 
 /** Predefined roles that read, write or run anything: membership is a leak of every tenant's data. */
 export const DATA_ROLES = [
@@ -34,7 +34,6 @@ const FUNC = `p.proname || '(' || pg_get_function_identity_arguments(p.oid) || '
  */
 export const reachSql = (f: Fleet, dataRoles: string): string => `
 WITH RECURSIVE ${f.cte},
-sel AS MATERIALIZED (SELECT * FROM tn WHERE selected),
 shared_role AS MATERIALIZED (SELECT oid FROM pg_roles WHERE rolname = ${f.sharedRole}),
 up(member, tenant, roleid, via) AS (
   SELECT tr.oid, tr.tenant, m.roleid, ARRAY[]::oid[] FROM tr JOIN pg_auth_members m ON m.member = tr.oid
@@ -48,14 +47,19 @@ reach AS MATERIALIZED (
     FROM up JOIN pg_roles ro ON ro.oid = up.roleid
 ),
 obj AS MATERIALIZED (
-  SELECT sel.tenant, 'schema ' || n.nspname AS label, n.nspacl AS acl, n.nspowner AS owner
-    FROM sel JOIN pg_namespace n ON n.oid = sel.oid
+  SELECT ${tenantSchema('n.oid')} ->> 'tenant' AS tenant, 'schema ' || n.nspname AS label, n.nspacl AS acl, n.nspowner AS owner
+    FROM pg_namespace n WHERE ${inTenantSchema('n.oid', 'selected')}
   UNION ALL
-  SELECT sel.tenant, ${RELKIND} || ' ' || c.relname, c.relacl, c.relowner
-    FROM pg_class c JOIN sel ON sel.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+  SELECT ${tenantSchema('c.relnamespace')} ->> 'tenant', ${RELKIND} || ' ' || c.relname, c.relacl, c.relowner
+    FROM pg_class c WHERE ${inTenantSchema('c.relnamespace', 'selected')} AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
   UNION ALL
-  SELECT sel.tenant, 'function ' || ${FUNC}, p.proacl, p.proowner
-    FROM pg_proc p JOIN sel ON sel.oid = p.pronamespace
+  SELECT ${tenantSchema('p.pronamespace')} ->> 'tenant', 'function ' || ${FUNC}, p.proacl, p.proowner
+    FROM pg_proc p WHERE ${inTenantSchema('p.pronamespace', 'selected')}
+),
+reach_map AS MATERIALIZED (
+  SELECT jsonb_object_agg(roleid::text, reached) AS by_role
+    FROM (SELECT r.roleid, jsonb_agg(jsonb_build_object('tenant', r.tenant, 'member', r.member::text, 'rolname', r.rolname, 'via', r.via)) AS reached
+            FROM reach r GROUP BY r.roleid) g
 ),
 holder AS (
   SELECT obj.tenant, obj.label, x.grantee AS role, string_agg(DISTINCT x.privilege_type, ', ') AS privs
@@ -81,62 +85,61 @@ control_grant AS (
 owned AS (
   SELECT c.relowner AS owner, c.relnamespace AS nsp, ${RELKIND} || ' ' || n.nspname || '.' || c.relname AS label
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND c.relowner IN (SELECT oid FROM tr)
+   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND ${isTenantRole('c.relowner')}
   UNION ALL
   SELECT p.proowner, p.pronamespace, 'function ' || n.nspname || '.' || ${FUNC}
-    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proowner IN (SELECT oid FROM tr)
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ${isTenantRole('p.proowner')}
   UNION ALL
   SELECT t.typowner, t.typnamespace, 'type ' || n.nspname || '.' || t.typname
     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-   WHERE t.typtype IN ('d', 'e', 'r', 'm') AND t.typowner IN (SELECT oid FROM tr)
+   WHERE t.typtype IN ('d', 'e', 'r', 'm') AND ${isTenantRole('t.typowner')}
   UNION ALL
-  SELECT n.nspowner, n.oid, 'schema ' || n.nspname FROM pg_namespace n WHERE n.nspowner IN (SELECT oid FROM tr)
+  SELECT n.nspowner, n.oid, 'schema ' || n.nspname FROM pg_namespace n WHERE ${isTenantRole('n.nspowner')}
 )
-SELECT r.tenant, 'role ' || tr.rolname AS object,
+SELECT r.tenant, 'role ' || pg_get_userbyid(r.member) AS object,
        'is a member of the predefined role' || CASE WHEN count(*) > 1 THEN 's ' ELSE ' ' END ||
        string_agg(r.rolname || coalesce(' (through ' || nullif(r.via, '') || ')', ''), ', ' ORDER BY r.rolname) ||
        CASE WHEN bool_or(r.rolname = ANY(${dataRoles})) THEN ': it reads, writes or runs anything, every tenant''s data included'
             ELSE ': it sees other sessions, other tenants'' queries included' END AS detail,
        'predefined-role' AS rule, CASE WHEN bool_or(r.rolname = ANY(${dataRoles})) THEN 'error' ELSE 'warn' END AS level
-  FROM reach r JOIN tr ON tr.oid = r.member
+  FROM reach r
  WHERE r.tenant = ANY(${f.selected}) AND r.roleid < 16384 AND r.rolname ~ '^pg_'
- GROUP BY r.tenant, tr.rolname
+ GROUP BY r.tenant, r.member
 UNION ALL
 SELECT tr.tenant, 'role ' || tr.rolname, 'has CREATEROLE: it can grant itself another tenant''s role', 'role-reach', 'error'
   FROM tr JOIN pg_roles ro ON ro.oid = tr.oid WHERE tr.tenant = ANY(${f.selected}) AND ro.rolcreaterole AND NOT ro.rolsuper
 UNION ALL
-SELECT r.tenant, 'role ' || tr.rolname,
+SELECT r.tenant, 'role ' || pg_get_userbyid(r.member),
        'is a member of ' || r.rolname || coalesce(' (through ' || nullif(r.via, '') || ')', '') || ', which ' ||
        concat_ws(' and ', CASE WHEN r.rolsuper THEN 'is a superuser' END, CASE WHEN r.rolbypassrls THEN 'bypasses row level security' END,
                  CASE WHEN r.rolcreaterole THEN 'has CREATEROLE' END), 'role-reach', 'error'
-  FROM reach r JOIN tr ON tr.oid = r.member
+  FROM reach r
  WHERE r.tenant = ANY(${f.selected}) AND (r.rolsuper OR r.rolbypassrls OR r.rolcreaterole)
 UNION ALL
 SELECT DISTINCT h.tenant, h.label,
-       'role ' || tr.rolname || ' of tenant ' || r.tenant || ' reaches it through role ' || r.rolname ||
-       coalesce(' (through ' || nullif(r.via, '') || ')', '') || ', which has ' || h.privs, 'indirect-grant', 'error'
+       'role ' || pg_get_userbyid((r ->> 'member')::oid) || ' of tenant ' || (r ->> 'tenant') || ' reaches it through role ' || (r ->> 'rolname') ||
+       coalesce(' (through ' || nullif(r ->> 'via', '') || ')', '') || ', which has ' || h.privs, 'indirect-grant', 'error'
   FROM holder h
-  JOIN reach r ON r.roleid = h.role
-  JOIN tr ON tr.oid = r.member
- WHERE r.tenant <> h.tenant AND h.role NOT IN (SELECT oid FROM tr) AND h.role NOT IN (SELECT oid FROM shared_role)
+  CROSS JOIN LATERAL jsonb_array_elements((SELECT by_role FROM reach_map) -> h.role::text) AS r
+ WHERE (r ->> 'tenant') <> h.tenant AND NOT ${isTenantRole('h.role')} AND h.role NOT IN (SELECT oid FROM shared_role)
 UNION ALL
-SELECT CASE WHEN g.grantee IN (SELECT oid FROM tr) THEN (SELECT tenant FROM tr WHERE tr.oid = g.grantee) END, g.label,
+SELECT ${tenantRole('g.grantee')} ->> 'tenant', g.label,
        CASE WHEN g.grantee = 0 THEN 'PUBLIC has ' || g.privs
             WHEN g.grantee IN (SELECT oid FROM shared_role) THEN 'the shared role (every tenant) has ' || g.privs
             ELSE 'role ' || pg_get_userbyid(g.grantee) || ' has ' || g.privs END ||
        ': the control schema is tenantctl''s own (registry, keys, journal), no tenant''s to read', 'control-grant', 'error'
   FROM control_grant g
- WHERE g.grantee = 0 OR g.grantee IN (SELECT oid FROM shared_role) OR g.grantee IN (SELECT oid FROM tr)
+ WHERE g.grantee = 0 OR g.grantee IN (SELECT oid FROM shared_role) OR ${isTenantRole('g.grantee')}
 UNION ALL
 SELECT DISTINCT r.tenant, g.label,
-       'role ' || tr.rolname || ' of tenant ' || r.tenant || ' reaches it through role ' || r.rolname || ', which has ' || g.privs ||
+       'role ' || pg_get_userbyid(r.member) || ' of tenant ' || r.tenant || ' reaches it through role ' || r.rolname || ', which has ' || g.privs ||
        ': the control schema is tenantctl''s own, no tenant''s to read', 'control-grant', 'error'
-  FROM control_grant g JOIN reach r ON r.roleid = g.grantee JOIN tr ON tr.oid = r.member
- WHERE g.grantee NOT IN (SELECT oid FROM tr) AND g.grantee NOT IN (SELECT oid FROM shared_role) AND r.tenant = ANY(${f.selected})
+  FROM control_grant g JOIN reach r ON r.roleid = g.grantee
+ WHERE NOT ${isTenantRole('g.grantee')} AND g.grantee NOT IN (SELECT oid FROM shared_role) AND r.tenant = ANY(${f.selected})
 UNION ALL
-SELECT tr.tenant, o.label, 'is owned by role ' || tr.rolname || ' of tenant ' || tr.tenant ||
+SELECT ${tenantRole('o.owner')} ->> 'tenant', o.label, 'is owned by role ' || pg_get_userbyid(o.owner) || ' of tenant ' || (${tenantRole('o.owner')} ->> 'tenant') ||
        ', outside its own schema: the owner can change it, and its privileges and row level security, at will', 'owned-outside', 'error'
-  FROM owned o JOIN tr ON tr.oid = o.owner
- WHERE tr.tenant = ANY(${f.selected}) AND o.nsp NOT IN (SELECT oid FROM tn)
+  FROM owned o
+ WHERE ${tenantRole('o.owner')} ->> 'tenant' = ANY(${f.selected}) AND NOT ${inTenantSchema('o.nsp', 'all')}
    AND NOT EXISTS (SELECT 1 FROM pg_namespace n WHERE n.oid = o.nsp AND n.nspname ~ '^pg_(temp|toast_temp)_')
 ORDER BY 1 NULLS FIRST, 2, 3`;

@@ -1,5 +1,5 @@
 // The privileges check's catalog query.
-import type { Fleet } from '../../fleet-sql.js';
+import { inTenantSchema, tenantRole, tenantSchema, type Fleet } from '../../fleet-sql.js';
 
 const RELKIND = `CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
   WHEN 'f' THEN 'foreign table' ELSE 'table' END`;
@@ -15,22 +15,21 @@ const OBJTYPE = `CASE d.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequ
  */
 export const privilegesSql = (f: Fleet, rolesOn: string): string => `
 WITH RECURSIVE ${f.cte},
-sel AS (SELECT * FROM tn WHERE selected),
 shared_role AS (SELECT oid FROM pg_roles WHERE rolname = ${f.sharedRole}),
-obj AS (
-  SELECT sel.tenant, 'schema ' || n.nspname AS label, n.nspacl AS acl, n.nspowner AS owner
-    FROM sel JOIN pg_namespace n ON n.oid = sel.oid
+obj AS MATERIALIZED (
+  SELECT ${tenantSchema('n.oid')} ->> 'tenant' AS tenant, 'schema ' || n.nspname AS label, n.nspacl AS acl, n.nspowner AS owner
+    FROM pg_namespace n WHERE ${inTenantSchema('n.oid', 'selected')}
   UNION ALL
-  SELECT sel.tenant, ${RELKIND} || ' ' || c.relname, c.relacl, c.relowner
-    FROM pg_class c JOIN sel ON sel.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+  SELECT ${tenantSchema('c.relnamespace')} ->> 'tenant', ${RELKIND} || ' ' || c.relname, c.relacl, c.relowner
+    FROM pg_class c WHERE ${inTenantSchema('c.relnamespace', 'selected')} AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
   UNION ALL
-  SELECT sel.tenant, 'column ' || c.relname || '.' || a.attname, a.attacl, NULL
-    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN sel ON sel.oid = c.relnamespace
-    WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
+  SELECT ${tenantSchema('c.relnamespace')} ->> 'tenant', 'column ' || c.relname || '.' || a.attname, a.attacl, NULL
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+    WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND ${inTenantSchema('c.relnamespace', 'selected')}
   UNION ALL
-  SELECT sel.tenant, 'function ' || ${FUNC},
+  SELECT ${tenantSchema('p.pronamespace')} ->> 'tenant', 'function ' || ${FUNC},
          CASE WHEN p.proacl IS NULL AND ${rolesOn}::boolean THEN acldefault('f', p.proowner) ELSE p.proacl END, p.proowner
-    FROM pg_proc p JOIN sel ON sel.oid = p.pronamespace
+    FROM pg_proc p WHERE ${inTenantSchema('p.pronamespace', 'selected')}
 ),
 grants AS (
   SELECT obj.tenant, obj.label, x.grantee, string_agg(DISTINCT x.privilege_type, ', ') AS privs
@@ -51,29 +50,31 @@ dacl AS (
 SELECT g.tenant, g.label AS object,
        CASE WHEN g.grantee = 0 THEN 'PUBLIC has ' || g.privs
             WHEN g.grantee IN (SELECT oid FROM shared_role) THEN 'the shared role ' || ${f.sharedRole} || ' (every tenant) has ' || g.privs
-            ELSE 'role ' || o.rolname || ' of tenant ' || o.tenant || ' has ' || g.privs END AS detail,
+            ELSE 'role ' || (${tenantRole('g.grantee')} ->> 'rolname') || ' of tenant ' || (${tenantRole('g.grantee')} ->> 'tenant') || ' has ' || g.privs END AS detail,
        'grant' AS kind
-  FROM grants g LEFT JOIN tr o ON o.oid = g.grantee
- WHERE g.grantee = 0 OR g.grantee IN (SELECT oid FROM shared_role) OR (o.oid IS NOT NULL AND o.tenant <> g.tenant)
+  FROM grants g
+ WHERE g.grantee = 0 OR g.grantee IN (SELECT oid FROM shared_role) OR ${tenantRole('g.grantee')} ->> 'tenant' <> g.tenant
 UNION ALL
-SELECT obj.tenant, obj.label, 'is owned by role ' || o.rolname || ' of tenant ' || o.tenant, 'owner'
-  FROM obj JOIN tr o ON o.oid = obj.owner WHERE o.tenant <> obj.tenant
+SELECT obj.tenant, obj.label, 'is owned by role ' || (${tenantRole('obj.owner')} ->> 'rolname') || ' of tenant ' || (${tenantRole('obj.owner')} ->> 'tenant'), 'owner'
+  FROM obj WHERE ${tenantRole('obj.owner')} ->> 'tenant' <> obj.tenant
 UNION ALL
 SELECT tr.tenant, 'role ' || tr.rolname,
        concat_ws(' and ', CASE WHEN ro.rolsuper THEN 'is a superuser' END, CASE WHEN ro.rolbypassrls THEN 'bypasses row level security' END), 'role'
   FROM tr JOIN pg_roles ro ON ro.oid = tr.oid
  WHERE tr.tenant = ANY(${f.selected}) AND (ro.rolsuper OR ro.rolbypassrls)
 UNION ALL
-SELECT DISTINCT up.tenant, 'role ' || me.rolname, 'is a member of ' || o.rolname || ' of tenant ' || o.tenant, 'member'
-  FROM up JOIN tr o ON o.oid = up.roleid JOIN pg_roles me ON me.oid = up.member WHERE o.tenant <> up.tenant
+SELECT DISTINCT up.tenant, 'role ' || pg_get_userbyid(up.member),
+       'is a member of ' || (${tenantRole('up.roleid')} ->> 'rolname') || ' of tenant ' || (${tenantRole('up.roleid')} ->> 'tenant'), 'member'
+  FROM up WHERE ${tenantRole('up.roleid')} ->> 'tenant' <> up.tenant
 UNION ALL
-SELECT sel.tenant, 'default privileges of ' || dacl.creator || ' on ' || dacl.objtype,
-       'future ' || dacl.objtype || ' in schema ' || sel.nspname || ' will grant ' || dacl.privs || ' to ' ||
+SELECT ${tenantSchema('dacl.nsp')} ->> 'tenant', 'default privileges of ' || dacl.creator || ' on ' || dacl.objtype,
+       'future ' || dacl.objtype || ' in schema ' || (${tenantSchema('dacl.nsp')} ->> 'nspname') || ' will grant ' || dacl.privs || ' to ' ||
        CASE WHEN dacl.grantee = 0 THEN 'PUBLIC'
             WHEN dacl.grantee IN (SELECT oid FROM shared_role) THEN 'the shared role ' || ${f.sharedRole} || ' (every tenant)'
-            ELSE 'role ' || o.rolname || ' of tenant ' || o.tenant END, 'default'
-  FROM dacl JOIN sel ON sel.oid = dacl.nsp LEFT JOIN tr o ON o.oid = dacl.grantee
- WHERE dacl.grantee = 0 OR dacl.grantee IN (SELECT oid FROM shared_role) OR (o.oid IS NOT NULL AND o.tenant <> sel.tenant)
+            ELSE 'role ' || (${tenantRole('dacl.grantee')} ->> 'rolname') || ' of tenant ' || (${tenantRole('dacl.grantee')} ->> 'tenant') END, 'default'
+  FROM dacl
+ WHERE ${inTenantSchema('dacl.nsp', 'selected')}
+   AND (dacl.grantee = 0 OR dacl.grantee IN (SELECT oid FROM shared_role) OR ${tenantRole('dacl.grantee')} ->> 'tenant' <> (${tenantSchema('dacl.nsp')} ->> 'tenant'))
 UNION ALL
 SELECT o.tenant, 'default privileges of ' || dacl.creator || ' on ' || dacl.objtype,
        'future ' || dacl.objtype || ' that ' || dacl.creator || ' creates in any schema (other tenants'' too) will grant ' || dacl.privs || ' to role ' || o.rolname, 'default'

@@ -1,6 +1,7 @@
 // The references check's query for the shared schema (and every other non-tenant schema) as a bridge between tenants.
 import type { Fleet } from '../../fleet-sql.js';
-import { FUNC, label, objects } from './sql.js';
+import { inTenantSchema, isTenantRole, tenantSchema, tenantSchemaNamed } from '../../fleet-sql.js';
+import { FUNC, label, objects, schemaOf } from './sql.js';
 
 /**
  * Objects outside the tenant schemas (the shared schema, and any other schema
@@ -28,7 +29,7 @@ export const bridgeSql = (f: Fleet, prefix: string): string => `
 WITH RECURSIVE ${f.cte},
 outside AS MATERIALIZED (
   SELECT n.oid, n.nspname FROM pg_namespace n
-   WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' AND n.oid NOT IN (SELECT oid FROM tn)
+   WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' AND NOT ${inTenantSchema('n.oid', 'all')}
 ),
 ext AS MATERIALIZED (
   SELECT d.classid, d.objid FROM pg_depend d WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
@@ -39,9 +40,6 @@ odep AS MATERIALIZED (
          CASE WHEN o.classid = 'pg_rewrite'::regclass THEN (SELECT rw.ev_class FROM pg_rewrite rw WHERE rw.oid = o.objid) ELSE o.objid END AS as_objid
     FROM (${objects('outside', true)}) o
    WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = o.classid AND ext.objid = o.objid)
-),
-tref AS MATERIALIZED (
-  ${objects('tn', false)}
 ),
 deps AS MATERIALIZED (
   SELECT d.classid, d.objid, d.refclassid, d.refobjid
@@ -58,16 +56,21 @@ word AS (
   SELECT DISTINCT ofunc.oid, lower(m[1]) AS word
     FROM ofunc, regexp_matches(ofunc.body, '([A-Za-z_][A-Za-z0-9_$]*)', 'g') AS m
 ),
-seed AS (
-  SELECT o.classid, o.objid, o.nsp, o.as_classid, o.as_objid, t.tenant, t.nspname AS target,
-         'depends on ' || ${label('d.refclassid', 'd.refobjid')} || ' in schema ' || t.nspname AS why
+dref AS (
+  SELECT d.classid, d.objid, d.refclassid, d.refobjid, ${tenantSchema(schemaOf('d.refclassid', 'd.refobjid'))} AS t
     FROM deps d
+),
+seed AS (
+  SELECT o.classid, o.objid, o.nsp, o.as_classid, o.as_objid, d.t ->> 'tenant' AS tenant, d.t ->> 'nspname' AS target,
+         'depends on ' || ${label('d.refclassid', 'd.refobjid')} || ' in schema ' || (d.t ->> 'nspname') AS why
+    FROM dref d
     JOIN odep o ON o.classid = d.classid AND o.objid = d.objid
-    JOIN tref r ON r.classid = d.refclassid AND r.objid = d.refobjid
-    JOIN tn t ON t.oid = r.nsp
+   WHERE d.t IS NOT NULL
   UNION
-  SELECT 'pg_proc'::regclass::oid, w.oid, p.pronamespace, 'pg_proc'::regclass::oid, w.oid, t.tenant, t.nspname, 'names schema ' || t.nspname
-    FROM word w JOIN tn t ON t.nspname = w.word JOIN pg_proc p ON p.oid = w.oid
+  SELECT 'pg_proc'::regclass::oid, w.oid, p.pronamespace, 'pg_proc'::regclass::oid, w.oid, w.word_tenant, w.word, 'names schema ' || w.word
+    FROM (SELECT word.oid, word.word, ${tenantSchemaNamed('word.word')} ->> 'tenant' AS word_tenant FROM word) w
+    JOIN pg_proc p ON p.oid = w.oid
+   WHERE w.word_tenant IS NOT NULL
 ),
 bridge(classid, objid, nsp, as_classid, as_objid, tenant, target, why) AS (
   SELECT * FROM seed
@@ -82,7 +85,7 @@ bridge(classid, objid, nsp, as_classid, as_objid, tenant, target, why) AS (
 owner_reach AS MATERIALIZED (
   SELECT ro.oid,
          ro.rolsuper OR ro.rolbypassrls
-         OR EXISTS (SELECT 1 FROM pg_class c JOIN tn ON tn.oid = c.relnamespace WHERE c.relowner = ro.oid)
+         OR EXISTS (SELECT 1 FROM pg_class c WHERE c.relowner = ro.oid AND ${inTenantSchema('c.relnamespace', 'all')})
          OR EXISTS (SELECT 1 FROM pg_class c WHERE c.relowner = ro.oid AND c.relrowsecurity)
          OR EXISTS (SELECT 1 FROM tn WHERE has_schema_privilege(ro.oid, tn.oid, 'USAGE')) AS reaches
     FROM pg_roles ro WHERE ro.oid IN (SELECT proowner FROM ofunc WHERE prosecdef)
@@ -100,7 +103,8 @@ rls_view AS (
 SELECT DISTINCT b.tenant, ${label('b.classid', 'b.objid')} AS object,
        'in schema ' || n.nspname || ', outside every tenant, ' || b.why || ' (tenant ' || b.tenant || '): a way into that tenant''s rows for whoever can use it' AS detail,
        'shared-bridge' AS rule
-  FROM bridge b JOIN tn t ON t.nspname = b.target AND t.selected JOIN pg_namespace n ON n.oid = b.nsp
+  FROM bridge b JOIN pg_namespace n ON n.oid = b.nsp
+ WHERE (SELECT sel FROM fm) ? (${tenantSchemaNamed('b.target')} ->> 'oid')
 UNION ALL
 SELECT NULL, 'function ' || ${FUNC},
        'in schema ' || outside.nspname || ' builds tenant schema names from the prefix ' || ${prefix} || ': it can reach any tenant''s schema', 'shared-dynamic'
@@ -110,17 +114,18 @@ UNION ALL
 SELECT NULL, 'function ' || ${FUNC},
        'in schema ' || outside.nspname || ' is SECURITY DEFINER, executable by ' ||
        (SELECT string_agg(DISTINCT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee) END, ', ')
-          FROM aclexplode(ofunc.acl) x WHERE x.grantee = 0 OR x.grantee IN (SELECT oid FROM tr) OR pg_get_userbyid(x.grantee) = ${f.sharedRole}) ||
+          FROM aclexplode(ofunc.acl) x WHERE x.grantee = 0 OR ${isTenantRole('x.grantee')} OR pg_get_userbyid(x.grantee) = ${f.sharedRole}) ||
        ', and its owner ' || pg_get_userbyid(ofunc.proowner) || ' can read tenant data: tenants call it with those rights', 'shared-definer'
   FROM ofunc JOIN pg_proc p ON p.oid = ofunc.oid JOIN outside ON outside.oid = ofunc.nsp JOIN owner_reach r ON r.oid = ofunc.proowner
  WHERE ofunc.prosecdef AND r.reaches
    AND EXISTS (SELECT 1 FROM aclexplode(ofunc.acl) x
-                WHERE x.privilege_type = 'EXECUTE' AND (x.grantee = 0 OR x.grantee IN (SELECT oid FROM tr) OR pg_get_userbyid(x.grantee) = ${f.sharedRole}))
+                WHERE x.privilege_type = 'EXECUTE' AND (x.grantee = 0 OR ${isTenantRole('x.grantee')} OR pg_get_userbyid(x.grantee) = ${f.sharedRole}))
 UNION ALL
-SELECT DISTINCT t.tenant, CASE v.relkind WHEN 'm' THEN 'materialized view ' ELSE 'view ' END || v.relname,
+SELECT DISTINCT ${tenantSchema('v.relnamespace')} ->> 'tenant', CASE v.relkind WHEN 'm' THEN 'materialized view ' ELSE 'view ' END || v.relname,
        'in schema ' || n.nspname || ' reads ' || v.base_schema || '.' || v.base || ', which has row level security, ' ||
        CASE v.relkind WHEN 'm' THEN 'and holds the rows its owner saw when refreshed'
             ELSE 'with its owner''s rights (not security_invoker): the owner''s view of the rows, not the reader''s' END, 'owner-view'
-  FROM rls_view v JOIN pg_namespace n ON n.oid = v.relnamespace LEFT JOIN tn t ON t.oid = v.relnamespace
- WHERE t.oid IS NULL OR (t.selected AND v.base_nsp NOT IN (SELECT oid FROM tn))
+  FROM rls_view v JOIN pg_namespace n ON n.oid = v.relnamespace
+ WHERE NOT ${inTenantSchema('v.relnamespace', 'all')}
+    OR (${inTenantSchema('v.relnamespace', 'selected')} AND NOT ${inTenantSchema('v.base_nsp', 'all')})
 ORDER BY 1 NULLS FIRST, 2, 3`;

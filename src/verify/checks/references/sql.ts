@@ -1,5 +1,5 @@
 // The references check's catalog query.
-import type { Fleet } from '../../fleet-sql.js';
+import { inTenantSchema, tenantSchema, tenantSchemaNamed, type Fleet } from '../../fleet-sql.js';
 
 /** `kind label` of a relation, from its relkind. */
 const RELKIND = `CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
@@ -55,57 +55,101 @@ export function objects(schemas: string, withOwned: boolean): string {
 }
 
 /**
+ * The objects of the selected tenants' schemas that can depend on something:
+ * (classid, objid, nsp, tenant), as `objects(..., true)` lists them. Each
+ * catalog is read once and its rows kept by a lookup in the fleet map; a row of
+ * a catalog that belongs to a relation (rules, defaults, triggers, policies)
+ * finds its schema through the relation, by oid (an index probe).
+ */
+function selectedObjects(): string {
+  const rel = (relid: string) => `(SELECT c.relnamespace FROM pg_class c WHERE c.oid = ${relid})`;
+  const rows = [
+    ['pg_class', 'c.oid', 'c.relnamespace', 'pg_class c', ''],
+    ['pg_proc', 'p.oid', 'p.pronamespace', 'pg_proc p', ''],
+    ['pg_type', 't.oid', 't.typnamespace', 'pg_type t', ` AND t.typtype IN ('d', 'e', 'r', 'm')`],
+    ['pg_rewrite', 'rw.oid', rel('rw.ev_class'), 'pg_rewrite rw', ''],
+    ['pg_constraint', 'co.oid', 'co.connamespace', 'pg_constraint co', ''],
+    ['pg_attrdef', 'ad.oid', rel('ad.adrelid'), 'pg_attrdef ad', ''],
+    ['pg_trigger', 'tg.oid', rel('tg.tgrelid'), 'pg_trigger tg', ' AND NOT tg.tgisinternal'],
+    ['pg_policy', 'po.oid', rel('po.polrelid'), 'pg_policy po', ''],
+  ];
+  return rows
+    .map(
+      ([cls, oid, nsp, from, more]) =>
+        `SELECT '${cls}'::regclass::oid AS classid, ${oid} AS objid, o.nsp FROM ${from} CROSS JOIN LATERAL (SELECT ${nsp} AS nsp) o
+    WHERE ${inTenantSchema('o.nsp', 'selected')}${more}`,
+    )
+    .join('\n  UNION ALL\n  ');
+}
+
+/** SQL: the schema of the object (classid, objid) when it is a relation, a function or a type (by oid, an index probe each); else NULL. */
+export const schemaOf = (classid: string, objid: string) => `CASE ${classid}
+    WHEN 'pg_class'::regclass THEN (SELECT c.relnamespace FROM pg_class c WHERE c.oid = ${objid})
+    WHEN 'pg_proc'::regclass THEN (SELECT p.pronamespace FROM pg_proc p WHERE p.oid = ${objid})
+    WHEN 'pg_type'::regclass THEN (SELECT t.typnamespace FROM pg_type t WHERE t.oid = ${objid}) END`;
+
+/**
  * Everything in a selected tenant's schema that points into another tenant's
  * schema, in one query:
  * - dependency: pg_depend edges (foreign keys, views and materialized views,
  *   triggers, column defaults and their sequences, policies, partitions,
- *   index and check expressions) from an object of one tenant schema to an
- *   object of another;
+ *   index and check expressions) from an object of one tenant schema to a
+ *   relation, function or type of another;
  * - text: function bodies and settings that name another tenant's schema
  *   (plpgsql bodies record no dependencies);
  * - secdef: SECURITY DEFINER functions without a fixed search_path.
  * Rows: tenant, object, detail, kind, target (the other schema).
- * Objects with an oid below 16384 are the system's own (FirstNormalObjectId):
- * leaving their pg_depend rows out early keeps the join small. Labels are
- * computed for the reported rows only.
+ * The plan is fixed by the query, not by the catalog statistics: the selected
+ * tenants' objects are listed once (MATERIALIZED), each one's pg_depend rows
+ * read by the (classid, objid) index in a LATERAL subquery kept apart
+ * (OFFSET 0), each referenced object's schema found by oid and named through
+ * the fleet map. Objects with an oid below 16384 are the system's own
+ * (FirstNormalObjectId). Labels are computed for the reported rows only.
  */
 export const referencesSql = (f: Fleet): string => `
 WITH ${f.cte},
-sel AS (SELECT * FROM tn WHERE selected),
-dep AS (
-  ${objects('sel', true)}
+dep AS MATERIALIZED (
+  ${selectedObjects()}
 ),
-ref AS (
-  ${objects('tn', false)}
+edge AS MATERIALIZED (
+  SELECT dep.nsp, d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, ${schemaOf('d.refclassid', 'd.refobjid')} AS ref_nsp
+    FROM dep CROSS JOIN LATERAL (
+      SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid FROM pg_depend d
+       WHERE d.classid = dep.classid AND d.objid = dep.objid AND d.refobjid >= 16384 AND d.refclassid IN ('pg_class'::regclass, 'pg_proc'::regclass, 'pg_type'::regclass)
+      OFFSET 0
+    ) d
+   WHERE dep.objid >= 16384
 ),
-edge AS (
-  SELECT DISTINCT dt.tenant, d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, rt.nspname AS target, rt.tenant AS target_tenant
-    FROM pg_depend d
-    JOIN dep ON dep.classid = d.classid AND dep.objid = d.objid
-    JOIN ref ON ref.classid = d.refclassid AND ref.objid = d.refobjid
-    JOIN tn dt ON dt.oid = dep.nsp
-    JOIN tn rt ON rt.oid = ref.nsp
-   WHERE dep.nsp <> ref.nsp AND d.objid >= 16384 AND d.refobjid >= 16384
+cross_edge AS (
+  SELECT DISTINCT ${tenantSchema('e.nsp')} ->> 'tenant' AS tenant, e.classid, e.objid, e.objsubid, e.refclassid, e.refobjid,
+         ${tenantSchema('e.ref_nsp')} ->> 'nspname' AS target, ${tenantSchema('e.ref_nsp')} ->> 'tenant' AS target_tenant
+    FROM edge e
+   WHERE e.ref_nsp <> e.nsp AND ${inTenantSchema('e.ref_nsp', 'all')}
 ),
 txt AS (
-  SELECT sel.tenant, sel.oid AS nsp, p.oid,
+  SELECT ${tenantSchema('p.pronamespace')} ->> 'tenant' AS tenant, p.pronamespace AS nsp, p.oid,
          coalesce(p.prosrc, '') || ' ' || coalesce(array_to_string(p.proconfig, ' '), '') AS body
-    FROM pg_proc p JOIN sel ON sel.oid = p.pronamespace
+    FROM pg_proc p WHERE ${inTenantSchema('p.pronamespace', 'selected')}
 ),
 word AS (
   SELECT DISTINCT txt.tenant, txt.nsp, txt.oid, lower(m[1]) AS word
   FROM txt, regexp_matches(txt.body, '([A-Za-z_][A-Za-z0-9_$]*)', 'g') AS m
+),
+named AS (
+  SELECT word.tenant, word.oid, word.word AS target, ${tenantSchemaNamed('word.word')} ->> 'tenant' AS target_tenant
+    FROM word
+   WHERE ${tenantSchemaNamed('word.word')} IS NOT NULL AND (${tenantSchemaNamed('word.word')} ->> 'oid')::oid <> word.nsp
 )
 SELECT e.tenant, ${label('e.classid', 'e.objid', 'e.objsubid')} AS object,
        'depends on ' || ${label('e.refclassid', 'e.refobjid')} || ' in schema ' || e.target || ' (tenant ' || e.target_tenant || ')' AS detail,
        'dependency' AS kind, e.target
-  FROM edge e
+  FROM cross_edge e
 UNION ALL
-SELECT word.tenant, ${label("'pg_proc'::regclass", 'word.oid')}, 'names schema ' || tn.nspname || ' (tenant ' || tn.tenant || ')', 'text', tn.nspname
-  FROM word JOIN tn ON tn.nspname = word.word
- WHERE tn.oid <> word.nsp
+SELECT n.tenant, ${label("'pg_proc'::regclass", 'n.oid')}, 'names schema ' || n.target || ' (tenant ' || n.target_tenant || ')', 'text', n.target
+  FROM named n
 UNION ALL
-SELECT sel.tenant, 'function ' || ${FUNC}, 'is SECURITY DEFINER without a fixed search_path: it runs with its owner''s rights and the caller''s search_path', 'secdef', NULL
-  FROM pg_proc p JOIN sel ON sel.oid = p.pronamespace
- WHERE p.prosecdef AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) AS cfg WHERE cfg LIKE 'search\\_path=%')
+SELECT ${tenantSchema('p.pronamespace')} ->> 'tenant', 'function ' || ${FUNC},
+       'is SECURITY DEFINER without a fixed search_path: it runs with its owner''s rights and the caller''s search_path', 'secdef', NULL
+  FROM pg_proc p
+ WHERE ${inTenantSchema('p.pronamespace', 'selected')} AND p.prosecdef AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) AS cfg WHERE cfg LIKE 'search\\_path=%')
 ORDER BY 1, 2, 3`;

@@ -22,7 +22,7 @@ SELECT tn.tenant, 'schema ' || tn.nspname AS object,
   FROM tn WHERE NOT tn.registered AND NOT ${narrowed}::boolean
 UNION ALL
 SELECT tr.tenant, 'role ' || tr.rolname, 'is named like a tenant role but no tenant has it', 'orphan-role'
-  FROM tr WHERE NOT EXISTS (SELECT 1 FROM reg WHERE reg.role = tr.rolname) AND NOT ${narrowed}::boolean
+  FROM tr WHERE NOT tr.registered AND NOT ${narrowed}::boolean
 UNION ALL
 SELECT reg.tenant, 'schema ' || reg.schema, 'is in the registry (tenant ' || reg.status || ') but does not exist', 'missing'
   FROM reg WHERE reg.tenant = ANY(${f.selected}) AND NOT EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = reg.schema)

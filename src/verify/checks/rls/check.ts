@@ -1,9 +1,13 @@
 // The rls check: row level security of the shared tables that hold every tenant's rows, and of partitions of any RLS table.
-import { fleetSql, type Fleet } from '../../fleet-sql.js';
+import { fleetSql, inTenantSchema, tenantSchema, type Fleet } from '../../fleet-sql.js';
 import type { CheckDefinition, Finding } from '../../types.js';
 import { policyLeaks, type PolicyRow } from './policy.js';
 
-/** The shared tables with the ownership column: their row level security, policies and owner (a tenant role?). */
+/**
+ * The shared tables with the ownership column: their row level security, policies and owner (a
+ * tenant role?). The shared schema's oid is found once (an InitPlan), and the tables' columns by
+ * the (attrelid, attname) index: nothing is read once per tenant.
+ */
 const tablesSql = (f: Fleet, column: string): string => `
 WITH ${f.cte}
 SELECT c.relname AS "table", c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
@@ -12,9 +16,9 @@ SELECT c.relname AS "table", c.relrowsecurity AS enabled, c.relforcerowsecurity 
                    'using', pg_get_expr(p.polqual, p.polrelid), 'check', pg_get_expr(p.polwithcheck, p.polrelid)) ORDER BY p.polname)
                  FROM pg_policy p WHERE p.polrelid = c.oid), '[]'::json) AS policies
   FROM pg_class c
-  JOIN pg_namespace n ON n.oid = c.relnamespace
-  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = ${column} AND a.attnum > 0 AND NOT a.attisdropped
- WHERE n.nspname = ${f.sharedSchema} AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+ WHERE c.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = ${f.sharedSchema})
+   AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+   AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = ${column} AND a.attnum > 0 AND NOT a.attisdropped)
  ORDER BY c.relname`;
 
 /**
@@ -27,7 +31,8 @@ const childrenSql = (f: Fleet): string => `
 WITH RECURSIVE ${f.cte},
 rls AS MATERIALIZED (
   SELECT c.oid, c.relname, c.relnamespace FROM pg_class c
-   WHERE c.relrowsecurity AND c.relkind IN ('r', 'p') AND c.relnamespace NOT IN (SELECT oid FROM tn WHERE NOT selected)
+   WHERE c.relrowsecurity AND c.relkind IN ('r', 'p')
+     AND (${inTenantSchema('c.relnamespace', 'selected')} OR NOT ${inTenantSchema('c.relnamespace', 'all')})
 ),
 down(root, child, depth) AS (
   SELECT rls.oid, i.inhrelid, 1 FROM rls JOIN pg_inherits i ON i.inhparent = rls.oid
@@ -37,11 +42,10 @@ down(root, child, depth) AS (
 nearest AS (
   SELECT DISTINCT ON (child) root, child FROM down ORDER BY child, depth
 )
-SELECT t.tenant, n.nspname AS schema, ch.relname AS child, pn.nspname AS "parentSchema", p.relname AS parent,
+SELECT ${tenantSchema('p.relnamespace')} ->> 'tenant' AS tenant, n.nspname AS schema, ch.relname AS child, pn.nspname AS "parentSchema", p.relname AS parent,
        CASE WHEN ch.relispartition THEN 'partition' ELSE 'inheritance child' END AS how
   FROM nearest down JOIN pg_class ch ON ch.oid = down.child JOIN pg_class p ON p.oid = down.root
   JOIN pg_namespace n ON n.oid = ch.relnamespace JOIN pg_namespace pn ON pn.oid = p.relnamespace
-  LEFT JOIN tn t ON t.oid = p.relnamespace
  WHERE NOT ch.relrowsecurity AND ch.relkind IN ('r', 'p')
  ORDER BY 1 NULLS FIRST, 2, 3`;
 
