@@ -7,6 +7,7 @@ import { buildReference, type Reference } from './reference.js';
 import type { Digest, Entry } from './snapshot.js';
 import { digestsSql, entriesSql, schemaOidsSql } from './structure-sql.js';
 import { SqlParams } from '../../fleet-sql.js';
+import { literal } from '../../../util/quote.js';
 import type { CheckDefinition, Finding, VerifyScope } from '../../types.js';
 
 interface Version {
@@ -88,47 +89,52 @@ export const driftCheck: CheckDefinition = {
 
 /**
  * Schemas per digest or entries statement. pg_get_viewdef locks each view and every relation it
- * reads until the statement ends: 1,000 tenants of the example application are about 3,500 locks,
+ * reads until its transaction ends: 1,000 tenants of the example application are about 3,500 locks,
  * within the server's lock table (max_locks_per_transaction 64 x max_connections 100 by default);
- * 10,000 tenants in one statement are not ("out of shared memory").
+ * 10,000 tenants in one transaction are not ("out of shared memory").
  */
 const SCHEMAS_PER_STATEMENT = 1000;
 
-/** Runs the query `build` makes over one bound array (`build` gets its placeholder, cast to `cast`), `size` values per statement. */
+/** Runs the query `build` makes over one bound array of `values` (`build` gets its placeholder, cast to `cast`). */
 async function overArray<R extends object>(
-  scope: VerifyScope,
+  scope: Pick<VerifyScope, 'db'>,
   build: (array: string) => string,
   values: unknown[],
   cast: string,
-  size = Infinity,
 ): Promise<R[]> {
-  const rows: R[] = [];
-  for (let i = 0; i === 0 || i < values.length; i += size) {
-    const p = new SqlParams();
-    const sql = build(p.add(values.slice(i, i + size), cast));
-    rows.push(...(await scope.db.query<R>(sql, p.values)).rows);
-  }
-  return rows;
+  const p = new SqlParams();
+  const sql = build(p.add(values, cast));
+  return (await scope.db.query<R>(sql, p.values)).rows;
 }
 
-/** Runs the query `build` makes over the oids of `schemas`, SCHEMAS_PER_STATEMENT to a statement. */
-function overSchemas<R extends object>(
-  scope: VerifyScope,
+/**
+ * Runs the query `build` makes over the oids of `schemas`: one statement over a bound array for
+ * up to SCHEMAS_PER_STATEMENT schemas; for more, one statement per SCHEMAS_PER_STATEMENT schemas
+ * (the oids as an array literal), all in one message with a COMMIT after each. A COMMIT in a
+ * message of several statements ends its implicit transaction, so each statement's locks are
+ * released before the next one takes its own: the fleet still costs one round trip. The catalog
+ * session runs no transaction of its own, so the COMMITs end nothing else.
+ */
+export async function overSchemas<R extends object>(
+  scope: Pick<VerifyScope, 'db'>,
   build: (oids: string) => string,
   schemas: readonly { oid: string }[],
+  size = SCHEMAS_PER_STATEMENT,
 ): Promise<R[]> {
-  return overArray<R>(
-    scope,
-    build,
-    schemas.map((s) => s.oid),
-    'oid[]',
-    SCHEMAS_PER_STATEMENT,
-  );
+  const oids = schemas.map((s) => s.oid);
+  if (oids.length <= size) return overArray<R>(scope, build, oids, 'oid[]');
+  const statements: string[] = [];
+  for (let i = 0; i < oids.length; i += size) {
+    statements.push(`${build(`${literal(`{${oids.slice(i, i + size).join(',')}}`)}::oid[]`)}; COMMIT`);
+  }
+  const raw: unknown = await scope.db.query(statements.join(';\n'));
+  const results = (Array.isArray(raw) ? raw : [raw]) as { command: string; rows: R[] }[];
+  return results.filter((r) => r.command === 'SELECT').flatMap((r) => r.rows);
 }
 
 /**
  * One digest per existing schema of the selected tenants: the schemas' oids (one query), then
- * their digests (one query per 1,000 schemas, over the oids as a bound array).
+ * their digests (one message, see overSchemas).
  */
 async function tenantDigests(scope: VerifyScope): Promise<Map<string, Digest>> {
   const schemas = scope.tenants.map((t) => t.schema);
@@ -138,7 +144,7 @@ async function tenantDigests(scope: VerifyScope): Promise<Map<string, Digest>> {
   return new Map(found.map((s) => [s.schema, { ...s, digest: digests.get(s.oid) ?? null }]));
 }
 
-/** The entries of the schemas whose digest differs from their reference: one query per 1,000 of them. */
+/** The entries of the schemas whose digest differs from their reference (one message, see overSchemas). */
 async function tenantEntries(scope: VerifyScope, schemas: readonly Digest[]): Promise<Map<string, Entry[]>> {
   const rows = await overSchemas<Entry & { oid: string }>(scope, entriesSql, schemas);
   const names = new Map(schemas.map((s) => [s.oid, s.schema]));
