@@ -30,8 +30,24 @@ export async function serverInfo(baseUrl) {
   });
 }
 
+/**
+ * Drops database `name`, then the tenant roles it made (tc<its oid>_...: roles belong to the server,
+ * so they outlive the database and would pile up run after run).
+ */
 export async function dropDatabase(baseUrl, name) {
-  await withClient(baseUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
+  await withClient(baseUrl, async (c) => {
+    const { rows } = await c.query('SELECT oid::text FROM pg_database WHERE datname = $1', [name]);
+    await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+    if (rows.length > 0) await dropTenantRoles(c, rows[0].oid);
+  });
+}
+
+/** Drops the tenant roles of the database with this oid (the shared role last: the others are its members). */
+export async function dropTenantRoles(c, oid) {
+  const { rows } = await c.query(`SELECT rolname FROM pg_roles WHERE rolname LIKE $1 ORDER BY rolname LIKE '%\\_\\_shared'`, [
+    `tc${oid}\\_%`,
+  ]);
+  for (const r of rows) await c.query(`DROP ROLE IF EXISTS ${quoteIdent(r.rolname)}`);
 }
 
 /**

@@ -1,7 +1,7 @@
 // The verify benchmark's fleet: N tenants of the example application with a few hundred rows each,
 // one big tenant, and the violations planted between the clean and the dirty rounds.
 import { join } from 'node:path';
-import { quoteIdent, withClient } from './pg.mjs';
+import { dropTenantRoles, quoteIdent, withClient } from './pg.mjs';
 import { run } from './measure.mjs';
 
 export const TABLES = ['customers', 'projects', 'tasks', 'invoices'];
@@ -123,12 +123,7 @@ export async function plantViolations(url, n) {
 /** Drops the tenant roles the benchmark database made (roles belong to the server, not the database). */
 export async function dropRoles(baseUrl, oid) {
   if (!oid) return;
-  await withClient(baseUrl, async (c) => {
-    const { rows } = await c.query(`SELECT rolname FROM pg_roles WHERE rolname LIKE $1 ORDER BY rolname LIKE '%\\_\\_shared'`, [
-      `tc${oid}\\_%`,
-    ]);
-    for (const r of rows) await c.query(`DROP ROLE IF EXISTS ${quoteIdent(r.rolname)}`);
-  });
+  await withClient(baseUrl, (c) => dropTenantRoles(c, oid));
 }
 
 /** The catalogs whose statistics a fresh database inherits from template1 (what verify's catalog queries join). */
