@@ -40,7 +40,7 @@ interface PlanNode {
 }
 
 /** Functions a plan runs once per row of its outer side, over that row's own values (an ACL, a body): linear. */
-const PER_ROW_FUNCTIONS = new Set(['aclexplode', 'regexp_matches', 'unnest']);
+const PER_ROW_FUNCTIONS = new Set(['aclexplode', 'regexp_matches', 'unnest', 'jsonb_array_elements_text']);
 /** Catalogs whose size does not grow with the fleet (access methods, operator classes): reading one per row stays linear. */
 const FIXED_CATALOGS = new Set(['pg_am', 'pg_opclass']);
 /** Node types that read a whole relation, set or hash when they run: run once per row of something, they make a plan quadratic. */

@@ -25,14 +25,14 @@ export class SqlParams {
  *   tn(oid, nspname, tenant, registered, selected)
  *       every existing tenant schema: registered, or named like one
  *       (prefix + a tenant id, optionally archived) without a registry row
- *   tr(oid, rolname, tenant, registered)
+ *   tr(oid, rolname, tenant, registered, login)
  *       every existing tenant role: registered, or named tc<oid>_<id>
  *
  *   fm(by_oid, sel, by_name)
  *       tn as one row of jsonb maps: schema oid -> {tenant, nspname}, the
  *       selected schemas' oid -> tenant, schema name -> {oid, tenant}
- *   fr(by_oid)
- *       tr as a jsonb map: role oid -> {tenant, rolname}
+ *   fr(by_oid, by_name)
+ *       tr as jsonb maps: role oid -> {tenant, rolname}, role name -> {oid, login}
  *
  * All are MATERIALIZED: each is computed once. A catalog row is kept or named
  * by its schema through fm (see inTenantSchema, tenantSchema): a lookup in a
@@ -95,7 +95,8 @@ tn AS MATERIALIZED (
          AND n.nspname NOT IN (${sharedSchema}, ${controlSchema}, 'public', 'information_schema') AND n.nspname !~ '^pg_')
 ),
 tr AS MATERIALIZED (
-  SELECT ro.oid, ro.rolname, coalesce(r.tenant, substr(ro.rolname, length(${rolePrefixP}) + 1)) AS tenant, r.role IS NOT NULL AS registered
+  SELECT ro.oid, ro.rolname, coalesce(r.tenant, substr(ro.rolname, length(${rolePrefixP}) + 1)) AS tenant, r.role IS NOT NULL AS registered,
+         ro.rolcanlogin AS login
   FROM pg_roles ro LEFT JOIN reg r ON r.role = ro.rolname
   WHERE r.role IS NOT NULL
      OR (left(ro.rolname, length(${rolePrefixP})) = ${rolePrefixP} AND substr(ro.rolname, length(${rolePrefixP}) + 1) ~ '^[a-z][a-z0-9_]{0,39}$')
@@ -107,7 +108,9 @@ fm AS MATERIALIZED (
     FROM tn
 ),
 fr AS MATERIALIZED (
-  SELECT jsonb_object_agg(oid::text, jsonb_build_object('tenant', tenant, 'rolname', rolname)) AS by_oid FROM tr
+  SELECT jsonb_object_agg(oid::text, jsonb_build_object('tenant', tenant, 'rolname', rolname)) AS by_oid,
+         coalesce(jsonb_object_agg(rolname, jsonb_build_object('oid', oid::text, 'login', login)), '{}') AS by_name
+    FROM tr
 )`;
   let shared: string | undefined;
   return {
@@ -152,7 +155,27 @@ export function tenantRole(role: string): string {
   return `((SELECT by_oid FROM fr) -> (${role})::text)`;
 }
 
+/** SQL: the role map's entry for the role named `name`: jsonb {oid, login}; NULL when no tenant's (or registered) role has that name. */
+export function tenantRoleNamed(name: string): string {
+  return `((SELECT by_name FROM fr) -> (${name}))`;
+}
+
 /** SQL: is role `role` (an oid expression) a tenant's? A lookup in the role map, per row. */
 export function isTenantRole(role: string): string {
   return `(SELECT by_oid FROM fr) ? (${role})::text`;
+}
+
+/**
+ * pg_auth_members as one row of a jsonb map, member oid -> [role oids], read once. Role chains are
+ * followed through it (rolesOf), never by joining pg_auth_members with the fleet: a database's
+ * statistics may say the catalog holds 3 rows (template1's, or a server that had few roles when it
+ * was last analyzed), and the nested loop the planner then picks rereads it for every tenant role.
+ */
+export const MEMBERSHIPS_CTE = `am AS MATERIALIZED (
+  SELECT coalesce(jsonb_object_agg(g.member::text, g.roles), '{}'::jsonb) AS by_member
+    FROM (SELECT m.member, jsonb_agg(m.roleid) AS roles FROM pg_auth_members m GROUP BY m.member) g)`;
+
+/** A FROM item: the roles `member` (an SQL expression) is a direct member of, as rows of `m.roleid`, looked up in am. */
+export function rolesOf(member: string): string {
+  return `LATERAL (SELECT r.roleid::oid AS roleid FROM jsonb_array_elements_text((SELECT am.by_member FROM am) -> (${member})::text) AS r(roleid)) m`;
 }

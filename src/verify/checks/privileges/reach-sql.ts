@@ -1,5 +1,5 @@
 // The privileges check's query for privileges reached indirectly: role chains, role attributes, the control schema, ownership outside.
-import { inTenantSchema, isTenantRole, tenantRole, tenantSchema, type Fleet } from '../../fleet-sql.js';
+import { inTenantSchema, isTenantRole, tenantRole, tenantSchema, type Fleet, MEMBERSHIPS_CTE, rolesOf } from '../../fleet-sql.js';
 
 /** Predefined roles that read, write or run anything: membership is a leak of every tenant's data. */
 export const DATA_ROLES = [
@@ -34,11 +34,12 @@ const FUNC = `p.proname || '(' || pg_get_function_identity_arguments(p.oid) || '
  */
 export const reachSql = (f: Fleet, dataRoles: string): string => `
 WITH RECURSIVE ${f.cte},
+${MEMBERSHIPS_CTE},
 shared_role AS MATERIALIZED (SELECT oid FROM pg_roles WHERE rolname = ${f.sharedRole}),
 up(member, tenant, roleid, via) AS (
-  SELECT tr.oid, tr.tenant, m.roleid, ARRAY[]::oid[] FROM tr JOIN pg_auth_members m ON m.member = tr.oid
+  SELECT tr.oid, tr.tenant, m.roleid, ARRAY[]::oid[] FROM tr, ${rolesOf('tr.oid')}
   UNION
-  SELECT up.member, up.tenant, m.roleid, up.via || up.roleid FROM up JOIN pg_auth_members m ON m.member = up.roleid
+  SELECT up.member, up.tenant, m.roleid, up.via || up.roleid FROM up, ${rolesOf('up.roleid')}
    WHERE NOT m.roleid = ANY(up.via) AND cardinality(up.via) < 16
 ),
 reach AS MATERIALIZED (

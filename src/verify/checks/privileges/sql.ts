@@ -1,5 +1,5 @@
 // The privileges check's catalog query.
-import { inTenantSchema, tenantRole, tenantSchema, type Fleet } from '../../fleet-sql.js';
+import { inTenantSchema, tenantRole, tenantSchema, type Fleet, MEMBERSHIPS_CTE, rolesOf } from '../../fleet-sql.js';
 
 const RELKIND = `CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
   WHEN 'f' THEN 'foreign table' ELSE 'table' END`;
@@ -15,6 +15,7 @@ const OBJTYPE = `CASE d.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequ
  */
 export const privilegesSql = (f: Fleet, rolesOn: string): string => `
 WITH RECURSIVE ${f.cte},
+${MEMBERSHIPS_CTE},
 shared_role AS (SELECT oid FROM pg_roles WHERE rolname = ${f.sharedRole}),
 obj AS MATERIALIZED (
   SELECT ${tenantSchema('n.oid')} ->> 'tenant' AS tenant, 'schema ' || n.nspname AS label, n.nspacl AS acl, n.nspowner AS owner
@@ -37,9 +38,9 @@ grants AS (
    GROUP BY 1, 2, 3
 ),
 up(member, tenant, roleid) AS (
-  SELECT tr.oid, tr.tenant, m.roleid FROM tr JOIN pg_auth_members m ON m.member = tr.oid WHERE tr.tenant = ANY(${f.selected})
+  SELECT tr.oid, tr.tenant, m.roleid FROM tr, ${rolesOf('tr.oid')} WHERE tr.tenant = ANY(${f.selected})
   UNION
-  SELECT up.member, up.tenant, m.roleid FROM up JOIN pg_auth_members m ON m.member = up.roleid
+  SELECT up.member, up.tenant, m.roleid FROM up, ${rolesOf('up.roleid')}
 ),
 dacl AS (
   SELECT d.defaclnamespace AS nsp, pg_get_userbyid(d.defaclrole) AS creator, ${OBJTYPE} AS objtype, x.grantee,

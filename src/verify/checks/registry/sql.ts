@@ -1,8 +1,10 @@
 // The registry check's catalog query.
-import type { Fleet } from '../../fleet-sql.js';
+import { tenantRoleNamed, tenantSchemaNamed, type Fleet } from '../../fleet-sql.js';
 
 /**
- * The registry against the catalog, in one query. `narrowed`: the placeholder
+ * The registry against the catalog, in one query. Registered schemas and roles
+ * are found through the fleet maps (tn and tr hold every existing one a
+ * registry row names), not by joins or NOT EXISTS over the catalogs. `narrowed`: the placeholder
  * of --tenant (schemas and roles without a registry row are not about the
  * named tenants; left out). Rows: tenant, object, detail, kind.
  */
@@ -10,12 +12,12 @@ export const registrySql = (f: Fleet, narrowed: string): string => `
 WITH ${f.cte},
 shared_role AS (SELECT oid FROM pg_roles WHERE rolname = ${f.sharedRole}),
 archived AS (
-  SELECT reg.tenant, reg.role, ro.oid AS role_oid, ro.rolcanlogin AS login,
-         n.oid IS NOT NULL AND has_schema_privilege(ro.oid, n.oid, 'USAGE') AS usage,
-         n.nspname,
-         coalesce((SELECT pg_has_role(ro.oid, sr.oid, 'MEMBER') FROM shared_role sr), false) AS shared
-    FROM reg JOIN pg_roles ro ON ro.rolname = reg.role LEFT JOIN pg_namespace n ON n.nspname = reg.schema
-   WHERE reg.status = 'archived' AND reg.tenant = ANY(${f.selected})
+  SELECT reg.tenant, reg.role, (x.ro ->> 'oid')::oid AS role_oid, (x.ro ->> 'login')::boolean AS login,
+         x.n IS NOT NULL AND has_schema_privilege((x.ro ->> 'oid')::oid, (x.n ->> 'oid')::oid, 'USAGE') AS usage,
+         reg.schema AS nspname,
+         coalesce((SELECT pg_has_role((x.ro ->> 'oid')::oid, sr.oid, 'MEMBER') FROM shared_role sr), false) AS shared
+    FROM reg, LATERAL (SELECT ${tenantRoleNamed('reg.role')} AS ro, ${tenantSchemaNamed('reg.schema')} AS n) x
+   WHERE reg.status = 'archived' AND reg.tenant = ANY(${f.selected}) AND x.ro IS NOT NULL
 )
 SELECT tn.tenant, 'schema ' || tn.nspname AS object,
        'is named like a tenant schema but has no registry row' AS detail, 'orphan' AS kind
@@ -25,10 +27,10 @@ SELECT tr.tenant, 'role ' || tr.rolname, 'is named like a tenant role but no ten
   FROM tr WHERE NOT tr.registered AND NOT ${narrowed}::boolean
 UNION ALL
 SELECT reg.tenant, 'schema ' || reg.schema, 'is in the registry (tenant ' || reg.status || ') but does not exist', 'missing'
-  FROM reg WHERE reg.tenant = ANY(${f.selected}) AND NOT EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = reg.schema)
+  FROM reg WHERE reg.tenant = ANY(${f.selected}) AND ${tenantSchemaNamed('reg.schema')} IS NULL
 UNION ALL
 SELECT reg.tenant, 'role ' || reg.role, 'is in the registry but does not exist', 'missing-role'
-  FROM reg WHERE reg.tenant = ANY(${f.selected}) AND reg.role IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = reg.role)
+  FROM reg WHERE reg.tenant = ANY(${f.selected}) AND reg.role IS NOT NULL AND ${tenantRoleNamed('reg.role')} IS NULL
 UNION ALL
 SELECT a.tenant, 'role ' || a.role,
        'belongs to an archived tenant but ' || concat_ws(', ',
