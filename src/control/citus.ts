@@ -7,7 +7,7 @@ export type { CitusMeta };
 /** The meta row init writes when the connected database is a Citus coordinator (key "citus"), or removes when it is not. */
 export async function recordCitus(db: Queryable, ctx: Pick<Context, 'config'>, meta: CitusMeta | null): Promise<void> {
   if (meta === null) {
-    await db.query(`DELETE FROM ${controlTable(ctx.config, 'meta')} WHERE key = 'citus'`);
+    await db.query(`DELETE FROM ${controlTable(ctx.config, 'meta')} WHERE key = 'citus'`); // controlTable() quotes the name
     return;
   }
   // The conflicting row is EXCLUDED's twin: compared through the target's alias, so the table is named once.

@@ -48,7 +48,7 @@ export async function setPlacement(db: Queryable, ctx: Pick<Context, 'config'>, 
 }
 
 export async function removePlacement(db: Queryable, ctx: Pick<Context, 'config'>, id: string): Promise<void> {
-  await db.query(`DELETE FROM ${controlTable(ctx.config, 'placements')} WHERE tenant_id = $1`, [id]);
+  await db.query(`DELETE FROM ${controlTable(ctx.config, 'placements')} WHERE tenant_id = $1`, [id]); // controlTable() quotes the name; the id is bound
 }
 
 /**

@@ -184,7 +184,7 @@ export async function markRestored(db: Queryable, ctx: Pick<Context, 'config'>, 
 
 /** Removes a registry row (its journal goes with it). */
 export async function deleteTenant(db: Queryable, ctx: Pick<Context, 'config'>, id: string): Promise<void> {
-  await db.query(`DELETE FROM ${controlTable(ctx.config, 'tenants')} WHERE id = $1`, [id]);
+  await db.query(`DELETE FROM ${controlTable(ctx.config, 'tenants')} WHERE id = $1`, [id]); // controlTable() quotes the name; the id is bound
 }
 
 /**

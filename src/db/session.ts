@@ -186,7 +186,7 @@ export async function begin(client: Queryable, settings: SessionSettings, option
  */
 export async function commit(client: Queryable, last = '', options: { keepSession?: boolean } = {}): Promise<pg.QueryResult[]> {
   const reset = options.keepSession ? '' : `; ${SESSION_RESET}; ${SESSION_CHECK}`;
-  const results = asResults(await client.query(`${last ? `${last}; ` : ''}COMMIT${reset}`));
+  const results = asResults(await client.query(`${last ? `${last}; ` : ''}COMMIT${reset}`)); // constants, and the caller's statements built with ident()/literal()
   const end = results.find((r) => r.command === 'COMMIT' || r.command === 'ROLLBACK');
   if (!options.keepSession) checkClean(client, results.at(-1));
   if (end?.command === 'ROLLBACK') throw new SwallowedFailure();
@@ -200,7 +200,7 @@ export async function rollback(client: Queryable, options: { keepSession?: boole
       await client.query('ROLLBACK');
       return;
     }
-    const results = asResults(await client.query(`ROLLBACK; ${SESSION_RESET}; ${SESSION_CHECK}`));
+    const results = asResults(await client.query(`ROLLBACK; ${SESSION_RESET}; ${SESSION_CHECK}`)); // constants: nothing to quote
     checkClean(client, results.at(-1));
   } catch (err) {
     markBroken(client, err);

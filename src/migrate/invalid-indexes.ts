@@ -70,7 +70,7 @@ export async function fleetInvalidIndexes(
  */
 export async function rebuildInvalid(db: Queryable, schema: string, names: readonly string[]): Promise<string[]> {
   const found = (await invalidIndexes(db, [schema], names)).get(schema) ?? [];
-  for (const name of found.filter((n) => COPY.test(n))) await db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qualified(schema, name)}`);
-  for (const name of found.filter((n) => !COPY.test(n))) await db.query(`REINDEX INDEX CONCURRENTLY ${qualified(schema, name)}`);
+  for (const name of found.filter((n) => COPY.test(n))) await db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qualified(schema, name)}`); // qualified() quotes both names
+  for (const name of found.filter((n) => !COPY.test(n))) await db.query(`REINDEX INDEX CONCURRENTLY ${qualified(schema, name)}`); // qualified() quotes both names
   return (await invalidIndexes(db, [schema], names)).get(schema) ?? [];
 }

@@ -56,7 +56,7 @@ export async function runOnlineMigration(
   }
   const record = direction === 'up' ? recordAppliedSql(ctx, tenant.id, [migration]) : recordRevertedSql(ctx, tenant.id, [migration.name]);
   try {
-    await client.query(`${ctx.config.roles ? `${revokePublicSql(tenant.schema)}; ` : ''}${record}`);
+    await client.query(`${ctx.config.roles ? `${revokePublicSql(tenant.schema)}; ` : ''}${record}`); // both parts built with ident() and literal()
   } catch (err) {
     throw new MigrationFailure(migration.name, err);
   }

@@ -66,7 +66,7 @@ async function detachState(db: Queryable, parent: WrittenName, partition: Writte
 }
 
 async function dropInvalid(db: Queryable, found: { schema: string; name: string }[]): Promise<string[]> {
-  for (const ix of found) await db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qualified(ix.schema, ix.name)}`);
+  for (const ix of found) await db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qualified(ix.schema, ix.name)}`); // qualified() quotes both names
   return found.map((ix) => ix.name);
 }
 

@@ -111,7 +111,7 @@ async function execOne(client: PoolClient, ctx: Context, tenant: TenantWithJourn
           tx.rollbackOnly();
           return { id: tenant.id, status: 'failed', error: `tenant "${tenant.id}" was archived or removed meanwhile; nothing was changed` };
         }
-        const raw = (await client.query(`${sql}\n;SELECT current_user::text AS tc_current, session_user::text AS tc_session`)) as unknown;
+        const raw = (await client.query(`${sql}\n;SELECT current_user::text AS tc_current, session_user::text AS tc_session`)) as unknown; // the user's SQL by design (exec), then a constant: nothing to quote
         const list = (Array.isArray(raw) ? raw : [raw]) as pg.QueryResult[];
         const who = list.pop()!.rows[0] as { tc_current: string; tc_session: string };
         const expected = tenant.role ?? who.tc_session;

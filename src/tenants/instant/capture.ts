@@ -130,7 +130,7 @@ async function trialRun(ctx: Context, template: Omit<Template, 'capturedBy'>, ra
   try {
     await withSession(ctx.pool, (client) =>
       runTransaction(client, ctx.config, {}, async () => {
-        await client.query(`${role}${script}`);
+        await client.query(`${role}${script}`); // role: ident()-quoted; script: the captured one, its names quoted
         throw ROLLED_BACK;
       }),
     );

@@ -54,9 +54,9 @@ function markerSql(marker: string): string {
 async function passBarrier(source: Queryable, target: Queryable, marker: string): Promise<void> {
   const token = randomUUID();
   const table = `${ident(marker)}.${ident('barrier')}`;
-  await source.query(`INSERT INTO ${table} (token) VALUES ($1)`, [token]);
+  await source.query(`INSERT INTO ${table} (token) VALUES ($1)`, [token]); // ident()-quoted names; values bound
   for (let i = 0; ; i++) {
-    if ((await target.query(`SELECT 1 FROM ${table} WHERE token = $1`, [token])).rowCount === 1) return;
+    if ((await target.query(`SELECT 1 FROM ${table} WHERE token = $1`, [token])).rowCount === 1) return; // ident()-quoted names; values bound
     if (i > 60_000)
       throw new RunFailure('replication_stalled', 'the target has not caught up with the source after 10 minutes; nothing was moved');
     await sleep(i < 100 ? 2 : 10);
@@ -98,9 +98,9 @@ export async function clearReplication(sctx: Context, tctx: Context, id: string)
 /** Stops the apply workers, detaches the slot, drops the subscription: no statement here needs the source. */
 async function dropSubscription(db: Queryable, name: string): Promise<void> {
   const sub = ident(name);
-  await db.query(`ALTER SUBSCRIPTION ${sub} DISABLE`);
-  await db.query(`ALTER SUBSCRIPTION ${sub} SET (slot_name = NONE)`);
-  await db.query(`DROP SUBSCRIPTION ${sub}`);
+  await db.query(`ALTER SUBSCRIPTION ${sub} DISABLE`); // sub = ident(name)
+  await db.query(`ALTER SUBSCRIPTION ${sub} SET (slot_name = NONE)`); // sub = ident(name)
+  await db.query(`DROP SUBSCRIPTION ${sub}`); // sub = ident(name)
 }
 
 /** Drops the slot once no walsender uses it (a disabled subscription's walsender takes a moment to go). */
