@@ -15,6 +15,14 @@ const RELKIND = `CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized
 const FUNC = `p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'`;
 
 /**
+ * SQL: is `role` (an oid expression) one that a tenant role reaches (reach_map) and that is neither a
+ * tenant's role nor the shared role: the roles through which an indirect grant can pass. Applied to
+ * each ACL entry before the grants are grouped, so only those few are aggregated.
+ */
+const reachedOther = (role: string) =>
+  `(SELECT by_role FROM reach_map) ? (${role})::text AND NOT ${isTenantRole(role)} AND ${role} NOT IN (SELECT oid FROM shared_role)`;
+
+/**
  * What tenant roles reach through other roles, in one query. `dataRoles`: the
  * placeholder of DATA_ROLES (text[]).
  * - predefined-role: a tenant role is a member, directly or through any chain
@@ -64,10 +72,11 @@ reach_map AS MATERIALIZED (
 ),
 holder AS (
   SELECT obj.tenant, obj.label, x.grantee AS role, string_agg(DISTINCT x.privilege_type, ', ') AS privs
-    FROM obj, aclexplode(obj.acl) AS x WHERE obj.acl IS NOT NULL AND x.grantee <> 0
+    FROM obj, aclexplode(obj.acl) AS x
+   WHERE obj.acl IS NOT NULL AND x.grantee <> 0 AND ${reachedOther('x.grantee')}
    GROUP BY 1, 2, 3
   UNION
-  SELECT obj.tenant, obj.label, obj.owner, 'ownership' FROM obj
+  SELECT obj.tenant, obj.label, obj.owner, 'ownership' FROM obj WHERE ${reachedOther('obj.owner')}
 ),
 control AS MATERIALIZED (
   SELECT 'schema ' || n.nspname AS label, n.nspacl AS acl FROM pg_namespace n WHERE n.nspname = ${f.controlSchema}
@@ -122,7 +131,7 @@ SELECT DISTINCT h.tenant, h.label,
        coalesce(' (through ' || nullif(r ->> 'via', '') || ')', '') || ', which has ' || h.privs, 'indirect-grant', 'error'
   FROM holder h
   CROSS JOIN LATERAL jsonb_array_elements((SELECT by_role FROM reach_map) -> h.role::text) AS r
- WHERE (r ->> 'tenant') <> h.tenant AND NOT ${isTenantRole('h.role')} AND h.role NOT IN (SELECT oid FROM shared_role)
+ WHERE (r ->> 'tenant') <> h.tenant
 UNION ALL
 SELECT ${tenantRole('g.grantee')} ->> 'tenant', g.label,
        CASE WHEN g.grantee = 0 THEN 'PUBLIC has ' || g.privs

@@ -8,7 +8,11 @@ const OBJTYPE = `CASE d.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequ
   WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas' ELSE d.defaclobjtype::text END`;
 
 /**
- * Who can reach a selected tenant's objects, in one query. `rolesOn`: the
+ * Who can reach a selected tenant's objects, in one query. Column grants are
+ * found by reading pg_attribute for the rare rows with an ACL, each one's
+ * relation then looked up by oid (not one index probe per relation of the
+ * fleet); ACL entries are kept only when their grantee is PUBLIC, the shared
+ * role or another tenant's role, before they are grouped. `rolesOn`: the
  * placeholder of per-tenant roles on (functions with no ACL are then
  * executable by PUBLIC, which tenantctl revokes).
  * Rows: tenant, object, detail, kind (grant, owner, role, member, default, create).
@@ -25,7 +29,7 @@ obj AS MATERIALIZED (
     FROM pg_class c WHERE ${inTenantSchema('c.relnamespace', 'selected')} AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
   UNION ALL
   SELECT ${tenantSchema('c.relnamespace')} ->> 'tenant', 'column ' || c.relname || '.' || a.attname, a.attacl, NULL
-    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+    FROM pg_attribute a CROSS JOIN LATERAL (SELECT c.relname, c.relnamespace FROM pg_class c WHERE c.oid = a.attrelid OFFSET 0) c
     WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND ${inTenantSchema('c.relnamespace', 'selected')}
   UNION ALL
   SELECT ${tenantSchema('p.pronamespace')} ->> 'tenant', 'function ' || ${FUNC},
@@ -34,7 +38,9 @@ obj AS MATERIALIZED (
 ),
 grants AS (
   SELECT obj.tenant, obj.label, x.grantee, string_agg(DISTINCT x.privilege_type, ', ') AS privs
-    FROM obj, aclexplode(obj.acl) AS x WHERE obj.acl IS NOT NULL
+    FROM obj, aclexplode(obj.acl) AS x
+   WHERE obj.acl IS NOT NULL
+     AND (x.grantee = 0 OR x.grantee IN (SELECT oid FROM shared_role) OR ${tenantRole('x.grantee')} ->> 'tenant' <> obj.tenant)
    GROUP BY 1, 2, 3
 ),
 up(member, tenant, roleid) AS (
@@ -54,7 +60,6 @@ SELECT g.tenant, g.label AS object,
             ELSE 'role ' || (${tenantRole('g.grantee')} ->> 'rolname') || ' of tenant ' || (${tenantRole('g.grantee')} ->> 'tenant') || ' has ' || g.privs END AS detail,
        'grant' AS kind
   FROM grants g
- WHERE g.grantee = 0 OR g.grantee IN (SELECT oid FROM shared_role) OR ${tenantRole('g.grantee')} ->> 'tenant' <> g.tenant
 UNION ALL
 SELECT obj.tenant, obj.label, 'is owned by role ' || (${tenantRole('obj.owner')} ->> 'rolname') || ' of tenant ' || (${tenantRole('obj.owner')} ->> 'tenant'), 'owner'
   FROM obj WHERE ${tenantRole('obj.owner')} ->> 'tenant' <> obj.tenant
