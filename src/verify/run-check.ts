@@ -11,6 +11,7 @@ import {
   type VerifyScope,
 } from './types.js';
 import { counted } from './counted.js';
+import { withCatalogSession } from './catalog-session.js';
 
 export interface CheckOutcome {
   result: CheckResult;
@@ -43,10 +44,19 @@ export function recordFindings(
 }
 
 /** Runs one check on one server (scope.ctx) and turns its findings into violations and notes. */
-export async function runCheck(check: CheckDefinition, shared: Omit<VerifyScope, 'pool'>, failOn: FailOn): Promise<CheckOutcome> {
+export async function runCheck(
+  check: CheckDefinition,
+  shared: Omit<VerifyScope, 'pool' | 'session'>,
+  failOn: FailOn,
+): Promise<CheckOutcome> {
   const t0 = performance.now();
   const sent = { n: 0 };
-  const scope: VerifyScope = { ...shared, db: counted(shared.db, sent), pool: counted(shared.ctx.pool, sent) };
+  const scope: VerifyScope = {
+    ...shared,
+    db: counted(shared.db, sent),
+    pool: counted(shared.ctx.pool, sent),
+    session: (fn) => withCatalogSession(shared.ctx, (client) => fn(counted(client, sent))),
+  };
   const findings = await check.run(scope);
   const { violations, notes } = recordFindings(check, findings, shared.ctx.server);
   return { result: checkResult(check, violations, notes, failOn, sent.n, (performance.now() - t0) / 1000), violations, notes };

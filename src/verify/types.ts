@@ -68,6 +68,12 @@ export interface VerifyScope {
   db: Queryable;
   /** Any pooled connection: for statements that may run side by side (the ownership probes). */
   pool: Queryable;
+  /**
+   * Another catalog session for the length of `fn`, set up as `db` is, its statements counted with
+   * the check's own: for catalog work a check runs side by side with its own (drift's replays while `db`
+   * reads the digests).
+   */
+  session<T>(fn: (db: Queryable) => Promise<T>): Promise<T>;
   /** The tenants of this server this run reports on (all, or those named with --tenant). */
   tenants: TenantWithJournal[];
   /**
