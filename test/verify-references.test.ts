@@ -26,6 +26,10 @@ beforeAll(async () => {
     ALTER TABLE tenant_umbrella.invoices ALTER COLUMN number SET DEFAULT nextval('tenant_acme.invoice_number_seq');
     -- a policy that reads another tenant's table
     CREATE POLICY sneaky ON tenant_umbrella.customers USING (EXISTS (SELECT 1 FROM tenant_globex.customers g WHERE g.id = customers.id));
+    -- an index on an expression and an index with a predicate that call another tenant's function
+    CREATE FUNCTION tenant_globex.norm(text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT lower($1)';
+    CREATE INDEX foreign_norm ON tenant_hooli.customers (tenant_globex.norm(name));
+    CREATE INDEX foreign_partial ON tenant_initech.customers (id) WHERE tenant_globex.norm(name) <> '';
     -- a function that only names another schema in its settings
     CREATE FUNCTION tenant_umbrella.pathy() RETURNS int LANGUAGE sql SET search_path = tenant_hooli AS 'SELECT 1';
   `);
@@ -49,6 +53,8 @@ describe('verify references', () => {
       ['umbrella', 'default of invoices.number'],
       ['umbrella', 'policy customers.sneaky'],
       ['umbrella', 'function pathy()'],
+      ['hooli', 'index foreign_norm'],
+      ['initech', 'index foreign_partial'],
     ].map(([tenant, object]) => ({ check: 'references', tenant, object }));
     expect(found).toEqual(expect.arrayContaining(expected));
     // peek() twice: it reads tenant_acme, and it is SECURITY DEFINER without a search_path

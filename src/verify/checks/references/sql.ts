@@ -55,20 +55,31 @@ export function objects(schemas: string, withOwned: boolean): string {
 }
 
 /**
+ * SQL, for a pg_class row `c`: not an index on columns only. Such an index, like a primary key or
+ * unique constraint, depends on its table's columns (always in its own schema), its collations and
+ * operator classes (not relations, functions or types): it can never point into another schema, so
+ * its pg_depend rows are not read. An index with expressions or a predicate is read (they can call
+ * any function or name any type).
+ */
+const NOT_PLAIN_INDEX = `CASE WHEN c.relkind IN ('i', 'I') THEN EXISTS (SELECT 1 FROM pg_index i WHERE i.indexrelid = c.oid AND (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL)) ELSE true END`;
+
+/**
  * The objects of the selected tenants' schemas that can depend on something:
  * (classid, objid, nsp, tenant), as `objects(..., true)` lists them. Each
  * catalog is read once and its rows kept by a lookup in the fleet map; a row of
  * a catalog that belongs to a relation (rules, defaults, triggers, policies)
- * finds its schema through the relation, by oid (an index probe).
+ * finds its schema through the relation, by oid (an index probe, once per
+ * row: the LATERAL subquery is kept apart, else the planner repeats the
+ * probe in the filter and in the output).
  */
 function selectedObjects(): string {
   const rel = (relid: string) => `(SELECT c.relnamespace FROM pg_class c WHERE c.oid = ${relid})`;
-  const rows = [
-    ['pg_class', 'c.oid', 'c.relnamespace', 'pg_class c', ''],
+  const rows: [string, string, string, string, string][] = [
+    ['pg_class', 'c.oid', 'c.relnamespace', 'pg_class c', ` AND ${NOT_PLAIN_INDEX}`],
     ['pg_proc', 'p.oid', 'p.pronamespace', 'pg_proc p', ''],
     ['pg_type', 't.oid', 't.typnamespace', 'pg_type t', ` AND t.typtype IN ('d', 'e', 'r', 'm')`],
     ['pg_rewrite', 'rw.oid', rel('rw.ev_class'), 'pg_rewrite rw', ''],
-    ['pg_constraint', 'co.oid', 'co.connamespace', 'pg_constraint co', ''],
+    ['pg_constraint', 'co.oid', 'co.connamespace', 'pg_constraint co', ` AND co.contype NOT IN ('p', 'u')`],
     ['pg_attrdef', 'ad.oid', rel('ad.adrelid'), 'pg_attrdef ad', ''],
     ['pg_trigger', 'tg.oid', rel('tg.tgrelid'), 'pg_trigger tg', ' AND NOT tg.tgisinternal'],
     ['pg_policy', 'po.oid', rel('po.polrelid'), 'pg_policy po', ''],
@@ -76,7 +87,7 @@ function selectedObjects(): string {
   return rows
     .map(
       ([cls, oid, nsp, from, more]) =>
-        `SELECT '${cls}'::regclass::oid AS classid, ${oid} AS objid, o.nsp FROM ${from} CROSS JOIN LATERAL (SELECT ${nsp} AS nsp) o
+        `SELECT '${cls}'::regclass::oid AS classid, ${oid} AS objid, o.nsp FROM ${from} CROSS JOIN LATERAL (SELECT ${nsp} AS nsp${nsp.startsWith('(') ? ' OFFSET 0' : ''}) o
     WHERE ${inTenantSchema('o.nsp', 'selected')}${more}`,
     )
     .join('\n  UNION ALL\n  ');
