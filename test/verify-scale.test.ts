@@ -97,6 +97,7 @@ async function explainChecks(): Promise<{ plans: Explained[]; findings: number }
       ctx: tc,
       db: explaining(session, check, plans),
       pool: tc.pool,
+      parallelism: 2,
       session: (fn) => withCatalogSession(tc, (other) => fn(explaining(other, check, plans))),
       tenants: registry,
       registry,

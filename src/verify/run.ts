@@ -136,6 +136,9 @@ export async function verify(ctx: Context, options: VerifyOptions = {}): Promise
  * One server's checks, on that server's context: lanes side by side, each on its own catalog session
  * (each check with a lane of its own: the ownership check, reading tables; drift, replaying the
  * migrations), and the other catalog checks one after another. Outcomes in the order of `checks`.
+ * The configured concurrency bounds the statements running at once: each lane's session is one, and
+ * the ownership probes get the rest (at least one); with every check that is 2 probes of the default 4
+ * (measured on 1,000 tenants and 2 cores: 1.58 s instead of 1.68 s with 4 probes beside the lanes).
  */
 async function verifyServer(
   plan: ServerPlan,
@@ -145,15 +148,17 @@ async function verifyServer(
 ): Promise<CheckOutcome[]> {
   const { ctx, tenants, registry } = plan;
   const oid = await databaseOid(ctx.pool, ctx);
+  const groups = [...checks.filter((c) => c.ownLane).map((c) => [c]), checks.filter((c) => !c.ownLane)].filter((g) => g.length > 0);
+  // The configured concurrency is the server's share: the other lanes' sessions count against it.
+  const parallelism = Math.max(1, ctx.config.concurrency - (groups.length - 1));
   const lane = (list: CheckDefinition[]) =>
-    list.length === 0
-      ? Promise.resolve([])
-      : withCatalogSession(ctx, async (db) => {
-          const out: CheckOutcome[] = [];
-          for (const check of list) out.push(await runCheck(check, { ...shared, ctx, db, tenants, registry, databaseOid: oid }, failOn));
-          return out;
-        });
-  const lanes = await Promise.all([...checks.filter((c) => c.ownLane).map((c) => lane([c])), lane(checks.filter((c) => !c.ownLane))]);
+    withCatalogSession(ctx, async (db) => {
+      const out: CheckOutcome[] = [];
+      for (const check of list)
+        out.push(await runCheck(check, { ...shared, ctx, db, tenants, registry, databaseOid: oid, parallelism }, failOn));
+      return out;
+    });
+  const lanes = await Promise.all(groups.map(lane));
   const order = new Map(checks.map((c, i) => [c.id, i]));
   return lanes.flat().sort((a, b) => order.get(a.result.name)! - order.get(b.result.name)!);
 }

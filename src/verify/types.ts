@@ -69,6 +69,12 @@ export interface VerifyScope {
   /** Any pooled connection: for statements that may run side by side (the ownership probes). */
   pool: Queryable;
   /**
+   * How many statements this check may run at once on `pool`: the configured concurrency, less one
+   * for each other lane running beside it on the same server (at least 1). The server's processes
+   * then share its cores between the checks, so no lane waits for another's spare ones.
+   */
+  parallelism: number;
+  /**
    * Another catalog session for the length of `fn`, set up as `db` is, its statements counted with
    * the check's own: for catalog work a check runs side by side with its own (drift's replays while `db`
    * reads the digests).

@@ -17,7 +17,11 @@ export function registerVerifyCommands(program: Command, { run }: Registrars): v
     .option('--check <list...>', `only these checks, comma-separated: ${CHECK_IDS.join(', ')}`, listOf('--check'))
     .option('--junit <file>', 'also write JUnit XML (a test case per check and tenant, a failure per violation)')
     .option('--fail-on <level>', 'the lowest level that fails the run: error or warn', 'error')
-    .option('--concurrency <n>', 'ownership probe statements at once (config "concurrency")', positiveInt('--concurrency'))
+    .option(
+      '--concurrency <n>',
+      'statements at once per server: one per lane of checks, the rest ownership probes (config "concurrency")',
+      positiveInt('--concurrency'),
+    )
     .action((opts, cmd: Command) => {
       const options: VerifyOptions = { tenants: opts.tenant, checks: opts.check, failOn: opts.failOn };
       return run(

@@ -29,9 +29,9 @@ export const ownershipCheck: CheckDefinition = {
         remediation: `add the column (ALTER TABLE ... ADD COLUMN ${column} ...) with a migration, filled with the tenant key`,
       }));
     const keys = new Map(scope.tenants.map((t) => [t.id, t.key]));
-    const outcomes = await runProbes(scope.pool, probeJobs(tables, keys), ctx.config.concurrency);
+    const outcomes = await runProbes(scope.pool, probeJobs(tables, keys), scope.parallelism);
     const bad = outcomes.filter((o) => o.bad);
-    const counts = await mapLimit(bad, ctx.config.concurrency, (o) => countOffenders(scope.pool, o));
+    const counts = await mapLimit(bad, scope.parallelism, (o) => countOffenders(scope.pool, o));
     bad.forEach((o, i) => findings.push(badRows(o, counts[i]!)));
     for (const o of outcomes) {
       if (o.error) findings.push(unprobeable(o));
