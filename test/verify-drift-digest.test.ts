@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digestsSql } from '../src/verify/checks/drift/structure-sql.js';
+import { digestOf, digestsSql, entriesSql } from '../src/verify/checks/drift/structure-sql.js';
+import type { Entry } from '../src/verify/checks/drift/snapshot.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 
 // drift's digest reads an index from its catalog rows instead of deparsing it (the deparser opens the
@@ -35,6 +36,25 @@ const VARIANTS: Record<string, string> = {
 };
 
 const schemaOf = (variant: string, route = '') => `dg_${variant.replaceAll(' ', '_')}${route}`;
+
+/** The digests as drift computes a reference's: from the entries and index shapes of each schema, here. */
+async function digestsHere(): Promise<Map<string, string | null>> {
+  const client = await db.pool.connect();
+  try {
+    await client.query('SET search_path = pg_catalog');
+    const oids = (await client.query<{ oids: string[] }>(`SELECT array_agg(oid) AS oids FROM pg_namespace WHERE nspname LIKE 'dg\\_%'`))
+      .rows[0]!.oids;
+    const r = await client.query<Entry & { schema: string }>(
+      `SELECT n.nspname AS schema, x.kind, x.name, x.def FROM (${entriesSql('$1::oid[]', true)}) x JOIN pg_namespace n ON n.oid = x.oid::oid`,
+      [oids],
+    );
+    const by = new Map<string, Entry[]>();
+    for (const row of r.rows) by.set(row.schema, [...(by.get(row.schema) ?? []), row]);
+    return new Map([...by].map(([schema, rows]) => [schema, digestOf(rows)]));
+  } finally {
+    client.release();
+  }
+}
 
 async function digests(): Promise<Map<string, string>> {
   const client = await db.pool.connect();
@@ -85,5 +105,12 @@ describe("drift's index digest", () => {
     // and every variant differs from every other one
     const distinct = new Set(others.map((s) => d.get(s)));
     expect(distinct.size).toBe(others.length);
+  });
+
+  it("computed from a schema's entries (as for the reference) is the server's digest of that schema", async () => {
+    const server = await digests();
+    const here = await digestsHere();
+    expect(here.size).toBe(server.size);
+    expect(Object.fromEntries(here)).toEqual(Object.fromEntries(server));
   });
 });

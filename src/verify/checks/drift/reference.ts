@@ -9,7 +9,7 @@ import type { LoadedMigration } from '../../../migrations/types.js';
 import { ident } from '../../../util/quote.js';
 import { SqlParams } from '../../fleet-sql.js';
 import type { Entry } from './snapshot.js';
-import { digestsSql, entriesSql } from './structure-sql.js';
+import { digestOf, entriesSql, INDEX_SHAPE } from './structure-sql.js';
 
 export interface Reference {
   digest: string | null;
@@ -34,9 +34,10 @@ export async function buildReference(ctx: Context, client: Queryable, files: rea
       await client.query('SET LOCAL search_path = pg_catalog');
       const p = new SqlParams();
       const oids = `ARRAY[${p.add(ident(scratch), 'regnamespace')}::oid]`;
-      const d = await client.query<{ digest: string | null }>(digestsSql(oids), p.values);
-      const e = await client.query<Entry>(entriesSql(oids), p.values);
-      return { digest: d.rows[0]?.digest ?? null, entries: e.rows.map(({ kind, name, def }) => ({ kind, name, def })) };
+      // One read of the scratch schema: its entries, and its indexes in the digest's form, from which the digest is computed here.
+      const e = await client.query<Entry>(entriesSql(oids, true), p.values);
+      const rows = e.rows.map(({ kind, name, def }) => ({ kind, name, def }));
+      return { digest: digestOf(rows), entries: rows.filter((r) => r.kind !== INDEX_SHAPE) };
     });
   } finally {
     // The transaction's end reset the session (whatever the migrations set is gone): the catalog session's settings come back.

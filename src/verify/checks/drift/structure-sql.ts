@@ -1,21 +1,6 @@
-/**
- * A schema's structure as rows (nsp, kind, name, def), from the catalog.
- * `def` is what must match: the catalog's own deparse (pg_get_indexdef,
- * pg_get_constraintdef, pg_get_viewdef, pg_get_functiondef,
- * pg_get_triggerdef, column types and defaults; a trigger's or rule's enabled
- * state, a table's row level security and its policies: behaviour, not only
- * shape), with the schema's own name replaced by "@" so that two schemas built
- * by the same migrations compare equal. Run it with search_path = pg_catalog
- * so that every deparse qualifies names the same way.
- *
- * `oids` is the placeholder of the schemas to describe, an oid[] bound by the
- * caller: each catalog is scanned once and its rows kept by `= ANY(oids)`,
- * which the server hashes for a bound array; no join with a set of schemas,
- * so no plan can rescan one for every catalog row, whatever the catalog
- * statistics say. The other joins are on indexed oids. A row's schema name
- * comes from the regnamespace cast (a cache lookup, quoted as quote_ident
- * quotes it).
- */
+import { createHash } from 'node:crypto';
+import type { Entry } from './snapshot.js';
+
 /**
  * An index as its catalog rows say it, for the digest: what pg_get_indexdef prints (uniqueness,
  * NULLS NOT DISTINCT, kind, access method, key and INCLUDE columns by name with their collation,
@@ -39,9 +24,35 @@ function indexShape(norm: (expr: string, nsp: string) => string): string {
            CASE WHEN i.indexprs IS NOT NULL OR i.indpred IS NOT NULL THEN ${norm('pg_get_indexdef(c.oid)', 'c.relnamespace')} END)`;
 }
 
-export function entriesCte(oids: string, form: 'deparsed' | 'digest' = 'deparsed'): string {
+/**
+ * A schema's structure as rows (nsp, kind, name, def), from the catalog.
+ * `def` is what must match: the catalog's own deparse (pg_get_indexdef,
+ * pg_get_constraintdef, pg_get_viewdef, pg_get_functiondef,
+ * pg_get_triggerdef, column types and defaults; a trigger's or rule's enabled
+ * state, a table's row level security and its policies: behaviour, not only
+ * shape), with the schema's own name replaced by "@" so that two schemas built
+ * by the same migrations compare equal. Run it with search_path = pg_catalog
+ * so that every deparse qualifies names the same way.
+ *
+ * `oids` is the placeholder of the schemas to describe, an oid[] bound by the
+ * caller: each catalog is scanned once and its rows kept by `= ANY(oids)`,
+ * which the server hashes for a bound array; no join with a set of schemas,
+ * so no plan can rescan one for every catalog row, whatever the catalog
+ * statistics say. The other joins are on indexed oids. A row's schema name
+ * comes from the regnamespace cast (a cache lookup, quoted as quote_ident
+ * quotes it).
+ */
+export function entriesCte(oids: string, form: 'deparsed' | 'digest' | 'both' = 'deparsed'): string {
   const norm = (expr: string, nsp: string) => `replace(${expr}, ${nsp}::regnamespace::text || '.', '@.')`;
   const indexDef = form === 'digest' ? indexShape(norm) : norm('pg_get_indexdef(c.oid)', 'c.relnamespace');
+  const shapes =
+    form === 'both'
+      ? `
+  UNION ALL
+  SELECT c.relnamespace, '${INDEX_SHAPE}', t.relname || '.' || c.relname, ${indexShape(norm)}
+    FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid JOIN pg_class t ON t.oid = i.indrelid
+   WHERE c.relnamespace = ANY(${oids})`
+      : '';
   return `e AS (
   SELECT c.relnamespace AS nsp, 'table' AS kind, c.relname::text AS name,
          c.relkind::text || ' ' || c.relpersistence::text || coalesce(' ' || ${norm('pg_get_partkeydef(c.oid)', 'c.relnamespace')}, '')
@@ -99,7 +110,7 @@ export function entriesCte(oids: string, form: 'deparsed' | 'digest' = 'deparsed
   UNION ALL
   SELECT t.typnamespace, 'type', t.typname::text,
          t.typtype::text || ' ' || coalesce((SELECT string_agg(quote_literal(en.enumlabel), ', ' ORDER BY en.enumsortorder) FROM pg_enum en WHERE en.enumtypid = t.oid), '')
-    FROM pg_type t WHERE t.typnamespace = ANY(${oids}) AND t.typtype IN ('e', 'd')
+    FROM pg_type t WHERE t.typnamespace = ANY(${oids}) AND t.typtype IN ('e', 'd')${shapes}
 )`;
 }
 
@@ -114,8 +125,30 @@ SELECT nsp::text AS oid, md5(string_agg(kind || ' ' || name || ' ' || def, E'\\n
   FROM e GROUP BY nsp`;
 }
 
-/** Every entry of the schemas of `oids`. */
-export function entriesSql(oids: string): string {
-  return `WITH ${entriesCte(oids)}
+/**
+ * Every entry of the schemas of `oids`; with `shapes`, each index once more as kind INDEX_SHAPE, in
+ * the digest's form (see digestOf).
+ */
+export function entriesSql(oids: string, shapes = false): string {
+  return `WITH ${entriesCte(oids, shapes ? 'both' : 'deparsed')}
 SELECT nsp::text AS oid, kind, name, def FROM e ORDER BY nsp, kind COLLATE "C", name COLLATE "C"`;
+}
+
+/** The kind of an index's row in the digest's form, among the entries of entriesSql(oids, true). */
+export const INDEX_SHAPE = 'index shape';
+
+/**
+ * The digest digestsSql computes, from the rows of entriesSql(oids, true) of one schema (their
+ * index rows in the digest's form): the same lines in the same order (bytes, as COLLATE "C"), the
+ * same md5; null for a schema without a row. A server whose encoding is not UTF-8 gives other
+ * bytes for a name that is not ASCII: its tenants' digests then differ from the reference, and
+ * their entries are compared (slower, the same result).
+ */
+export function digestOf(rows: readonly Entry[]): string | null {
+  const lines = rows
+    .filter((r) => r.kind !== 'index')
+    .map((r) => ({ kind: Buffer.from(r.kind === INDEX_SHAPE ? 'index' : r.kind), name: Buffer.from(r.name), def: r.def }))
+    .sort((a, b) => Buffer.compare(a.kind, b.kind) || Buffer.compare(a.name, b.name))
+    .map((r) => `${r.kind.toString()} ${r.name.toString()} ${r.def}`);
+  return lines.length === 0 ? null : createHash('md5').update(lines.join('\n'), 'utf8').digest('hex');
 }
