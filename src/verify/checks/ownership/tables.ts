@@ -30,9 +30,14 @@ export interface OwnedTable {
  * `column`: the placeholder of the ownership column's name. Each table's column is looked up by
  * the (attrelid, attname) index, in a LATERAL subquery kept apart (OFFSET 0): one index probe per
  * table, whatever the statistics estimate for attname (template1's know no tenant_id); the type's
- * schema name from the regnamespace cast (a cache lookup, unquoted by parse_ident), not a scan.
+ * schema name from the regnamespace cast (a cache lookup, unquoted by parse_ident), not a scan; an
+ * index leads with the column in its type's default btree order when its first operator class is
+ * one of the default btree classes (read once: an operator class belongs to one access method).
  */
 export const ownedTablesSql = (f: Fleet, column: string): string => `WITH ${f.cte},
+     btree_default AS MATERIALIZED (
+       SELECT ARRAY(SELECT oc.oid FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod WHERE am.amname = 'btree' AND oc.opcdefault) AS oids
+     ),
      tbl AS MATERIALIZED (
        SELECT ${tenantSchema('c.relnamespace')} ->> 'tenant' AS tenant, ${tenantSchema('c.relnamespace')} ->> 'nspname' AS schema,
               c.oid, c.relname, c.relkind, c.relnamespace, c.relpages, c.reltuples
@@ -44,12 +49,8 @@ export const ownedTablesSql = (f: Fleet, column: string): string => `WITH ${f.ct
             a.type_schema AS "typeSchema", a.type_name AS "typeName", a.type_label AS "typeLabel",
             coalesce(EXISTS (
               SELECT 1 FROM pg_index i
-              JOIN pg_class ic ON ic.oid = i.indexrelid
-              JOIN pg_am am ON am.oid = ic.relam
-              JOIN pg_opclass oc ON oc.oid = i.indclass[0]
-              WHERE i.indrelid = t.oid AND i.indkey[0] = a.attnum AND am.amname = 'btree'
-                AND oc.opcdefault AND i.indpred IS NULL AND i.indisvalid
-                AND i.indcollation[0] = a.attcollation
+              WHERE i.indrelid = t.oid AND i.indkey[0] = a.attnum AND i.indclass[0] = ANY((SELECT oids FROM btree_default)::oid[])
+                AND i.indpred IS NULL AND i.indisvalid AND i.indcollation[0] = a.attcollation
             ), false) AS indexed,
             a.attnum IS NULL AND EXISTS (
               SELECT 1 FROM pg_class c2
