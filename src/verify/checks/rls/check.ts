@@ -5,8 +5,10 @@ import { policyLeaks, type PolicyRow } from './policy.js';
 
 /**
  * The shared tables with the ownership column: their row level security, policies and owner (a
- * tenant role?). The shared schema's oid is found once (an InitPlan), and the tables' columns by
- * the (attrelid, attname) index: nothing is read once per tenant.
+ * tenant role?). The shared schema's oid is found once (an InitPlan), and each table's column by
+ * the (attrelid, attname) index, in a scalar subquery: as an EXISTS the planner may turn it into a
+ * join that reads every attribute of that name in the database first (measured: 0.21 s of index
+ * scan at 10,000 tenants, for the few shared tables). Nothing is read once per tenant.
  */
 const tablesSql = (f: Fleet, column: string): string => `
 WITH ${f.cte}
@@ -18,7 +20,7 @@ SELECT c.relname AS "table", c.relrowsecurity AS enabled, c.relforcerowsecurity 
   FROM pg_class c
  WHERE c.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = ${f.sharedSchema})
    AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-   AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = ${column} AND a.attnum > 0 AND NOT a.attisdropped)
+   AND coalesce((SELECT true FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = ${column} AND a.attnum > 0 AND NOT a.attisdropped), false)
  ORDER BY c.relname`;
 
 /**
