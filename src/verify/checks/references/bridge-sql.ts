@@ -104,7 +104,7 @@ SELECT DISTINCT b.tenant, ${label('b.classid', 'b.objid')} AS object,
        'in schema ' || n.nspname || ', outside every tenant, ' || b.why || ' (tenant ' || b.tenant || '): a way into that tenant''s rows for whoever can use it' AS detail,
        'shared-bridge' AS rule
   FROM bridge b JOIN pg_namespace n ON n.oid = b.nsp
- WHERE (SELECT sel FROM fm) ? (${tenantSchemaNamed('b.target')} ->> 'oid')
+ WHERE ${inTenantSchema(`${tenantSchemaNamed('b.target')} ->> 'oid'`, 'selected')}
 UNION ALL
 SELECT NULL, 'function ' || ${FUNC},
        'in schema ' || outside.nspname || ' builds tenant schema names from the prefix ' || ${prefix} || ': it can reach any tenant''s schema', 'shared-dynamic'
