@@ -34,6 +34,7 @@ beforeAll(async () => {
     -- another tenant's grant reached through a role that is no tenant's
     GRANT USAGE ON SCHEMA tenant_umbrella TO ${other('auditors')};
     GRANT SELECT ON tenant_umbrella.invoices TO ${other('auditors')};
+    GRANT SELECT (email) ON tenant_umbrella.customers TO ${other('auditors')};
     GRANT ${other('auditors')} TO ${role('hooli')};
     -- the control schema granted to PUBLIC and to a tenant role
     GRANT USAGE ON SCHEMA tenantctl TO ${role('globex')};
@@ -71,6 +72,7 @@ describe('verify privileges reached indirectly', () => {
         ['role-reach', 'error', 'wayne', `role ${role('wayne')}`],
         ['indirect-grant', 'error', 'umbrella', 'schema tenant_umbrella'],
         ['indirect-grant', 'error', 'umbrella', 'table invoices'],
+        ['indirect-grant', 'error', 'umbrella', 'column customers.email'],
         ['control-grant', 'error', 'globex', 'schema tenantctl'],
         ['control-grant', 'error', null, 'table tenantctl.tenants'],
         ['owned-outside', 'error', 'umbrella', 'table public.umbrella_scratch'],

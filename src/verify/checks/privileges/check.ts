@@ -1,7 +1,7 @@
 // The privileges check: who else can reach a tenant's objects.
 import { fleetSql } from '../../fleet-sql.js';
 import type { CheckDefinition, Finding, Level } from '../../types.js';
-import { DATA_ROLES, reachSql } from './reach-sql.js';
+import { DATA_ROLES } from './reach-sql.js';
 import { privilegesSql } from './sql.js';
 
 const REMEDIATIONS: Record<string, string> = {
@@ -29,22 +29,11 @@ export const privilegesCheck: CheckDefinition = {
   catalog: true,
   async run(scope) {
     const f = fleetSql(scope);
-    const sql = privilegesSql(f, f.params.add(scope.ctx.config.roles));
-    const r = await scope.db.query<{ tenant: string | null; object: string; detail: string; kind: string }>(sql, f.params.values);
-    const g = fleetSql(scope);
-    const reach = await scope.db.query<{ tenant: string | null; object: string; detail: string; rule: string; level: Level }>(
-      reachSql(g, g.params.add(DATA_ROLES, 'text[]')),
-      g.params.values,
+    const sql = privilegesSql(f, f.params.add(scope.ctx.config.roles), f.params.add(DATA_ROLES, 'text[]'));
+    const r = await scope.db.query<{ tenant: string | null; object: string; detail: string; rule: string; level: Level | null }>(
+      sql,
+      f.params.values,
     );
-    return [
-      ...r.rows.map((row): Finding => ({
-        rule: row.kind,
-        tenant: row.tenant,
-        object: row.object,
-        detail: row.detail,
-        remediation: REMEDIATIONS[row.kind],
-      })),
-      ...reach.rows.map((row): Finding => ({ ...row, remediation: REMEDIATIONS[row.rule] })),
-    ];
+    return r.rows.map(({ level, ...row }): Finding => ({ ...row, ...(level ? { level } : {}), remediation: REMEDIATIONS[row.rule] }));
   },
 };

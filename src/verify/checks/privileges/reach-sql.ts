@@ -1,5 +1,5 @@
 // The privileges check's query for privileges reached indirectly: role chains, role attributes, the control schema, ownership outside.
-import { inTenantSchema, isTenantRole, tenantRole, tenantSchema, type Fleet, MEMBERSHIPS_CTE, rolesOf } from '../../fleet-sql.js';
+import { inTenantSchema, isTenantRole, tenantRole, type Fleet, rolesOf } from '../../fleet-sql.js';
 
 /** Predefined roles that read, write or run anything: membership is a leak of every tenant's data. */
 export const DATA_ROLES = [
@@ -19,12 +19,12 @@ const FUNC = `p.proname || '(' || pg_get_function_identity_arguments(p.oid) || '
  * tenant's role nor the shared role: the roles through which an indirect grant can pass. Applied to
  * each ACL entry before the grants are grouped, so only those few are aggregated.
  */
-const reachedOther = (role: string) =>
+export const reachedOther = (role: string) =>
   `(SELECT by_role FROM reach_map) ? (${role})::text AND NOT ${isTenantRole(role)} AND ${role} NOT IN (SELECT oid FROM shared_role)`;
 
 /**
- * What tenant roles reach through other roles, in one query. `dataRoles`: the
- * placeholder of DATA_ROLES (text[]).
+ * The reach part: what tenant roles reach through other roles. Its CTEs follow the shared ones of
+ * privilegesSql (the fleet, am, shared_role, obj, acl_entry); `dataRoles`: the placeholder of DATA_ROLES (text[]).
  * - predefined-role: a tenant role is a member, directly or through any chain
  *   of roles, of a predefined role (error for those that read, write or run
  *   everything; warn for the rest: monitoring shows other sessions' queries);
@@ -32,18 +32,17 @@ const reachedOther = (role: string) =>
  *   SUPERUSER, BYPASSRLS or CREATEROLE (on PostgreSQL 15 CREATEROLE can grant
  *   itself any non-superuser role, another tenant's too);
  * - indirect-grant: another tenant's role reaches, through a role that is no
- *   tenant's, a grant on (or the ownership of) a selected tenant's object;
+ *   tenant's, a grant on (or the ownership of) a selected tenant's object, a
+ *   column grant included;
  * - control-grant: a grant on the control schema or its objects to PUBLIC, the
  *   shared role, a tenant role or a role a tenant role reaches;
  * - owned-outside: an object outside its own schema (in the shared schema or
  *   any other that is no tenant's) owned by a tenant role, or a schema other
  *   than its own.
- * Rows: tenant, object, detail, rule, level.
+ * `reach` (member, tenant, roleid, ...) holds every role a tenant role is a member of, through
+ * any chain: the direct part's member rows read it too.
  */
-export const reachSql = (f: Fleet, dataRoles: string): string => `
-WITH RECURSIVE ${f.cte},
-${MEMBERSHIPS_CTE},
-shared_role AS MATERIALIZED (SELECT oid FROM pg_roles WHERE rolname = ${f.sharedRole}),
+export const reachCtes = (f: Fleet): string => `
 up(member, tenant, roleid, via) AS (
   SELECT tr.oid, tr.tenant, m.roleid, ARRAY[]::oid[] FROM tr, ${rolesOf('tr.oid')}
   UNION
@@ -55,25 +54,15 @@ reach AS MATERIALIZED (
          (SELECT string_agg(pg_get_userbyid(v), ' -> ') FROM unnest(up.via) AS v) AS via
     FROM up JOIN pg_roles ro ON ro.oid = up.roleid
 ),
-obj AS MATERIALIZED (
-  SELECT ${tenantSchema('n.oid')} ->> 'tenant' AS tenant, 'schema ' || n.nspname AS label, n.nspacl AS acl, n.nspowner AS owner
-    FROM pg_namespace n WHERE ${inTenantSchema('n.oid', 'selected')}
-  UNION ALL
-  SELECT ${tenantSchema('c.relnamespace')} ->> 'tenant', ${RELKIND} || ' ' || c.relname, c.relacl, c.relowner
-    FROM pg_class c WHERE ${inTenantSchema('c.relnamespace', 'selected')} AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-  UNION ALL
-  SELECT ${tenantSchema('p.pronamespace')} ->> 'tenant', 'function ' || ${FUNC}, p.proacl, p.proowner
-    FROM pg_proc p WHERE ${inTenantSchema('p.pronamespace', 'selected')}
-),
 reach_map AS MATERIALIZED (
   SELECT jsonb_object_agg(roleid::text, reached) AS by_role
     FROM (SELECT r.roleid, jsonb_agg(jsonb_build_object('tenant', r.tenant, 'member', r.member::text, 'rolname', r.rolname, 'via', r.via)) AS reached
             FROM reach r GROUP BY r.roleid) g
 ),
 holder AS (
-  SELECT obj.tenant, obj.label, x.grantee AS role, string_agg(DISTINCT x.privilege_type, ', ') AS privs
-    FROM obj, aclexplode(obj.acl) AS x
-   WHERE obj.acl IS NOT NULL AND x.grantee <> 0 AND ${reachedOther('x.grantee')}
+  SELECT e.tenant, e.label, e.grantee AS role, string_agg(DISTINCT e.privilege_type, ', ') AS privs
+    FROM acl_entry e
+   WHERE NOT e.dflt AND e.grantee <> 0 AND ${reachedOther('e.grantee')}
    GROUP BY 1, 2, 3
   UNION
   SELECT obj.tenant, obj.label, obj.owner, 'ownership' FROM obj WHERE ${reachedOther('obj.owner')}
@@ -105,7 +94,10 @@ owned AS (
    WHERE t.typtype IN ('d', 'e', 'r', 'm') AND ${isTenantRole('t.typowner')}
   UNION ALL
   SELECT n.nspowner, n.oid, 'schema ' || n.nspname FROM pg_namespace n WHERE ${isTenantRole('n.nspowner')}
-)
+)`;
+
+/** The reach part's rows: tenant, object, detail, rule, level. */
+export const reachRows = (f: Fleet, dataRoles: string): string => `
 SELECT r.tenant, 'role ' || pg_get_userbyid(r.member) AS object,
        'is a member of the predefined role' || CASE WHEN count(*) > 1 THEN 's ' ELSE ' ' END ||
        string_agg(r.rolname || coalesce(' (through ' || nullif(r.via, '') || ')', ''), ', ' ORDER BY r.rolname) ||
@@ -151,5 +143,4 @@ SELECT ${tenantRole('o.owner')} ->> 'tenant', o.label, 'is owned by role ' || pg
        ', outside its own schema: the owner can change it, and its privileges and row level security, at will', 'owned-outside', 'error'
   FROM owned o
  WHERE ${tenantRole('o.owner')} ->> 'tenant' = ANY(${f.selected}) AND NOT ${inTenantSchema('o.nsp', 'all')}
-   AND NOT EXISTS (SELECT 1 FROM pg_namespace n WHERE n.oid = o.nsp AND n.nspname ~ '^pg_(temp|toast_temp)_')
-ORDER BY 1 NULLS FIRST, 2, 3`;
+   AND NOT EXISTS (SELECT 1 FROM pg_namespace n WHERE n.oid = o.nsp AND n.nspname ~ '^pg_(temp|toast_temp)_')`;

@@ -1,96 +1,51 @@
-// The privileges check's catalog query.
-import { inTenantSchema, tenantRole, tenantSchema, type Fleet, MEMBERSHIPS_CTE, rolesOf } from '../../fleet-sql.js';
+// The privileges check's one catalog query: the direct part (grants-sql.ts) and the reach part (reach-sql.ts) over the same objects.
+import { inTenantSchema, tenantSchema, type Fleet, MEMBERSHIPS_CTE } from '../../fleet-sql.js';
+import { directGrantee, grantsCtes, grantsRows } from './grants-sql.js';
+import { reachCtes, reachedOther, reachRows } from './reach-sql.js';
 
 const RELKIND = `CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
   WHEN 'f' THEN 'foreign table' ELSE 'table' END`;
 const FUNC = `p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'`;
-const OBJTYPE = `CASE d.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'
-  WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas' ELSE d.defaclobjtype::text END`;
 
 /**
- * Who can reach a selected tenant's objects, in one query. Column grants are
- * found by reading pg_attribute for the rare rows with an ACL, each one's
- * relation then looked up by oid (not one index probe per relation of the
- * fleet); ACL entries are kept only when their grantee is PUBLIC, the shared
- * role or another tenant's role, before they are grouped. `rolesOn`: the
- * placeholder of per-tenant roles on (functions with no ACL are then
- * executable by PUBLIC, which tenantctl revokes).
- * Rows: tenant, object, detail, kind (grant, owner, role, member, default, create).
+ * Who can reach a selected tenant's objects, in one query: the fleet, pg_auth_members, the
+ * selected tenants' objects (`obj`: schemas, relations, columns with an ACL, functions, each with
+ * its raw ACL and owner) and every tenant role's chain of memberships (`reach`) are read once and
+ * serve both parts; so do the ACL entries either part reports (`acl_entry`: each ACL exploded once, an entry kept
+ * only when its grantee is PUBLIC, the shared role, another tenant's role or a role a tenant role
+ * reaches, before anything is grouped). A function with no ACL is executable by PUBLIC: with
+ * per-tenant roles on (`rolesOn`) tenantctl revokes that, so the direct part checks its default
+ * ACL (`dflt`), the reach part its ACL as stored. Column grants are found by reading pg_attribute for the rare rows with an ACL,
+ * each one's relation then looked up by oid (not one index probe per relation of the fleet).
+ * `rolesOn`: the placeholder of per-tenant roles on (boolean); `dataRoles`: of DATA_ROLES (text[]).
+ * Rows: tenant, object, detail, rule, level (NULL: the check's own).
  */
-export const privilegesSql = (f: Fleet, rolesOn: string): string => `
+export const privilegesSql = (f: Fleet, rolesOn: string, dataRoles: string): string => `
 WITH RECURSIVE ${f.cte},
 ${MEMBERSHIPS_CTE},
-shared_role AS (SELECT oid FROM pg_roles WHERE rolname = ${f.sharedRole}),
+shared_role AS MATERIALIZED (SELECT oid FROM pg_roles WHERE rolname = ${f.sharedRole}),
 obj AS MATERIALIZED (
-  SELECT ${tenantSchema('n.oid')} ->> 'tenant' AS tenant, 'schema ' || n.nspname AS label, n.nspacl AS acl, n.nspowner AS owner
+  SELECT ${tenantSchema('n.oid')} ->> 'tenant' AS tenant, 'schema ' || n.nspname AS label, n.nspacl AS acl, n.nspowner AS owner, false AS fn
     FROM pg_namespace n WHERE ${inTenantSchema('n.oid', 'selected')}
   UNION ALL
-  SELECT ${tenantSchema('c.relnamespace')} ->> 'tenant', ${RELKIND} || ' ' || c.relname, c.relacl, c.relowner
+  SELECT ${tenantSchema('c.relnamespace')} ->> 'tenant', ${RELKIND} || ' ' || c.relname, c.relacl, c.relowner, false
     FROM pg_class c WHERE ${inTenantSchema('c.relnamespace', 'selected')} AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
   UNION ALL
-  SELECT ${tenantSchema('c.relnamespace')} ->> 'tenant', 'column ' || c.relname || '.' || a.attname, a.attacl, NULL
+  SELECT ${tenantSchema('c.relnamespace')} ->> 'tenant', 'column ' || c.relname || '.' || a.attname, a.attacl, NULL, false
     FROM pg_attribute a CROSS JOIN LATERAL (SELECT c.relname, c.relnamespace FROM pg_class c WHERE c.oid = a.attrelid OFFSET 0) c
     WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND ${inTenantSchema('c.relnamespace', 'selected')}
   UNION ALL
-  SELECT ${tenantSchema('p.pronamespace')} ->> 'tenant', 'function ' || ${FUNC},
-         CASE WHEN p.proacl IS NULL AND ${rolesOn}::boolean THEN acldefault('f', p.proowner) ELSE p.proacl END, p.proowner
+  SELECT ${tenantSchema('p.pronamespace')} ->> 'tenant', 'function ' || ${FUNC}, p.proacl, p.proowner, true
     FROM pg_proc p WHERE ${inTenantSchema('p.pronamespace', 'selected')}
 ),
-grants AS (
-  SELECT obj.tenant, obj.label, x.grantee, string_agg(DISTINCT x.privilege_type, ', ') AS privs
-    FROM obj, aclexplode(obj.acl) AS x
-   WHERE obj.acl IS NOT NULL
-     AND (x.grantee = 0 OR x.grantee IN (SELECT oid FROM shared_role) OR ${tenantRole('x.grantee')} ->> 'tenant' <> obj.tenant)
-   GROUP BY 1, 2, 3
-),
-up(member, tenant, roleid) AS (
-  SELECT tr.oid, tr.tenant, m.roleid FROM tr, ${rolesOf('tr.oid')} WHERE tr.tenant = ANY(${f.selected})
-  UNION
-  SELECT up.member, up.tenant, m.roleid FROM up, ${rolesOf('up.roleid')}
-),
-dacl AS (
-  SELECT d.defaclnamespace AS nsp, pg_get_userbyid(d.defaclrole) AS creator, ${OBJTYPE} AS objtype, x.grantee,
-         string_agg(DISTINCT x.privilege_type, ', ') AS privs
-    FROM pg_default_acl d, aclexplode(d.defaclacl) AS x
-   GROUP BY 1, 2, 3, 4
-)
-SELECT g.tenant, g.label AS object,
-       CASE WHEN g.grantee = 0 THEN 'PUBLIC has ' || g.privs
-            WHEN g.grantee IN (SELECT oid FROM shared_role) THEN 'the shared role ' || ${f.sharedRole} || ' (every tenant) has ' || g.privs
-            ELSE 'role ' || (${tenantRole('g.grantee')} ->> 'rolname') || ' of tenant ' || (${tenantRole('g.grantee')} ->> 'tenant') || ' has ' || g.privs END AS detail,
-       'grant' AS kind
-  FROM grants g
+acl_entry AS MATERIALIZED (
+  SELECT obj.tenant, obj.label, x.grantee, x.privilege_type, d.dflt
+    FROM obj
+    CROSS JOIN LATERAL (SELECT obj.fn AND obj.acl IS NULL AND ${rolesOn}::boolean AS dflt) d
+    CROSS JOIN LATERAL aclexplode(CASE WHEN d.dflt THEN acldefault('f', obj.owner) ELSE obj.acl END) AS x
+   WHERE ${directGrantee('x.grantee', 'obj.tenant')} OR (NOT d.dflt AND x.grantee <> 0 AND ${reachedOther('x.grantee')})
+),${reachCtes(f)},${grantsCtes()}
+${grantsRows(f)}
 UNION ALL
-SELECT obj.tenant, obj.label, 'is owned by role ' || (${tenantRole('obj.owner')} ->> 'rolname') || ' of tenant ' || (${tenantRole('obj.owner')} ->> 'tenant'), 'owner'
-  FROM obj WHERE ${tenantRole('obj.owner')} ->> 'tenant' <> obj.tenant
-UNION ALL
-SELECT tr.tenant, 'role ' || tr.rolname,
-       concat_ws(' and ', CASE WHEN ro.rolsuper THEN 'is a superuser' END, CASE WHEN ro.rolbypassrls THEN 'bypasses row level security' END), 'role'
-  FROM tr JOIN pg_roles ro ON ro.oid = tr.oid
- WHERE tr.tenant = ANY(${f.selected}) AND (ro.rolsuper OR ro.rolbypassrls)
-UNION ALL
-SELECT DISTINCT up.tenant, 'role ' || pg_get_userbyid(up.member),
-       'is a member of ' || (${tenantRole('up.roleid')} ->> 'rolname') || ' of tenant ' || (${tenantRole('up.roleid')} ->> 'tenant'), 'member'
-  FROM up WHERE ${tenantRole('up.roleid')} ->> 'tenant' <> up.tenant
-UNION ALL
-SELECT ${tenantSchema('dacl.nsp')} ->> 'tenant', 'default privileges of ' || dacl.creator || ' on ' || dacl.objtype,
-       'future ' || dacl.objtype || ' in schema ' || (${tenantSchema('dacl.nsp')} ->> 'nspname') || ' will grant ' || dacl.privs || ' to ' ||
-       CASE WHEN dacl.grantee = 0 THEN 'PUBLIC'
-            WHEN dacl.grantee IN (SELECT oid FROM shared_role) THEN 'the shared role ' || ${f.sharedRole} || ' (every tenant)'
-            ELSE 'role ' || (${tenantRole('dacl.grantee')} ->> 'rolname') || ' of tenant ' || (${tenantRole('dacl.grantee')} ->> 'tenant') END, 'default'
-  FROM dacl
- WHERE ${inTenantSchema('dacl.nsp', 'selected')}
-   AND (dacl.grantee = 0 OR dacl.grantee IN (SELECT oid FROM shared_role) OR ${tenantRole('dacl.grantee')} ->> 'tenant' <> (${tenantSchema('dacl.nsp')} ->> 'tenant'))
-UNION ALL
-SELECT o.tenant, 'default privileges of ' || dacl.creator || ' on ' || dacl.objtype,
-       'future ' || dacl.objtype || ' that ' || dacl.creator || ' creates in any schema (other tenants'' too) will grant ' || dacl.privs || ' to role ' || o.rolname, 'default'
-  FROM dacl JOIN tr o ON o.oid = dacl.grantee WHERE dacl.nsp = 0 AND o.tenant = ANY(${f.selected})
-UNION ALL
-SELECT tr.tenant, 'role ' || tr.rolname, 'can CREATE in the shared schema ' || sh.nspname, 'create'
-  FROM tr JOIN pg_namespace sh ON sh.nspname = ${f.sharedSchema}
- WHERE tr.tenant = ANY(${f.selected}) AND has_schema_privilege(tr.oid, sh.oid, 'CREATE')
-UNION ALL
-SELECT NULL, 'default privileges of ' || dacl.creator || ' on ' || dacl.objtype,
-       'future ' || dacl.objtype || ' that ' || dacl.creator || ' creates in any schema will grant ' || dacl.privs || ' to PUBLIC', 'default'
-  FROM dacl WHERE dacl.nsp = 0 AND dacl.grantee = 0 AND dacl.objtype IN ('tables', 'sequences')
+${reachRows(f, dataRoles)}
 ORDER BY 1 NULLS FIRST, 2, 3`;
