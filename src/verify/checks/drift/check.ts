@@ -9,8 +9,7 @@ import { diffStructure } from './diff.js';
 import { buildReference, type Reference } from './reference.js';
 import type { Digest, Entry } from './snapshot.js';
 import { digestsSql, entriesSql, schemaOidsSql } from './structure-sql.js';
-import { SqlParams } from '../../fleet-sql.js';
-import { literal } from '../../../util/quote.js';
+import { overArray, overSchemas, relationsPerStatement } from './statements.js';
 import type { CheckDefinition, Finding, VerifyScope } from '../../types.js';
 
 interface Version {
@@ -54,7 +53,7 @@ export const driftCheck: CheckDefinition = {
     }
     if (versions.size === 0) return findings;
     // The replays run on a session of their own while the digests are read (they wait on round trips, the digests on the server).
-    const [digests, references] = await Promise.all([
+    const [{ digests, relations }, references] = await Promise.all([
       tenantDigests(scope),
       scope.session((db) => buildReferences(ctx, db, [...versions.values()])),
     ]);
@@ -83,6 +82,7 @@ export const driftCheck: CheckDefinition = {
     const actual = await tenantEntries(
       scope,
       mismatched.map((m) => digests.get(m.tenant.schema)!),
+      relations,
     );
     for (const m of mismatched) {
       findings.push(...diffStructure(m.tenant.id, m.version.label, m.reference.entries, actual.get(m.tenant.schema) ?? []));
@@ -90,51 +90,6 @@ export const driftCheck: CheckDefinition = {
     return findings;
   },
 };
-
-/**
- * Schemas per digest or entries statement. pg_get_viewdef locks each view and every relation it
- * reads until its transaction ends: 1,000 tenants of the example application are about 3,500 locks,
- * within the server's lock table (max_locks_per_transaction 64 x max_connections 100 by default);
- * 10,000 tenants in one transaction are not ("out of shared memory").
- */
-const SCHEMAS_PER_STATEMENT = 1000;
-
-/** Runs the query `build` makes over one bound array of `values` (`build` gets its placeholder, cast to `cast`). */
-async function overArray<R extends object>(
-  scope: Pick<VerifyScope, 'db'>,
-  build: (array: string) => string,
-  values: unknown[],
-  cast: string,
-): Promise<R[]> {
-  const p = new SqlParams();
-  const sql = build(p.add(values, cast));
-  return (await scope.db.query<R>(sql, p.values)).rows;
-}
-
-/**
- * Runs the query `build` makes over the oids of `schemas`: one statement over a bound array for
- * up to SCHEMAS_PER_STATEMENT schemas; for more, one statement per SCHEMAS_PER_STATEMENT schemas
- * (the oids as an array literal), all in one message with a COMMIT after each. A COMMIT in a
- * message of several statements ends its implicit transaction, so each statement's locks are
- * released before the next one takes its own: the fleet still costs one round trip. The catalog
- * session runs no transaction of its own, so the COMMITs end nothing else.
- */
-export async function overSchemas<R extends object>(
-  scope: Pick<VerifyScope, 'db'>,
-  build: (oids: string) => string,
-  schemas: readonly { oid: string }[],
-  size = SCHEMAS_PER_STATEMENT,
-): Promise<R[]> {
-  const oids = schemas.map((s) => s.oid);
-  if (oids.length <= size) return overArray<R>(scope, build, oids, 'oid[]');
-  const statements: string[] = [];
-  for (let i = 0; i < oids.length; i += size) {
-    statements.push(`${build(`${literal(`{${oids.slice(i, i + size).join(',')}}`)}::oid[]`)}; COMMIT`);
-  }
-  const raw: unknown = await scope.db.query(statements.join(';\n'));
-  const results = (Array.isArray(raw) ? raw : [raw]) as { command: string; rows: R[] }[];
-  return results.filter((r) => r.command === 'SELECT').flatMap((r) => r.rows);
-}
 
 type Built = { ok: true; reference: Reference } | { ok: false; error: unknown };
 
@@ -153,22 +108,29 @@ async function buildReferences(ctx: Context, db: Queryable, versions: readonly V
 }
 
 /**
- * One digest per existing schema of the selected tenants: the schemas' oids (one query), then
- * their digests (one message, see overSchemas). One statement on one session: split over two
- * sessions, the same digests took a third more server time (measured when each statement scanned
- * the catalogs whole; each part still reads pg_class, pg_constraint, pg_proc and pg_type).
+ * One digest per existing schema of the selected tenants: the schemas' oids, their relations and
+ * the server's lock table (one query), then their digests (one message, see overSchemas). One
+ * statement per group of schemas on one session: split over two sessions, the same digests took a
+ * third more server time (measured when each statement scanned the catalogs whole; each part still
+ * reads pg_class, pg_constraint, pg_proc and pg_type).
  */
-async function tenantDigests(scope: VerifyScope): Promise<Map<string, Digest>> {
+async function tenantDigests(scope: VerifyScope): Promise<{ digests: Map<string, Digest>; relations: number }> {
   const schemas = scope.tenants.map((t) => t.schema);
-  const found = await overArray<{ oid: string; schema: string }>(scope, schemaOidsSql, schemas, 'text[]');
-  const rows = await overSchemas<{ oid: string; digest: string }>(scope, digestsSql, found);
+  const found = await overArray<Omit<Digest, 'digest'> & { lock_slots: number }>(scope, schemaOidsSql, schemas, 'text[]');
+  const relations = relationsPerStatement(found[0]?.lock_slots ?? 0);
+  const rows = await overSchemas<{ oid: string; digest: string }>(scope, digestsSql, found, relations);
   const digests = new Map(rows.map((d) => [d.oid, d.digest]));
-  return new Map(found.map((s) => [s.schema, { ...s, digest: digests.get(s.oid) ?? null }]));
+  return {
+    digests: new Map(
+      found.map(({ oid, schema, relations: n }) => [schema, { oid, schema, relations: n, digest: digests.get(oid) ?? null }]),
+    ),
+    relations,
+  };
 }
 
 /** The entries of the schemas whose digest differs from their reference (one message, see overSchemas). */
-async function tenantEntries(scope: VerifyScope, schemas: readonly Digest[]): Promise<Map<string, Entry[]>> {
-  const rows = await overSchemas<Entry & { oid: string }>(scope, entriesSql, schemas);
+async function tenantEntries(scope: VerifyScope, schemas: readonly Digest[], relations: number): Promise<Map<string, Entry[]>> {
+  const rows = await overSchemas<Entry & { oid: string }>(scope, entriesSql, schemas, relations);
   const names = new Map(schemas.map((s) => [s.oid, s.schema]));
   const out = new Map<string, Entry[]>();
   for (const { oid, kind, name, def } of rows) {

@@ -5,9 +5,10 @@ export interface Entry {
   def: string;
 }
 
-/** A schema that exists, and the digest of its structure (null: it holds nothing the check compares). */
+/** A schema that exists, its relations (see SchemaRef), and the digest of its structure (null: it holds nothing the check compares). */
 export interface Digest {
   oid: string;
   schema: string;
+  relations: number;
   digest: string | null;
 }

@@ -135,9 +135,20 @@ e AS (
 )`;
 }
 
-/** The schemas named in `names` (a text[] placeholder) that exist: their oids, for the queries below. */
-export const schemaOidsSql = (names: string): string =>
-  `SELECT n.oid::text AS oid, n.nspname AS schema FROM pg_namespace n WHERE n.nspname = ANY(${names})`;
+/**
+ * The schemas named in `names` (a text[] placeholder) that exist: their oids, for the queries below;
+ * how many of their relations a deparse may open (tables, views, materialized views, foreign
+ * tables: counted in one pass over pg_class, read through a map, so no plan rescans it per schema);
+ * and the server's lock table in slots (the same on every row).
+ */
+export const schemaOidsSql = (names: string): string => `WITH counts AS MATERIALIZED (
+  SELECT coalesce(jsonb_object_agg(g.nsp::text, g.n), '{}') AS m
+    FROM (SELECT c.relnamespace AS nsp, count(*) AS n FROM pg_class c WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') GROUP BY 1) g
+)
+SELECT n.oid::text AS oid, n.nspname AS schema, coalesce(((SELECT m FROM counts) ->> n.oid::text)::int, 0) AS relations,
+       current_setting('max_locks_per_transaction')::int
+         * (current_setting('max_connections')::int + current_setting('max_prepared_transactions')::int) AS lock_slots
+  FROM pg_namespace n WHERE n.nspname = ANY(${names})`;
 
 /** One digest per schema of `oids` that holds anything (a schema without a row holds nothing the check compares). */
 export function digestsSql(oids: string): string {

@@ -1,0 +1,91 @@
+// Drift's statements over many schemas: how many schemas one statement covers, and one query over them in one message.
+import { literal } from '../../../util/quote.js';
+import { SqlParams } from '../../fleet-sql.js';
+import type { VerifyScope } from '../../types.js';
+
+/** A schema one of drift's statements describes: its oid, and how many relations in it the deparse may open (and lock). */
+export interface SchemaRef {
+  oid: string;
+  relations: number;
+}
+
+/** At most this many schemas per statement, whatever the lock table allows (a statement's text and rows stay bounded). */
+export const MAX_SCHEMAS_PER_STATEMENT = 1000;
+
+/**
+ * How many relations one statement may lock: half the server's lock table (max_locks_per_transaction
+ * x (max_connections + max_prepared_transactions) slots, `lockSlots`), the other half left to every
+ * other session. pg_get_viewdef locks a view and every relation it reads until the statement's
+ * transaction ends (the example application's 1,000 schemas, one view over two tables each: 3,040
+ * relation locks; its CHECK constraints and defaults lock nothing past their deparse). A statement
+ * over more than the table holds fails with `out of shared memory`: 10,000 tenants of the example
+ * application in one statement did, and so would 1,000 tenants of a few views each in the default
+ * 6,400 slots. A schema counts its tables, views, materialized views and foreign tables: at most
+ * what its views can lock.
+ */
+export function relationsPerStatement(lockSlots: number): number {
+  return Math.max(1, Math.floor(lockSlots / 2));
+}
+
+/**
+ * The schemas in statements, in order: each statement's schemas hold at most `relations` relations
+ * between them (a schema of more than that gets a statement of its own) and number at most
+ * MAX_SCHEMAS_PER_STATEMENT.
+ */
+export function statementGroups<S extends SchemaRef>(schemas: readonly S[], relations: number): S[][] {
+  const groups: S[][] = [];
+  let group: S[] = [];
+  let held = 0;
+  for (const s of schemas) {
+    if (group.length > 0 && (held + s.relations > relations || group.length === MAX_SCHEMAS_PER_STATEMENT)) {
+      groups.push(group);
+      group = [];
+      held = 0;
+    }
+    group.push(s);
+    held += s.relations;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
+
+/** Runs the query `build` makes over one bound array of `values` (`build` gets its placeholder, cast to `cast`). */
+export async function overArray<R extends object>(
+  scope: Pick<VerifyScope, 'db'>,
+  build: (array: string) => string,
+  values: unknown[],
+  cast: string,
+): Promise<R[]> {
+  const p = new SqlParams();
+  const sql = build(p.add(values, cast));
+  return (await scope.db.query<R>(sql, p.values)).rows;
+}
+
+/**
+ * Runs the query `build` makes over the oids of `schemas`, grouped by statementGroups: one group is
+ * one statement over a bound array; several are one statement per group (the oids as an array
+ * literal), all in one message with a COMMIT after each. A COMMIT in a message of several statements
+ * ends its implicit transaction, so each statement's locks are released before the next one takes
+ * its own: the fleet still costs one round trip. The catalog session runs no transaction of its own,
+ * so the COMMITs end nothing else.
+ */
+export async function overSchemas<R extends object>(
+  scope: Pick<VerifyScope, 'db'>,
+  build: (oids: string) => string,
+  schemas: readonly SchemaRef[],
+  relations: number,
+): Promise<R[]> {
+  const groups = statementGroups(schemas, relations);
+  if (groups.length <= 1) {
+    return overArray<R>(
+      scope,
+      build,
+      schemas.map((s) => s.oid),
+      'oid[]',
+    );
+  }
+  const statements = groups.map((g) => `${build(`${literal(`{${g.map((s) => s.oid).join(',')}}`)}::oid[]`)}; COMMIT`);
+  const raw: unknown = await scope.db.query(statements.join(';\n'));
+  const results = (Array.isArray(raw) ? raw : [raw]) as { command: string; rows: R[] }[];
+  return results.filter((r) => r.command === 'SELECT').flatMap((r) => r.rows);
+}
