@@ -7,7 +7,8 @@ import type { Entry } from './snapshot.js';
  * operator classes, their options, ordering, storage parameters), read without deparsing: the
  * deparser opens the index's table to name its columns, which builds that table's cache entry in
  * the server process (most of the digest's time on a fleet), while these columns need no table
- * open. An index with expressions or a predicate adds its deparsed definition. The digest only
+ * open. An index with expressions or a predicate adds them, deparsed (pg_get_expr: the table is opened,
+ * but no operator class or access method is looked up as pg_get_indexdef does). The digest only
  * picks the schemas whose entries are compared (deparsed, as always): this form must tell apart
  * any two indexes whose definitions differ, and two equal indexes always give the same form (it
  * holds no oid of a tenant's own objects, only of built-in classes, collations and methods, and
@@ -21,7 +22,8 @@ function indexShape(norm: (expr: string, nsp: string) => string): string {
                      WHERE a.attrelid = c.oid AND a.attoptions IS NOT NULL)`;
   return `concat_ws(' ', c.relkind::text, c.relam::text, CASE WHEN i.indisunique THEN 'unique ' || coalesce(to_jsonb(i) ->> 'indnullsnotdistinct', '') END,
            i.indnkeyatts::text, ${keyNames}, i.indclass::text, i.indcollation::text, i.indoption::text, c.reloptions::text, ${options},
-           CASE WHEN i.indexprs IS NOT NULL OR i.indpred IS NOT NULL THEN ${norm('pg_get_indexdef(c.oid)', 'c.relnamespace')} END)`;
+           CASE WHEN i.indexprs IS NOT NULL THEN 'expressions ' || ${norm('pg_get_expr(i.indexprs, i.indrelid)', 'c.relnamespace')} END,
+           CASE WHEN i.indpred IS NOT NULL THEN 'where ' || ${norm('pg_get_expr(i.indpred, i.indrelid)', 'c.relnamespace')} END)`;
 }
 
 /**
@@ -39,7 +41,9 @@ function indexShape(norm: (expr: string, nsp: string) => string): string {
  * `= ANY(oids)`), and every catalog that hangs off a relation (columns and
  * their defaults, indexes, triggers, policies, rules) is reached from rel's
  * rows by its index on the relation's oid, in LATERAL subqueries kept apart
- * (OFFSET 0): one probe per relation whatever the statistics say, and a
+ * (OFFSET 0): one probe per relation whatever the statistics say (none for
+ * triggers or rules where pg_class says the relation never had any, none
+ * for a column's default where pg_attribute says it has none), and a
  * statement over part of a large fleet reads only that part (the largest
  * catalogs, pg_attribute above all, are never scanned whole). The catalogs
  * with no such index (pg_constraint, pg_proc, pg_type) are scanned once, their
@@ -64,7 +68,8 @@ export function entriesCte(oids: string, form: 'deparsed' | 'digest' | 'both' = 
     ${indexes}`
       : '';
   return `rel AS MATERIALIZED (
-  SELECT c.oid, c.relnamespace, c.relname, c.relkind, c.relpersistence, c.relrowsecurity, c.relforcerowsecurity, c.relam, c.reloptions
+  SELECT c.oid, c.relnamespace, c.relname, c.relkind, c.relpersistence, c.relrowsecurity, c.relforcerowsecurity, c.relam, c.reloptions,
+         c.relhastriggers, c.relhasrules
     FROM pg_class c WHERE c.relnamespace = ANY(${oids})
 ),
 e AS (
@@ -83,7 +88,7 @@ e AS (
     FROM rel c
     CROSS JOIN LATERAL (
       SELECT a.attrelid, a.attname, a.atttypid, a.atttypmod, a.attnotnull, a.attidentity, a.attgenerated,
-             (SELECT ad.adbin FROM pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum) AS adbin
+             CASE WHEN a.atthasdef THEN (SELECT ad.adbin FROM pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum) END AS adbin
         FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
       OFFSET 0
     ) a
@@ -113,7 +118,7 @@ e AS (
          || CASE tg.tgenabled WHEN 'D' THEN ' (disabled)' WHEN 'R' THEN ' (enabled on replicas only)' WHEN 'A' THEN ' (enabled always)' ELSE '' END
     FROM rel c
     CROSS JOIN LATERAL (SELECT tg.oid, tg.tgname, tg.tgenabled FROM pg_trigger tg WHERE tg.tgrelid = c.oid AND NOT tg.tgisinternal OFFSET 0) tg
-   WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm')
+   WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND c.relhastriggers
   UNION ALL
   SELECT c.relnamespace, 'policy', c.relname || '.' || po.polname,
          CASE WHEN po.polpermissive THEN 'permissive ' ELSE 'restrictive ' END || po.polcmd::text
@@ -127,7 +132,7 @@ e AS (
          || CASE rw.ev_enabled WHEN 'D' THEN ' (disabled)' WHEN 'R' THEN ' (enabled on replicas only)' WHEN 'A' THEN ' (enabled always)' ELSE '' END
     FROM rel c
     CROSS JOIN LATERAL (SELECT rw.oid, rw.rulename, rw.ev_enabled FROM pg_rewrite rw WHERE rw.ev_class = c.oid AND rw.rulename <> '_RETURN' OFFSET 0) rw
-   WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm')
+   WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND c.relhasrules
   UNION ALL
   SELECT t.typnamespace, 'type', t.typname::text,
          t.typtype::text || ' ' || coalesce((SELECT string_agg(quote_literal(en.enumlabel), ', ' ORDER BY en.enumsortorder) FROM pg_enum en WHERE en.enumtypid = t.oid), '')
