@@ -65,7 +65,10 @@ const NOT_PLAIN_INDEX = `CASE WHEN c.relkind IN ('i', 'I') THEN EXISTS (SELECT 1
 
 /**
  * The objects of the selected tenants' schemas that can depend on something:
- * (classid, objid, nsp, tenant), as `objects(..., true)` lists them. Each
+ * (classid, objid, nsp, own), as `objects(..., true)` lists them; `own` is the
+ * relation a rule, constraint, default, trigger or policy belongs to (its
+ * edges to that relation, most of all edges, stay in the schema and are not
+ * looked up). Each
  * catalog is read once and its rows kept by a lookup in the fleet map; a row of
  * a catalog that belongs to a relation (rules, defaults, triggers, policies)
  * finds its schema through the relation, by oid (an index probe, once per
@@ -74,20 +77,21 @@ const NOT_PLAIN_INDEX = `CASE WHEN c.relkind IN ('i', 'I') THEN EXISTS (SELECT 1
  */
 function selectedObjects(): string {
   const rel = (relid: string) => `(SELECT c.relnamespace FROM pg_class c WHERE c.oid = ${relid})`;
-  const rows: [string, string, string, string, string][] = [
-    ['pg_class', 'c.oid', 'c.relnamespace', 'pg_class c', ` AND ${NOT_PLAIN_INDEX}`],
-    ['pg_proc', 'p.oid', 'p.pronamespace', 'pg_proc p', ''],
-    ['pg_type', 't.oid', 't.typnamespace', 'pg_type t', ` AND t.typtype IN ('d', 'e', 'r', 'm')`],
-    ['pg_rewrite', 'rw.oid', rel('rw.ev_class'), 'pg_rewrite rw', ''],
-    ['pg_constraint', 'co.oid', 'co.connamespace', 'pg_constraint co', ` AND co.contype NOT IN ('p', 'u')`],
-    ['pg_attrdef', 'ad.oid', rel('ad.adrelid'), 'pg_attrdef ad', ''],
-    ['pg_trigger', 'tg.oid', rel('tg.tgrelid'), 'pg_trigger tg', ' AND NOT tg.tgisinternal'],
-    ['pg_policy', 'po.oid', rel('po.polrelid'), 'pg_policy po', ''],
+  // [catalog, oid, schema, the relation the object belongs to (0: none), FROM, more conditions]
+  const rows: [string, string, string, string, string, string][] = [
+    ['pg_class', 'c.oid', 'c.relnamespace', '0', 'pg_class c', ` AND ${NOT_PLAIN_INDEX}`],
+    ['pg_proc', 'p.oid', 'p.pronamespace', '0', 'pg_proc p', ''],
+    ['pg_type', 't.oid', 't.typnamespace', '0', 'pg_type t', ` AND t.typtype IN ('d', 'e', 'r', 'm')`],
+    ['pg_rewrite', 'rw.oid', rel('rw.ev_class'), 'rw.ev_class', 'pg_rewrite rw', ''],
+    ['pg_constraint', 'co.oid', 'co.connamespace', 'co.conrelid', 'pg_constraint co', ` AND co.contype NOT IN ('p', 'u')`],
+    ['pg_attrdef', 'ad.oid', rel('ad.adrelid'), 'ad.adrelid', 'pg_attrdef ad', ''],
+    ['pg_trigger', 'tg.oid', rel('tg.tgrelid'), 'tg.tgrelid', 'pg_trigger tg', ' AND NOT tg.tgisinternal'],
+    ['pg_policy', 'po.oid', rel('po.polrelid'), 'po.polrelid', 'pg_policy po', ''],
   ];
   return rows
     .map(
-      ([cls, oid, nsp, from, more]) =>
-        `SELECT '${cls}'::regclass::oid AS classid, ${oid} AS objid, o.nsp FROM ${from} CROSS JOIN LATERAL (SELECT ${nsp} AS nsp${nsp.startsWith('(') ? ' OFFSET 0' : ''}) o
+      ([cls, oid, nsp, own, from, more]) =>
+        `SELECT '${cls}'::regclass::oid AS classid, ${oid} AS objid, o.nsp, ${own}::oid AS own FROM ${from} CROSS JOIN LATERAL (SELECT ${nsp} AS nsp${nsp.startsWith('(') ? ' OFFSET 0' : ''}) o
     WHERE ${inTenantSchema('o.nsp', 'selected')}${more}`,
     )
     .join('\n  UNION ALL\n  ');
@@ -127,6 +131,7 @@ edge AS MATERIALIZED (
     FROM dep CROSS JOIN LATERAL (
       SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid FROM pg_depend d
        WHERE d.classid = dep.classid AND d.objid = dep.objid AND d.refobjid >= 16384 AND d.refclassid IN ('pg_class'::regclass, 'pg_proc'::regclass, 'pg_type'::regclass)
+         AND NOT (d.refclassid = 'pg_class'::regclass AND d.refobjid = dep.own)
       OFFSET 0
     ) d
    WHERE dep.objid >= 16384
