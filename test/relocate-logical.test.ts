@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,6 +20,7 @@ let cli: ReturnType<typeof cliOn>;
 
 beforeAll(async () => {
   baseDir = mkdtempSync(join(tmpdir(), 'tenantctl-logical-'));
+  chmodSync(baseDir, 0o755); // the server's OS user reaches it: its data stays in it, and goes with it
   [logicalServer, home] = await Promise.all([startEmbedded({ baseDir, serverFlags: ['-c', 'wal_level=logical'] }), createTestDatabase()]);
   src = await createTestDatabase(logicalServer.url);
   const proj = scratchProject();

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ const TABLES = 12;
 
 beforeAll(async () => {
   baseDir = mkdtempSync(join(tmpdir(), 'tenantctl-locks-'));
+  chmodSync(baseDir, 0o755); // the server's OS user reaches it: its data stays in it, and goes with it
   server = await startEmbedded({ baseDir, serverFlags: ['-c', 'max_connections=20', '-c', 'max_locks_per_transaction=10'] });
   db = await createTestDatabase(server.url);
   const tables = Array.from(
@@ -42,10 +43,14 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await tc?.close();
-  await db?.drop();
-  await server?.stop();
-  if (baseDir) rmSync(baseDir, { recursive: true, force: true });
+  try {
+    await tc?.close();
+    await db?.drop();
+  } finally {
+    // the server is this file's own: it goes even when a failed run left its database busy
+    await server?.stop();
+    if (baseDir) rmSync(baseDir, { recursive: true, force: true });
+  }
 });
 
 describe('drift on a server with a small lock table', () => {

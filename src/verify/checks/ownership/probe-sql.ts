@@ -9,7 +9,8 @@ import type { OwnedTable } from './tables.js';
  *   only if the smallest and the largest do, and with NULLS FIRST a NULL shows
  *   up at the top end. Two index probes however many rows; the planner picks
  *   the index for ORDER BY ... LIMIT 1 without needing statistics.
- * - scan: EXISTS over the table, one scan (stops at the first bad row); also
+ * - scan: the table's first row whose column is not the key (LIMIT 1: one
+ *   scan, which stops at the first bad row); also
  *   for an indexed table under 1 MB (by its statistics), which a scan reads
  *   faster than the planner plans the two index probes.
  * - text: like scan, comparing text forms, for a type without an = operator.
@@ -42,16 +43,22 @@ function keyAs(t: OwnedTable, param: number): string {
   return `$${param}::${qualified(t.typeSchema!, t.typeName!)}`;
 }
 
-/** One probe: a row (i, bad) where bad says some row's column is not the key (NULL included). */
+/**
+ * One probe: a row (i) when some row's column is not the key (NULL included), none when every row's
+ * is. Probes are joined with UNION ALL, 50 to a statement: a scan is a subquery of its own (LIMIT 1:
+ * it stops at the first bad row), which the planner plans as one branch of the statement's append,
+ * not as a subplan of a row (an EXISTS in the select list, planned apart: a tenth more server time
+ * over 4,000 small tables).
+ */
 export function probeSql(t: OwnedTable, mode: ProbeMode, i: number, param: number): string {
   const c = ident(t.column);
   if (mode === 'index') {
     const k = keyAs(t, param);
     const end = (order: string) => `coalesce((SELECT ${c} IS DISTINCT FROM ${k} FROM ${from(t)} ORDER BY ${c} ${order} LIMIT 1), false)`;
-    return `SELECT ${i} AS i, ${end('DESC NULLS FIRST')} OR ${end('ASC NULLS LAST')} AS bad`;
+    return `SELECT ${i} AS i WHERE ${end('DESC NULLS FIRST')} OR ${end('ASC NULLS LAST')}`;
   }
   const cond = mode === 'text' ? `${c}::text IS DISTINCT FROM $${param}::text` : `${c} IS DISTINCT FROM ${keyAs(t, param)}`;
-  return `SELECT ${i} AS i, EXISTS (SELECT 1 FROM ${from(t)} WHERE ${cond}) AS bad`;
+  return `(SELECT ${i} AS i FROM ${from(t)} WHERE ${cond} LIMIT 1)`;
 }
 
 /**

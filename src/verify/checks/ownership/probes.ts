@@ -53,11 +53,11 @@ export async function runProbes(db: Queryable, jobs: readonly ProbeJob[], concur
 async function runChunk(db: Queryable, chunk: readonly ProbeJob[]): Promise<ProbeOutcome[]> {
   const sql = chunk.map((job, i) => probeSql(job.table, job.mode, i, i + 1)).join('\nUNION ALL\n');
   try {
-    const r = await db.query<{ i: number; bad: boolean }>(
+    const r = await db.query<{ i: number }>(
       sql,
       chunk.map((j) => j.key),
     );
-    const bad = new Set(r.rows.filter((row) => row.bad).map((row) => row.i));
+    const bad = new Set(r.rows.map((row) => row.i));
     return chunk.map((job, i) => ({ ...job, bad: bad.has(i) }));
   } catch (err) {
     if (isConnectionLoss(err) || !(err as { code?: string }).code) throw err;
