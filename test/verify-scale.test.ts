@@ -6,6 +6,7 @@ import { databaseOid } from '../src/roles/names.js';
 import { tenantMigrations } from '../src/runtime/migration-files.js';
 import { withCatalogSession } from '../src/verify/catalog-session.js';
 import { CHECKS } from '../src/verify/checks/index.js';
+import { StatementSlots } from '../src/verify/slots.js';
 import type { VerifyScope } from '../src/verify/types.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { openOn } from './support/lib.js';
@@ -97,7 +98,7 @@ async function explainChecks(): Promise<{ plans: Explained[]; findings: number }
       ctx: tc,
       db: explaining(session, check, plans),
       pool: tc.pool,
-      parallelism: 2,
+      slots: new StatementSlots(2),
       session: (fn) => withCatalogSession(tc, (other) => fn(explaining(other, check, plans))),
       tenants: registry,
       registry,

@@ -2,6 +2,7 @@
 import type { TenantWithJournal } from '../control/tenants.js';
 import type { Context } from '../context.js';
 import type { Queryable } from '../db/types.js';
+import type { StatementSlots } from './slots.js';
 import type { LoadedMigrations } from '../migrations/types.js';
 
 /** The stable ids of the checks, in the order they run. */
@@ -69,11 +70,12 @@ export interface VerifyScope {
   /** Any pooled connection: for statements that may run side by side (the ownership probes). */
   pool: Queryable;
   /**
-   * How many statements this check may run at once on `pool`: the configured concurrency, less one
-   * for each other lane running beside it on the same server (at least 1). The server's processes
-   * then share its cores between the checks, so no lane waits for another's spare ones.
+   * The statements a check runs beside its lane's own (on `pool`, or on a `session`), one slot each:
+   * shared by every check of the server, the configured concurrency less one for each other lane
+   * running beside (at least 1), and a slot more each time a lane ends. The server's processes then
+   * share its cores between the checks, and the last check running gets every one of them.
    */
-  parallelism: number;
+  slots: StatementSlots;
   /**
    * Another catalog session for the length of `fn`, set up as `db` is, its statements counted with
    * the check's own: for catalog work a check runs side by side with its own (drift's replays while `db`

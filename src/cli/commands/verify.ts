@@ -19,7 +19,7 @@ export function registerVerifyCommands(program: Command, { run }: Registrars): v
     .option('--fail-on <level>', 'the lowest level that fails the run: error or warn', 'error')
     .option(
       '--concurrency <n>',
-      'statements at once per server: one per lane of checks, the rest ownership probes (config "concurrency")',
+      'statements at once per server: one per lane of checks, the rest shared by ownership probes and drift digests (config "concurrency")',
       positiveInt('--concurrency'),
     )
     .action((opts, cmd: Command) => {

@@ -9,7 +9,7 @@ import { diffStructure } from './diff.js';
 import { buildReference, type Reference } from './reference.js';
 import type { Digest, Entry } from './snapshot.js';
 import { digestsSql, entriesSql, schemaOidsSql } from './structure-sql.js';
-import { overArray, overSchemas, relationsPerStatement } from './statements.js';
+import { overArray, overGroups, overSchemas, relationsPerStatement, statementGroups } from './statements.js';
 import type { CheckDefinition, Finding, VerifyScope } from '../../types.js';
 
 interface Version {
@@ -107,19 +107,35 @@ async function buildReferences(ctx: Context, db: Queryable, versions: readonly V
   return out;
 }
 
+/** From this many schemas on, the digests are read in two streams side by side (below, a second session costs more than it saves). */
+const TWO_STREAMS_FROM = 200;
+
 /**
  * One digest per existing schema of the selected tenants: the schemas' oids, their relations and
- * the server's lock table (one query), then their digests (one message, see overSchemas). One
- * statement per group of schemas on one session: split over two sessions, the same digests took a
- * third more server time (measured when each statement scanned the catalogs whole; each part still
- * reads pg_class, pg_constraint, pg_proc and pg_type).
+ * the server's lock table (one query), then their digests in statements sized by the lock table
+ * (see statementGroups). From TWO_STREAMS_FROM schemas on they are two streams of equal halves,
+ * each one message (see overGroups): the first on the check's session, the second on another one
+ * in a statement slot of the server's (shared with the ownership probes): the digests are most of
+ * drift's time, and drift the longest lane, so the last lane running uses both of a server's cores
+ * where it used one. Splitting costs little: each statement reads its own schemas' rows by
+ * relation, and only pg_class, pg_constraint, pg_proc and pg_type once more.
  */
 async function tenantDigests(scope: VerifyScope): Promise<{ digests: Map<string, Digest>; relations: number }> {
   const schemas = scope.tenants.map((t) => t.schema);
   const found = await overArray<Omit<Digest, 'digest'> & { lock_slots: number }>(scope, schemaOidsSql, schemas, 'text[]');
   const relations = relationsPerStatement(found[0]?.lock_slots ?? 0);
-  const rows = await overSchemas<{ oid: string; digest: string }>(scope, digestsSql, found, relations);
-  const digests = new Map(rows.map((d) => [d.oid, d.digest]));
+  const streams = found.length >= TWO_STREAMS_FROM ? 2 : 1;
+  const groups = statementGroups(found, relations, Math.ceil(found.length / streams));
+  const half = Math.ceil(groups.length / streams);
+  const [first, second] = await Promise.all([
+    overGroups<{ oid: string; digest: string }>(scope, digestsSql, groups.slice(0, half)),
+    groups.length > half
+      ? scope.slots.run('drift', () =>
+          scope.session((db) => overGroups<{ oid: string; digest: string }>({ db }, digestsSql, groups.slice(half))),
+        )
+      : [],
+  ]);
+  const digests = new Map([...first, ...second].map((d) => [d.oid, d.digest]));
   return {
     digests: new Map(
       found.map(({ oid, schema, relations: n }) => [schema, { oid, schema, relations: n, digest: digests.get(oid) ?? null }]),

@@ -30,14 +30,19 @@ export function relationsPerStatement(lockSlots: number): number {
 /**
  * The schemas in statements, in order: each statement's schemas hold at most `relations` relations
  * between them (a schema of more than that gets a statement of its own) and number at most
- * MAX_SCHEMAS_PER_STATEMENT.
+ * `maxSchemas` (and MAX_SCHEMAS_PER_STATEMENT).
  */
-export function statementGroups<S extends SchemaRef>(schemas: readonly S[], relations: number): S[][] {
+export function statementGroups<S extends SchemaRef>(
+  schemas: readonly S[],
+  relations: number,
+  maxSchemas = MAX_SCHEMAS_PER_STATEMENT,
+): S[][] {
+  const most = Math.max(1, Math.min(maxSchemas, MAX_SCHEMAS_PER_STATEMENT));
   const groups: S[][] = [];
   let group: S[] = [];
   let held = 0;
   for (const s of schemas) {
-    if (group.length > 0 && (held + s.relations > relations || group.length === MAX_SCHEMAS_PER_STATEMENT)) {
+    if (group.length > 0 && (held + s.relations > relations || group.length === most)) {
       groups.push(group);
       group = [];
       held = 0;
@@ -62,12 +67,7 @@ export async function overArray<R extends object>(
 }
 
 /**
- * Runs the query `build` makes over the oids of `schemas`, grouped by statementGroups: one group is
- * one statement over a bound array; several are one statement per group (the oids as an array
- * literal), all in one message with a COMMIT after each. A COMMIT in a message of several statements
- * ends its implicit transaction, so each statement's locks are released before the next one takes
- * its own: the fleet still costs one round trip. The catalog session runs no transaction of its own,
- * so the COMMITs end nothing else.
+ * Runs the query `build` makes over the oids of `schemas`, grouped by statementGroups (see overGroups).
  */
 export async function overSchemas<R extends object>(
   scope: Pick<VerifyScope, 'db'>,
@@ -75,12 +75,27 @@ export async function overSchemas<R extends object>(
   schemas: readonly SchemaRef[],
   relations: number,
 ): Promise<R[]> {
-  const groups = statementGroups(schemas, relations);
-  if (groups.length <= 1) {
+  return overGroups<R>(scope, build, statementGroups(schemas, relations));
+}
+
+/**
+ * Runs the query `build` makes over each group of schemas: one group is one statement over a bound
+ * array; several are one statement per group (the oids as an array literal), all in one message with
+ * a COMMIT after each. A COMMIT in a message of several statements ends its implicit transaction, so
+ * each statement's locks are released before the next one takes its own: the groups still cost one
+ * round trip. A catalog session runs no transaction of its own, so the COMMITs end nothing else.
+ */
+export async function overGroups<R extends object>(
+  scope: Pick<VerifyScope, 'db'>,
+  build: (oids: string) => string,
+  groups: readonly (readonly SchemaRef[])[],
+): Promise<R[]> {
+  if (groups.length === 0) return [];
+  if (groups.length === 1) {
     return overArray<R>(
       scope,
       build,
-      schemas.map((s) => s.oid),
+      groups[0]!.map((s) => s.oid),
       'oid[]',
     );
   }

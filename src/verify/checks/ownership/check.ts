@@ -1,5 +1,4 @@
 // The ownership check: rows whose ownership column is not their tenant's key.
-import { mapLimit } from '../../../util/map-limit.js';
 import { countOffenders, probeJobs, runProbes, type Offenders, type ProbeOutcome } from './probes.js';
 import { ownedTables } from './tables.js';
 import type { CheckDefinition, Finding } from '../../types.js';
@@ -29,9 +28,9 @@ export const ownershipCheck: CheckDefinition = {
         remediation: `add the column (ALTER TABLE ... ADD COLUMN ${column} ...) with a migration, filled with the tenant key`,
       }));
     const keys = new Map(scope.tenants.map((t) => [t.id, t.key]));
-    const outcomes = await runProbes(scope.pool, probeJobs(tables, keys), scope.parallelism);
+    const outcomes = await runProbes(scope.pool, probeJobs(tables, keys), scope.slots);
     const bad = outcomes.filter((o) => o.bad);
-    const counts = await mapLimit(bad, scope.parallelism, (o) => countOffenders(scope.pool, o));
+    const counts = await Promise.all(bad.map((o) => scope.slots.run('ownership', () => countOffenders(scope.pool, o))));
     bad.forEach((o, i) => findings.push(badRows(o, counts[i]!)));
     for (const o of outcomes) {
       if (o.error) findings.push(unprobeable(o));

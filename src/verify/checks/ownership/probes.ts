@@ -1,7 +1,7 @@
 // Runs the ownership probes in batches, side by side, and counts the offenders of bad tables.
 import { isConnectionLoss } from '../../../sqlstate.js';
 import type { Queryable } from '../../../db/types.js';
-import { mapLimit } from '../../../util/map-limit.js';
+import type { StatementSlots } from '../../slots.js';
 import { isSmall, offendersSql, probeMode, probeSql, type ProbeMode } from './probe-sql.js';
 import type { OwnedTable } from './tables.js';
 
@@ -27,11 +27,11 @@ export function probeJobs(tables: readonly OwnedTable[], keys: ReadonlyMap<strin
 }
 
 /**
- * Runs every probe, `concurrency` statements at a time. A statement that fails
- * is retried probe by probe, so one tenant's bad key does not hide the rest; a
- * type without `=` is retried comparing text.
+ * Runs every probe, each statement in one of the server's statement slots (shared with the other
+ * checks, see StatementSlots). A statement that fails is retried probe by probe, so one tenant's bad
+ * key does not hide the rest; a type without `=` is retried comparing text.
  */
-export async function runProbes(db: Queryable, jobs: readonly ProbeJob[], concurrency: number): Promise<ProbeOutcome[]> {
+export async function runProbes(db: Queryable, jobs: readonly ProbeJob[], slots: StatementSlots): Promise<ProbeOutcome[]> {
   const chunks: ProbeJob[][] = [];
   let batch: ProbeJob[] = [];
   for (const job of jobs) {
@@ -46,7 +46,7 @@ export async function runProbes(db: Queryable, jobs: readonly ProbeJob[], concur
     }
   }
   if (batch.length > 0) chunks.push(batch);
-  const done = await mapLimit(chunks, concurrency, (chunk) => runChunk(db, chunk));
+  const done = await Promise.all(chunks.map((chunk) => slots.run('ownership', () => runChunk(db, chunk))));
   return done.flat();
 }
 
@@ -61,7 +61,12 @@ async function runChunk(db: Queryable, chunk: readonly ProbeJob[]): Promise<Prob
     return chunk.map((job, i) => ({ ...job, bad: bad.has(i) }));
   } catch (err) {
     if (isConnectionLoss(err) || !(err as { code?: string }).code) throw err;
-    if (chunk.length > 1) return (await Promise.all(chunk.map((job) => runChunk(db, [job])))).flat();
+    if (chunk.length > 1) {
+      // one probe at a time, in the slot this statement held
+      const each: ProbeOutcome[] = [];
+      for (const job of chunk) each.push(...(await runChunk(db, [job])));
+      return each;
+    }
     const job = chunk[0]!;
     const code = (err as { code: string }).code;
     if (code === UNDEFINED_FUNCTION && job.mode !== 'text') return runChunk(db, [{ ...job, mode: 'text' }]);
