@@ -29,7 +29,16 @@ export const driftCheck: CheckDefinition = {
   ownLane: true,
   async run(scope) {
     const { ctx } = scope;
-    const files = await scope.migrations();
+    // The digests need no migration file: they start at once, while the files load.
+    const reading = tenantDigests(scope);
+    reading.catch(() => undefined); // awaited below: a failure while the files load is not an unhandled rejection
+    let files;
+    try {
+      files = await scope.migrations();
+    } catch (err) {
+      await reading.catch(() => undefined); // the session is free again before the check fails
+      throw err;
+    }
     const findings: Finding[] = [];
     const versions = new Map<string, Version>();
     for (const t of scope.tenants) {
@@ -51,10 +60,13 @@ export const driftCheck: CheckDefinition = {
       v.tenants.push(t);
       versions.set(key, v);
     }
-    if (versions.size === 0) return findings;
+    if (versions.size === 0) {
+      await reading;
+      return findings;
+    }
     // The replays run on a session of their own while the digests are read (they wait on round trips, the digests on the server).
     const [{ digests, relations }, references] = await Promise.all([
-      tenantDigests(scope),
+      reading,
       scope.session((db) => buildReferences(ctx, db, [...versions.values()])),
     ]);
     const mismatched: { tenant: TenantWithJournal; version: Version; reference: Reference }[] = [];
