@@ -111,6 +111,19 @@ describe('verify on a clean fleet', () => {
     expect(res.code).toBe(0);
   });
 
+  it('runs every check at any concurrency: at 1 and 2 the lanes merge, and the pool is enough', async () => {
+    const cli = cliOn(db.url);
+    type Doc = { violations: unknown[]; checks: { name: string; roundTrips: number }[] };
+    const trips = (doc: Doc) => doc.checks.map((c) => [c.name, c.roundTrips]);
+    const wide = await cli(['verify', '--json', '--concurrency', '4']);
+    expect(wide.code).toBe(0);
+    for (const n of ['1', '2']) {
+      const narrow = await cli(['verify', '--json', '--concurrency', n]);
+      expect({ n, code: narrow.code, violations: narrow.json<Doc>().violations }).toEqual({ n, code: 0, violations: [] });
+      expect(trips(narrow.json<Doc>())).toEqual(trips(wide.json<Doc>()));
+    }
+  });
+
   it('refuses bad input with exit 2 before any check runs', async () => {
     const cli = cliOn(db.url);
     const unknownCheck = await cli(['verify', '--check', 'ownership,nope', '--json']);

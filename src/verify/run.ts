@@ -134,6 +134,22 @@ export async function verify(ctx: Context, options: VerifyOptions = {}): Promise
 }
 
 /**
+ * The checks in lanes: one for each check that has a lane of its own, one for the rest, and no more
+ * lanes than `concurrency` (the last ones merged, in order). The pool holds concurrency + 2
+ * connections: the lanes' sessions, drift's replay session and the slots (concurrency less the
+ * lanes but one) fill it exactly, so no statement waits for a connection that a lane holds idle
+ * (with 3 lanes at concurrency 1, verify waited out the pool's connect timeout and failed).
+ */
+export function lanesOf(checks: readonly CheckDefinition[], concurrency: number): CheckDefinition[][] {
+  const groups = [...checks.filter((c) => c.ownLane).map((c) => [c]), checks.filter((c) => !c.ownLane)].filter((g) => g.length > 0);
+  while (groups.length > Math.max(1, concurrency)) {
+    const last = groups.pop()!;
+    groups[groups.length - 1]!.push(...last);
+  }
+  return groups;
+}
+
+/**
  * One server's checks, on that server's context: lanes side by side, each on its own catalog session
  * (each check with a lane of its own: the ownership check, reading tables; drift, replaying the
  * migrations), and the other catalog checks one after another. Outcomes in the order of `checks`.
@@ -151,7 +167,7 @@ async function verifyServer(
 ): Promise<CheckOutcome[]> {
   const { ctx, tenants, registry } = plan;
   const oid = await databaseOid(ctx.pool, ctx);
-  const groups = [...checks.filter((c) => c.ownLane).map((c) => [c]), checks.filter((c) => !c.ownLane)].filter((g) => g.length > 0);
+  const groups = lanesOf(checks, ctx.config.concurrency);
   // The configured concurrency is the server's share: the other lanes' sessions count against it,
   // and each one's place goes to the checks still running when it ends.
   const slots = new StatementSlots(ctx.config.concurrency - (groups.length - 1));
