@@ -4,6 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenants, openTenantctl, verify, type Tenantctl } from '../src/index.js';
 import { startEmbedded, type EmbeddedServer } from '../src/db/embedded.js';
+import { readTenants } from '../src/control/tenants.js';
+import { databaseOid } from '../src/roles/names.js';
+import { tenantMigrations } from '../src/runtime/migration-files.js';
+import { withCatalogSession } from '../src/verify/catalog-session.js';
+import { tenantDigests } from '../src/verify/checks/drift/check.js';
+import { StatementSlots } from '../src/verify/slots.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { scratchProject } from './support/migrations.js';
 
@@ -62,5 +68,36 @@ describe('drift on a server with a small lock table', () => {
     const r = await verify(tc, { checks: ['drift'] });
     expect(r.violations.map((v) => [v.tenant, v.object])).toEqual([[ids.at(-1), 'constraint part_11.part_11_qty_check']]);
     expect(r.tenants).toHaveLength(ids.length);
+  });
+
+  it('reads the digests in two streams of several statements each, and every tenant built alike has the same digest', async () => {
+    const registry = await readTenants(tc.pool, tc);
+    const oid = await databaseOid(tc.pool, tc);
+    const sessions = { n: 0 };
+    const { digests, relations } = await withCatalogSession(tc, (db) =>
+      tenantDigests({
+        ctx: tc,
+        db,
+        pool: tc.pool,
+        slots: new StatementSlots(2),
+        session: (fn) => {
+          sessions.n++;
+          return withCatalogSession(tc, fn);
+        },
+        tenants: registry,
+        registry,
+        databaseOid: oid,
+        narrowed: false,
+        migrations: () => tenantMigrations(tc),
+        fleetKeys: [],
+      }),
+    );
+    // 200 slots: 100 relations a statement, 5 tenants of 18 relations; 80 tenants in two streams of 8 statements
+    expect({ relations, streams: sessions.n + 1 }).toEqual({ relations: 100, streams: 2 });
+    const values = ids.map((id) => digests.get(`tenant_${id}`)?.digest);
+    expect(values.every((d) => typeof d === 'string')).toBe(true);
+    // the drifted tenant is the last; every other one has the first one's digest, whichever stream read it
+    expect(new Set(values.slice(0, -1)).size).toBe(1);
+    expect(values.at(-1)).not.toBe(values[0]);
   });
 });

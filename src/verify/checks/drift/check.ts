@@ -119,8 +119,12 @@ async function buildReferences(ctx: Context, db: Queryable, versions: readonly V
   return out;
 }
 
-/** From this many schemas on, the digests are read in two streams side by side (below, a second session costs more than it saves). */
-const TWO_STREAMS_FROM = 200;
+/**
+ * From this many schemas on, the digests are read in two streams side by side (below, they take a few
+ * tens of milliseconds: a second session would save little). test/verify-drift-locks.test.ts (80
+ * tenants) runs both streams, each of several statements.
+ */
+const TWO_STREAMS_FROM = 50;
 
 /**
  * One digest per existing schema of the selected tenants: the schemas' oids, their relations and
@@ -132,7 +136,7 @@ const TWO_STREAMS_FROM = 200;
  * where it used one. Splitting costs little: each statement reads its own schemas' rows by
  * relation, and only pg_class, pg_constraint, pg_proc and pg_type once more.
  */
-async function tenantDigests(scope: VerifyScope): Promise<{ digests: Map<string, Digest>; relations: number }> {
+export async function tenantDigests(scope: VerifyScope): Promise<{ digests: Map<string, Digest>; relations: number }> {
   const schemas = scope.tenants.map((t) => t.schema);
   const found = await overArray<Omit<Digest, 'digest'> & { lock_slots: number }>(scope, schemaOidsSql, schemas, 'text[]');
   const relations = relationsPerStatement(found[0]?.lock_slots ?? 0);
