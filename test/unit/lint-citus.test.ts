@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,7 +16,11 @@ async function rules(sql: string[], config?: typeof CITUS): Promise<[string, num
     writeFileSync(file, `-- Up Migration\n${text}\n`);
     return file;
   });
-  return (await lintFiles({ files, ...(config ? { config } : {}) })).findings.map((f) => [f.rule, f.line]);
+  try {
+    return (await lintFiles({ files, ...(config ? { config } : {}) })).findings.map((f) => [f.rule, f.line]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const TRIGGER = `CREATE TABLE t (id int PRIMARY KEY);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lint } from './lint-support.js';
+import { lint, withSnippets } from './lint-support.js';
 
 describe('lint: JS migrations are linted on the SQL they generate', () => {
   it('a builder call: the finding names the migration, the generated statement, and no line', async () => {
@@ -55,9 +55,10 @@ describe('lint: JS migrations are linted on the SQL they generate', () => {
 
   it('--fail-on warn fails on a warning that error lets through', async () => {
     const { lintFiles } = await import('../../src/index.js');
-    const warnOnly = await lint('DROP INDEX t_a;');
+    const [warnOnly, again] = await withSnippets(['DROP INDEX t_a;'], (files) =>
+      Promise.all([lintFiles({ files }), lintFiles({ files, failOn: 'warn' })]),
+    );
     expect(warnOnly.ok).toBe(true);
-    const again = await lintFiles({ files: warnOnly.migrations.map((m) => m.file), failOn: 'warn' });
     expect(again.ok).toBe(false);
     expect(again.summary).toEqual({ error: 0, warn: 1, info: 0 });
   });
