@@ -10,6 +10,9 @@ describe("drift's statements over many schemas", () => {
     expect(relationsPerStatement(10 * 20)).toBe(100);
     expect(relationsPerStatement(1)).toBe(1);
     expect(relationsPerStatement(0)).toBe(1);
+    // two statements side by side share that half
+    expect(relationsPerStatement(64 * 100, 2)).toBe(1600);
+    expect(relationsPerStatement(10 * 20, 2)).toBe(50);
   });
 
   it('group schemas in order, each statement within the relations it may lock', () => {

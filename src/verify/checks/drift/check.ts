@@ -139,8 +139,9 @@ const TWO_STREAMS_FROM = 50;
 export async function tenantDigests(scope: VerifyScope): Promise<{ digests: Map<string, Digest>; relations: number }> {
   const schemas = scope.tenants.map((t) => t.schema);
   const found = await overArray<Omit<Digest, 'digest'> & { lock_slots: number }>(scope, schemaOidsSql, schemas, 'text[]');
-  const relations = relationsPerStatement(found[0]?.lock_slots ?? 0);
   const streams = found.length >= TWO_STREAMS_FROM ? 2 : 1;
+  // the two streams' statements run side by side: they share the lock table's half
+  const relations = relationsPerStatement(found[0]?.lock_slots ?? 0, streams);
   const groups = statementGroups(found, relations, Math.ceil(found.length / streams));
   const half = Math.ceil(groups.length / streams);
   const [first, second] = await Promise.all([

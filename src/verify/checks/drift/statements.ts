@@ -15,7 +15,8 @@ export const MAX_SCHEMAS_PER_STATEMENT = 1000;
 /**
  * How many relations one statement may lock: half the server's lock table (max_locks_per_transaction
  * x (max_connections + max_prepared_transactions) slots, `lockSlots`), the other half left to every
- * other session. pg_get_viewdef locks a view and every relation it reads until the statement's
+ * other session, and shared by the statements that run side by side (`sideBySide`: drift's two
+ * streams of digests). pg_get_viewdef locks a view and every relation it reads until the statement's
  * transaction ends (the example application's 1,000 schemas, one view over two tables each: 3,040
  * relation locks; its CHECK constraints and defaults lock nothing past their deparse). A statement
  * over more than the table holds fails with `out of shared memory`: 10,000 tenants of the example
@@ -23,8 +24,8 @@ export const MAX_SCHEMAS_PER_STATEMENT = 1000;
  * 6,400 slots. A schema counts its tables, views, materialized views and foreign tables: at most
  * what its views can lock.
  */
-export function relationsPerStatement(lockSlots: number): number {
-  return Math.max(1, Math.floor(lockSlots / 2));
+export function relationsPerStatement(lockSlots: number, sideBySide = 1): number {
+  return Math.max(1, Math.floor(lockSlots / 2 / Math.max(1, sideBySide)));
 }
 
 /**
