@@ -9,7 +9,7 @@ import { diffStructure } from './diff.js';
 import { buildReference, type Reference } from './reference.js';
 import type { Digest, Entry } from './snapshot.js';
 import { digestsSql, entriesSql, schemaOidsSql } from './structure-sql.js';
-import { overArray, overGroups, overSchemas, relationsPerStatement, statementGroups } from './statements.js';
+import { overArray, overGroups, overSchemas, relationsPerStatement, statementGroups, streamsOf } from './statements.js';
 import type { CheckDefinition, Finding, VerifyScope } from '../../types.js';
 
 interface Version {
@@ -129,9 +129,10 @@ const TWO_STREAMS_FROM = 50;
 /**
  * One digest per existing schema of the selected tenants: the schemas' oids, their relations and
  * the server's lock table (one query), then their digests in statements sized by the lock table
- * (see statementGroups). From TWO_STREAMS_FROM schemas on they are two streams of equal halves,
- * each one message (see overGroups): the first on the check's session, the second on another one
- * in a statement slot of the server's (shared with the ownership probes): the digests are most of
+ * (see statementGroups). From TWO_STREAMS_FROM schemas on they are two streams of about equal work
+ * (streamsOf), each its statements in one message (see overGroups): the first on the check's
+ * session, the second on another one in a statement slot of the server's (shared with the
+ * ownership probes): the digests are most of
  * drift's time, and drift the longest lane, so the last lane running uses both of a server's cores
  * where it used one. Splitting costs little: each statement reads its own schemas' rows by
  * relation, and only pg_class, pg_constraint, pg_proc and pg_type once more.
@@ -142,14 +143,11 @@ export async function tenantDigests(scope: VerifyScope): Promise<{ digests: Map<
   const streams = found.length >= TWO_STREAMS_FROM ? 2 : 1;
   // the two streams' statements run side by side: they share the lock table's half
   const relations = relationsPerStatement(found[0]?.lock_slots ?? 0, streams);
-  const groups = statementGroups(found, relations, Math.ceil(found.length / streams));
-  const half = Math.ceil(groups.length / streams);
+  const [mine, other] = streamsOf(found, streams).map((part) => statementGroups(part, relations));
   const [first, second] = await Promise.all([
-    overGroups<{ oid: string; digest: string }>(scope, digestsSql, groups.slice(0, half)),
-    groups.length > half
-      ? scope.slots.run('drift', () =>
-          scope.session((db) => overGroups<{ oid: string; digest: string }>({ db }, digestsSql, groups.slice(half))),
-        )
+    overGroups<{ oid: string; digest: string }>(scope, digestsSql, mine ?? []),
+    other
+      ? scope.slots.run('drift', () => scope.session((db) => overGroups<{ oid: string; digest: string }>({ db }, digestsSql, other)))
       : [],
   ]);
   const digests = new Map([...first, ...second].map((d) => [d.oid, d.digest]));

@@ -55,6 +55,31 @@ export function statementGroups<S extends SchemaRef>(
   return groups;
 }
 
+/**
+ * The schemas in `n` parts side by side, in order, of about equal work: a schema weighs its relations
+ * and one (an empty schema still costs its catalog reads). Each part is then grouped in statements of
+ * its own (statementGroups): halving the groups instead gave parts of 640 and 361 schemas where the
+ * lock table made groups of 320 (the first stream ran 1.06 s, the second 0.75 s).
+ */
+export function streamsOf<S extends SchemaRef>(schemas: readonly S[], n: number): S[][] {
+  const weight = (s: S) => s.relations + 1;
+  const total = schemas.reduce((sum, s) => sum + weight(s), 0);
+  const parts: S[][] = [];
+  let part: S[] = [];
+  let done = 0;
+  for (const s of schemas) {
+    // a part closes once it reaches its share of the whole: the k-th ends at k/n of the weight
+    if (part.length > 0 && parts.length < n - 1 && done + weight(s) / 2 > (total * (parts.length + 1)) / n) {
+      parts.push(part);
+      part = [];
+    }
+    part.push(s);
+    done += weight(s);
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
+}
+
 /** Runs the query `build` makes over one bound array of `values` (`build` gets its placeholder, cast to `cast`). */
 export async function overArray<R extends object>(
   scope: Pick<VerifyScope, 'db'>,
