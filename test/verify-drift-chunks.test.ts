@@ -29,12 +29,13 @@ describe('drift over many schemas', () => {
     const client = await pool.connect();
     try {
       const names = ['a', 'b', 'c', 'd', 'e'].map((s) => `chunk_${s}`);
-      const r = await client.query<SchemaRef & { schema: string }>(schemaOidsSql('$1::text[]'), [names]);
+      const r = await client.query<SchemaRef & { schema: string; server_version: number }>(schemaOidsSql('$1::text[]'), [names]);
       const schemas = r.rows.sort((x, y) => (x.schema < y.schema ? -1 : 1));
+      const digestsSqlHere = (oids: string) => digestsSql(oids, r.rows[0]!.server_version);
       expect(schemas.map((s) => s.relations)).toEqual([2, 2, 2, 2, 2]);
-      const whole = await overSchemas<{ oid: string; digest: string }>({ db: client }, digestsSql, schemas, 100);
+      const whole = await overSchemas<{ oid: string; digest: string }>({ db: client }, digestsSqlHere, schemas, 100);
       const before = stats.roundTrips;
-      const split = await overSchemas<{ oid: string; digest: string }>({ db: client }, digestsSql, schemas, 4);
+      const split = await overSchemas<{ oid: string; digest: string }>({ db: client }, digestsSqlHere, schemas, 4);
       const trips = stats.roundTrips - before;
       // Each statement's transaction: one per statement of 2 schemas (so each one's locks end with it).
       const xacts = await overSchemas<{ oid: string; xact: string }>(

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestOf, digestsSql, entriesSql } from '../src/verify/checks/drift/structure-sql.js';
 import type { Entry } from '../src/verify/checks/drift/snapshot.js';
@@ -37,6 +38,9 @@ const VARIANTS: Record<string, string> = {
 
 const schemaOf = (variant: string, route = '') => `dg_${variant.replaceAll(' ', '_')}${route}`;
 
+const serverVersion = async (client: pg.PoolClient) =>
+  Number((await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0]!.v);
+
 /** The digests as drift computes a reference's: from the entries and index shapes of each schema, here. */
 async function digestsHere(): Promise<Map<string, string | null>> {
   const client = await db.pool.connect();
@@ -45,7 +49,7 @@ async function digestsHere(): Promise<Map<string, string | null>> {
     const oids = (await client.query<{ oids: string[] }>(`SELECT array_agg(oid) AS oids FROM pg_namespace WHERE nspname LIKE 'dg\\_%'`))
       .rows[0]!.oids;
     const r = await client.query<Entry & { schema: string }>(
-      `SELECT n.nspname AS schema, x.kind, x.name, x.def FROM (${entriesSql('$1::oid[]', true)}) x JOIN pg_namespace n ON n.oid = x.oid::oid`,
+      `SELECT n.nspname AS schema, x.kind, x.name, x.def FROM (${entriesSql('$1::oid[]', { serverVersion: await serverVersion(client) })}) x JOIN pg_namespace n ON n.oid = x.oid::oid`,
       [oids],
     );
     const by = new Map<string, Entry[]>();
@@ -61,7 +65,7 @@ async function digests(): Promise<Map<string, string>> {
   try {
     await client.query('SET search_path = pg_catalog');
     const r = await client.query<{ schema: string; digest: string }>(
-      `SELECT n.nspname AS schema, d.digest FROM (${digestsSql('$1::oid[]')}) d JOIN pg_namespace n ON n.oid = d.oid::oid`,
+      `SELECT n.nspname AS schema, d.digest FROM (${digestsSql('$1::oid[]', await serverVersion(client))}) d JOIN pg_namespace n ON n.oid = d.oid::oid`,
       [
         (await client.query<{ oids: string[] }>(`SELECT array_agg(oid) AS oids FROM pg_namespace WHERE nspname LIKE 'dg\\_%'`)).rows[0]!
           .oids,

@@ -139,15 +139,22 @@ const TWO_STREAMS_FROM = 50;
  */
 export async function tenantDigests(scope: VerifyScope): Promise<{ digests: Map<string, Digest>; relations: number }> {
   const schemas = scope.tenants.map((t) => t.schema);
-  const found = await overArray<Omit<Digest, 'digest'> & { lock_slots: number }>(scope, schemaOidsSql, schemas, 'text[]');
+  const found = await overArray<Omit<Digest, 'digest'> & { lock_slots: number; server_version: number }>(
+    scope,
+    schemaOidsSql,
+    schemas,
+    'text[]',
+  );
+  const serverVersion = found[0]?.server_version ?? 0;
+  const digestsOf = (oids: string) => digestsSql(oids, serverVersion);
   const streams = found.length >= TWO_STREAMS_FROM ? 2 : 1;
   // the two streams' statements run side by side: they share the lock table's half
   const relations = relationsPerStatement(found[0]?.lock_slots ?? 0, streams);
   const [mine, other] = streamsOf(found, streams).map((part) => statementGroups(part, relations));
   const [first, second] = await Promise.all([
-    overGroups<{ oid: string; digest: string }>(scope, digestsSql, mine ?? []),
+    overGroups<{ oid: string; digest: string }>(scope, digestsOf, mine ?? []),
     other
-      ? scope.slots.run('drift', () => scope.session((db) => overGroups<{ oid: string; digest: string }>({ db }, digestsSql, other)))
+      ? scope.slots.run('drift', () => scope.session((db) => overGroups<{ oid: string; digest: string }>({ db }, digestsOf, other)))
       : [],
   ]);
   const digests = new Map([...first, ...second].map((d) => [d.oid, d.digest]));

@@ -31,11 +31,13 @@ export async function buildReference(ctx: Context, client: Queryable, files: rea
       await client.query(`CREATE SCHEMA ${ident(scratch)}`);
       await asTenant(client, ctx.config, { schema: scratch });
       await runMigrationActions(client, files, 'up', ctx.log, { inlineNonTransactional: true });
-      await client.query('SET LOCAL search_path = pg_catalog');
+      const set = await client.query<{ server_version: number }>(
+        `SELECT set_config('search_path', 'pg_catalog', true), current_setting('server_version_num')::int AS server_version`,
+      );
       const p = new SqlParams();
       const oids = `ARRAY[${p.add(ident(scratch), 'regnamespace')}::oid]`;
       // One read of the scratch schema: its entries, and its indexes in the digest's form, from which the digest is computed here.
-      const e = await client.query<Entry>(entriesSql(oids, true), p.values);
+      const e = await client.query<Entry>(entriesSql(oids, { serverVersion: set.rows[0]!.server_version }), p.values);
       const rows = e.rows.map(({ kind, name, def }) => ({ kind, name, def }));
       return { digest: digestOf(rows), entries: rows.filter((r) => r.kind !== INDEX_SHAPE) };
     });
