@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { createTenants, withTenant } from '../src/index.js';
 import { cliOn, REPO } from './support/cli.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { openOn } from './support/lib.js';
+import { scratchDir } from './support/scratch.js';
 
 // A move on a tenant the application keeps writing to: the move completes, and
 // every row ends up in exactly one place.
@@ -135,7 +135,7 @@ describe('move under live writes', () => {
   });
 
   it('waits for a writer that holds the source past lockTimeout, and retries with backoff: attempts in the result', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tenantctl-live-'));
+    const dir = scratchDir('live');
     writeFileSync(
       join(dir, 'tenantctl.config.json'),
       JSON.stringify({

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, REPO, cliOn } from './support/cli.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
+import { scratchDir } from './support/scratch.js';
 
 let db: TestDatabase;
 let cli: ReturnType<typeof cliOn>;
@@ -187,7 +187,7 @@ describe('query across the fleet', () => {
   });
 
   it('refuses bad input before connecting (exit 2)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tenantctl-query-'));
+    const dir = scratchDir('query');
     writeFileSync(join(dir, 'two.sql'), 'SELECT 1;\nSELECT 2;\n');
     const down = cliOn('postgresql://postgres@127.0.0.1:1/nowhere');
     const cases: [string[], RegExp][] = [

@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliOn, REPO } from './support/cli.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { snapshot } from './support/snapshot.js';
+import { scratchDir } from './support/scratch.js';
 
 // Misconfiguration is bad input: a config PostgreSQL would refuse, or one that points tenantctl at a
 // schema that is not its own, is exit 2 before any change, whatever the command.
@@ -23,7 +23,7 @@ afterAll(async () => {
 
 /** The CLI in a project folder whose tenantctl.config.json holds `config` (migrations: the example app's). */
 function withConfig(config: Record<string, unknown>) {
-  const dir = mkdtempSync(join(tmpdir(), 'tenantctl-rel-config-'));
+  const dir = scratchDir('rel-config');
   const full = { tenantMigrations: join(REPO, 'migrations/tenant'), sharedMigrations: join(REPO, 'migrations/shared'), ...config };
   writeFileSync(join(dir, 'tenantctl.config.json'), JSON.stringify(full));
   return cliOn(db.url, { cwd: dir });

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneTenant, createTenants, execAsTenant, InputError, updateTenant, type Tenantctl } from '../src/index.js';
@@ -7,6 +6,7 @@ import { cliOn } from './support/cli.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { openOn } from './support/lib.js';
 import { snapshot } from './support/snapshot.js';
+import { scratchDir } from './support/scratch.js';
 
 // Text PostgreSQL cannot store (a NUL byte, a lone UTF-16 surrogate) is bad input
 // through the library as through the CLI: exit 2, before any change.
@@ -57,7 +57,7 @@ describe('NUL and lone surrogates', () => {
 
   it('exec -f of a file with a NUL byte is exit 2 on the CLI, and an input error through the library', async () => {
     const before = await snapshot(db.pool);
-    const file = join(mkdtempSync(join(tmpdir(), 'tenantctl-nul-')), 'bad.sql');
+    const file = join(scratchDir('nul'), 'bad.sql');
     writeFileSync(file, "INSERT INTO customers (name) VALUES ('x');\u0000\n");
     const r = await cliOn(db.url)(['exec', '--tenant', 'acme', '-f', file, '--json']);
     expect(r.code, r.stderr).toBe(2);

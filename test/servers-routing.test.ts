@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { cliOn } from './support/cli.js';
 import { createSecondDatabase, createTestDatabase, type TestDatabase } from './support/db.js';
 import { openOn } from './support/lib.js';
 import { scratchProject } from './support/migrations.js';
+import { scratchDir } from './support/scratch.js';
 
 let home: TestDatabase;
 let eu: TestDatabase;
@@ -172,7 +172,7 @@ describe('every command routes by the placements map', () => {
   });
 
   it('export from one server, import onto another with --server', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'tenantctl-routing-')), 'b1');
+    const out = join(scratchDir('routing'), 'b1');
     ok(await cli(['tenant', 'export', 'b1', '--out', out]));
     const imported = await cli(['tenant', 'import', out, '--as', 'c1', '--server', 'eu', '--json']);
     ok(imported);
@@ -181,7 +181,7 @@ describe('every command routes by the placements map', () => {
     expect(await placement('c1')).toMatchObject({ server: 'eu', key: 'c1' });
     // Killed after the server's commit and before the map's: the tenant whole on eu, no placement; the same import adopts it.
     await home.pool.query(`DELETE FROM tenantctl.placements WHERE tenant_id = 'c1'`);
-    const other = join(mkdtempSync(join(tmpdir(), 'tenantctl-routing-')), 'a1');
+    const other = join(scratchDir('routing'), 'a1');
     ok(await cli(['tenant', 'export', 'a1', '--out', other]));
     const notThat = await cli(['tenant', 'import', other, '--as', 'c1', '--server', 'eu']);
     expect(notThat.code).toBe(2);
