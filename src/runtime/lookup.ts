@@ -1,6 +1,6 @@
 import { unknownTenants } from '../errors.js';
 import { readTenants, type TenantFilter, type TenantWithJournal } from '../control/tenants.js';
-import { PLACEMENTS_SINCE, readPlacements, type Placement } from '../control/placements.js';
+import { PLACEMENTS_SINCE, isPlacedOn, readPlacements, type Placement } from '../control/placements.js';
 import { readyVersion } from '../control/ensure.js';
 import type { Context } from '../context.js';
 import { DatabaseError, describeError, serverUnreachable } from '../errors.js';
@@ -85,7 +85,7 @@ export async function findFleetTenants(
   );
   // A row on the home server for an id placed elsewhere cannot be: placement wins (the home row would be a leftover).
   const others = remote.flat();
-  let tenants = home.filter((t) => !placements.has(t.id));
+  let tenants = home.filter((t) => isPlacedOn(placements, 'default', t.id));
   if (others.length > 0) tenants = [...tenants, ...others].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (wanted) {
     // The pool's spares are not tenants yet: a command naming one does not find it (migrate and verify of all tenants include them).
