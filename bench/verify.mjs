@@ -35,7 +35,7 @@ const USAGE = `usage: node bench/verify.mjs [--quick] [--database-url URL] [opti
   --rows N             rows per small tenant (default 2000)
   --big-rows N         rows of the big tenant (default 2000000, quick 200000)
   --scale-tenants N    grow the fleet to N tenants at the end and verify it once more (default 10000, quick 300; 0: skip)
-  --repeat R           rounds, tools interleaved, median reported (default 3)
+  --repeat R           rounds, tools interleaved, median reported (default 5)
   --settle S           seconds of rest before each timed run (default 2)
   --out FILE           result file (default bench/results/<date>-verify[-quick].md)
   --keep               keep the database (and its roles) afterwards
@@ -70,7 +70,7 @@ function options() {
     rows: num(values.rows, 2000),
     bigRows: num(values['big-rows'], quick ? 200_000 : 2_000_000),
     scaleTenants: num(values['scale-tenants'], quick ? 300 : 10_000),
-    repeat: num(values.repeat, 3),
+    repeat: num(values.repeat, 5),
     settle: num(values.settle, 2),
     out: values.out,
     keep: Boolean(values.keep),
